@@ -1,0 +1,233 @@
+"""The optimiser's linear programme over virtual batteries, solved lexicographically with HiGHS.
+
+Per battery g and interval k: charge c ≥ 0, discharge d ≥ 0 (power = c − d), stored energy E at the
+interval's end within [floor, capacity]; per interval how far delivery falls below / above the band;
+per battery a burden w (energy reduction vs baseline per kWh of battery) with convex piecewise-linear
+penalties u.
+Objectives in strict order: shortfall energy, excess energy, Σ dt·d (curtail before exporting), then
+Σ C·u, a convex piecewise-linear penalty on each battery's burden with its breakpoints packed around
+the fleet-wide mean burden, which pulls every battery towards the same burden per kWh.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from ven.errors import PolicyError
+from ven.model.fleet import BoolArray, FloatArray
+
+# Where the fairness penalty steepens, as multiples of the mean burden per kWh; dense near 1 so the
+# optimum sits at equal burdens wherever the fleet allows it (a coarse grid leaves ties between them).
+FAIRNESS_BREAKPOINTS = (0.0, 0.25, 0.5, 0.7, 0.85, 0.95, 1.0, 1.05, 1.15, 1.3, 1.5, 2.0, 3.0)
+
+
+@dataclass(frozen=True)
+class Batteries:
+    """G virtual batteries over K intervals (a battery may be one EV or a group of similar EVs)."""
+
+    capacity_kwh: FloatArray  # (G,)
+    energy_kwh: FloatArray  # (G,) now
+    efficiency: FloatArray  # (G,)
+    charge_kw: FloatArray  # (G, K) max charge, 0 when unavailable
+    discharge_kw: FloatArray  # (G, K) max discharge, 0 when unavailable or not allowed
+    floor_kwh: FloatArray  # (G, K) lowest safe energy at each interval's end
+    baseline_kw: FloatArray  # (G, K)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the batteries must deliver together: a band of reduction per interval, kW."""
+
+    low_kw: FloatArray  # (K,) band of acceptable reduction: [low, high]
+    high_kw: FloatArray  # (K,)
+    load_up: BoolArray  # (K,) True where the request is negative: falling short means staying too high
+    other_reduction_kw: FloatArray  # (K,) delivered by EVs outside the LP (fixed ones)
+    duration_h: FloatArray  # (K,)
+
+
+def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> FloatArray:
+    """(G, K) power per battery; raises PolicyError if HiGHS does not reach an optimum."""
+    g_count, k_count = batteries.charge_kw.shape
+    cols = _Columns(g_count, k_count, len(FAIRNESS_BREAKPOINTS))
+    matrix, row_lower, row_upper = _rows(batteries, target, cols)
+    highs = _quiet_highs()
+    options: dict[str, bool | float | str] = {
+        "threads": 1,
+        "time_limit": time_limit_s,
+        "blend_multi_objectives": False,
+    }
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = cols.total, matrix.shape[0]
+    lp.col_cost_ = np.zeros(cols.total)
+    lp.col_lower_, lp.col_upper_ = _bounds(batteries, cols)
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+    highs.passModel(lp)
+    scale = max(1.0, float(np.abs(batteries.baseline_kw).sum() * target.duration_h.max()))
+    dt_flat = np.tile(target.duration_h, g_count)
+    fairness = np.repeat(batteries.capacity_kwh, len(FAIRNESS_BREAKPOINTS))
+    # Below the band is a shortfall for a reduction and an excess for a load-up; above it, the reverse.
+    below_weight = np.where(target.load_up, 0.0, target.duration_h)
+    above_weight = np.where(target.load_up, target.duration_h, 0.0)
+    objectives = [
+        (cols.penalty, fairness),
+        (cols.discharge, dt_flat),
+        (cols.below, np.concatenate([target.duration_h - below_weight, target.duration_h - above_weight])),
+        (cols.below, np.concatenate([below_weight, above_weight])),
+    ]
+    for priority, (start, weights) in enumerate(objectives):
+        objective = highspy.HighsLinearObjective()
+        coefficients = np.zeros(cols.total)
+        coefficients[start : start + weights.size] = weights
+        objective.coefficients = coefficients.tolist()
+        objective.weight, objective.offset, objective.priority = 1.0, 0.0, priority
+        objective.abs_tolerance, objective.rel_tolerance = 1e-7 * scale, 1e-9
+        highs.addLinearObjective(objective)
+    highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise PolicyError(f"optimal: HiGHS ended with {highs.modelStatusToString(status)}")
+    values = np.asarray(highs.getSolution().col_value)
+    charge = values[cols.charge : cols.discharge].reshape(g_count, k_count)
+    discharge = values[cols.discharge : cols.energy].reshape(g_count, k_count)
+    power: FloatArray = charge - discharge
+    return power
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Offsets of the variable blocks: c, d, E (G·K each), below, above (K each), w (G), u (G·B)."""
+
+    g: int
+    k: int
+    b: int
+
+    @property
+    def charge(self) -> int:
+        return 0
+
+    @property
+    def discharge(self) -> int:
+        return self.g * self.k
+
+    @property
+    def energy(self) -> int:
+        return 2 * self.g * self.k
+
+    @property
+    def below(self) -> int:
+        return 3 * self.g * self.k
+
+    @property
+    def above(self) -> int:
+        return self.below + self.k
+
+    @property
+    def burden(self) -> int:
+        return self.above + self.k
+
+    @property
+    def penalty(self) -> int:
+        return self.burden + self.g
+
+    @property
+    def total(self) -> int:
+        return self.penalty + self.g * self.b
+
+
+def _bounds(batteries: Batteries, cols: _Columns) -> tuple[FloatArray, FloatArray]:
+    lower = np.zeros(cols.total)
+    upper = np.full(cols.total, highspy.kHighsInf)
+    upper[cols.charge : cols.discharge] = batteries.charge_kw.ravel()
+    upper[cols.discharge : cols.energy] = batteries.discharge_kw.ravel()
+    lower[cols.energy : cols.below] = batteries.floor_kwh.ravel()
+    upper[cols.energy : cols.below] = np.repeat(batteries.capacity_kwh, cols.k)
+    lower[cols.burden : cols.penalty] = -highspy.kHighsInf
+    return lower, upper
+
+
+def _rows(
+    batteries: Batteries, target: Target, cols: _Columns
+) -> tuple[sp.csc_matrix, FloatArray, FloatArray]:
+    g, k, b = cols.g, cols.k, cols.b
+    cell = np.arange(g * k)
+    dt_flat = np.tile(target.duration_h, g)
+    eff = np.repeat(batteries.efficiency, k)
+    rows: list[np.ndarray] = []
+    columns: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+
+    def add(row: np.ndarray, column: np.ndarray, value: np.ndarray | float) -> None:
+        rows.append(row)
+        columns.append(column)
+        values.append(np.broadcast_to(np.asarray(value, dtype=np.float64), row.shape))
+
+    # Dynamics: E_gk − E_g,k−1 − eff·dt·c + dt/eff·d = (E_g0 if k == 0 else 0).
+    first = cell % k == 0
+    add(cell, cols.energy + cell, 1.0)
+    add(cell[~first], cols.energy + cell[~first] - 1, -1.0)
+    add(cell, cols.charge + cell, -eff * dt_flat)
+    add(cell, cols.discharge + cell, dt_flat / eff)
+    dynamics = np.zeros(g * k)
+    dynamics[first] = batteries.energy_kwh
+    # Delivery: Σ_g (d − c) + s − o within [low, high] − (baseline + fixed EVs' reduction).
+    row = g * k
+    base = batteries.baseline_kw.sum(axis=0) + target.other_reduction_kw
+    add(row + cell % k, cols.discharge + cell, 1.0)
+    add(row + cell % k, cols.charge + cell, -1.0)
+    add(row + np.arange(k), cols.below + np.arange(k), 1.0)
+    add(row + np.arange(k), cols.above + np.arange(k), -1.0)
+    # Burden: C·w − Σ dt·(d − c) = Σ dt·b.
+    row += k
+    add(row + cell // k, cols.discharge + cell, -dt_flat)
+    add(row + cell // k, cols.charge + cell, dt_flat)
+    add(row + np.arange(g), cols.burden + np.arange(g), batteries.capacity_kwh)
+    burden = (batteries.baseline_kw * target.duration_h[None, :]).sum(axis=1)
+    # Penalties: u_gb − w_g ≥ −β_b.
+    row += g
+    pairs = np.arange(g * b)
+    add(row + pairs, cols.penalty + pairs, 1.0)
+    add(row + pairs, cols.burden + pairs // b, -1.0)
+    requested_kwh = float(np.abs(np.stack([target.low_kw, target.high_kw])).min(axis=0) @ target.duration_h)
+    mean_burden = max(requested_kwh / float(batteries.capacity_kwh.sum()), 1e-3)
+    breakpoints = np.tile(mean_burden * np.asarray(FAIRNESS_BREAKPOINTS), g)
+
+    matrix = sp.csc_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+        shape=(row + g * b, cols.total),
+    )
+    row_lower = np.concatenate([dynamics, target.low_kw - base, burden, -breakpoints])
+    row_upper = np.concatenate([dynamics, target.high_kw - base, burden, np.full(g * b, highspy.kHighsInf)])
+    return matrix, row_lower, row_upper
+
+
+@cache
+def _silence_banner() -> None:
+    """HiGHS prints a banner from C++ to fd 1 on first use; `ven plan --json` output must stay JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _quiet_highs() -> highspy.Highs:
+    _silence_banner()
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", False)  # noqa: FBT003 - pybind overloads are positional
+    return highs

@@ -1,0 +1,128 @@
+"""The `optimal` policy: one linear programme over the whole horizon, solved lexicographically (HiGHS).
+
+Objectives in strict order: (1) least shortfall against the request, (2) no excess beyond
+requested·(1+margin), (3) least battery discharge energy — curtail charging before exporting —
+(4) the burden spread fairly (equal energy reduction per kWh of battery where possible).
+Fleets up to `max_groups` EVs are solved exactly, one LP battery per EV. Larger fleets are solved over
+groups of similar EVs (policies.grouping); each group's plan is then split across its members inside
+their own safe ranges, and any remainder is settled interval by interval with the fair split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies import lp
+from policies.base import Allocation, PlanningProblem
+from policies.fair import fair_split
+from policies.grouping import group_labels
+from policies.stepwise import run_stepwise
+from ven.feasibility.envelope import Envelope
+from ven.feasibility.physics import energy_delta_kwh
+from ven.model.fleet import BoolArray, FloatArray, IntArray
+
+
+class OptimalPolicy:
+    """Whole-horizon LP (HiGHS): least shortfall, then least battery discharge, then the fairest burden."""
+
+    name = "optimal"
+
+    def __init__(self, max_groups: int = 600, time_limit_s: float = 30.0) -> None:
+        self._max_groups = max_groups
+        self._time_limit_s = time_limit_s
+
+    def allocate(self, problem: PlanningProblem) -> Allocation:
+        envelope = problem.envelope
+        fixed = _fixed_power(envelope)
+        free = envelope.available.any(axis=1) & ~envelope.hopeless
+        if not free.any():
+            return Allocation(fixed)
+        labels, count = group_labels(envelope, free, self._max_groups)
+        batteries = _batteries(envelope, labels, count)
+        request = problem.request
+        band = np.sort(
+            np.stack([request.reduction_kw, request.reduction_kw * (1.0 + request.margin)]), axis=0
+        )
+        target = lp.Target(
+            low_kw=band[0],
+            high_kw=band[1],
+            load_up=request.reduction_kw < 0.0,
+            other_reduction_kw=(envelope.baseline_kw[~free] - fixed[~free]).sum(axis=0),
+            duration_h=request.horizon.duration_h,
+        )
+        group_power = lp.solve(batteries, target, self._time_limit_s)
+
+        def start(k: int, energy_kwh: FloatArray, lo: FloatArray, hi: FloatArray) -> FloatArray:
+            del energy_kwh
+            return _split_group_power(group_power[:, k], labels, free, lo, hi)
+
+        return Allocation(run_stepwise(problem, fair_split, start))
+
+
+def _fixed_power(envelope: Envelope) -> FloatArray:
+    """Power of the EVs with no freedom: flat out when they cannot make departure SOC, else 0."""
+    fleet = envelope.fleet
+    energy = fleet.energy_kwh.copy()
+    out = np.zeros((len(fleet), len(envelope.horizon)))
+    for k, dt_h in enumerate(envelope.horizon.duration_h):
+        lo, _ = envelope.step_bounds(k, energy)
+        out[:, k] = np.where(envelope.hopeless, lo, 0.0)
+        energy = energy + energy_delta_kwh(out[:, k], fleet.efficiency, float(dt_h))
+    return out
+
+
+def _batteries(envelope: Envelope, labels: IntArray, count: int) -> lp.Batteries:
+    """Sum each group's members into one virtual battery (exact for a group of one)."""
+    fleet = envelope.fleet
+    members = labels >= 0
+    label = labels[members]
+
+    def total(values: FloatArray) -> FloatArray:
+        if values.ndim == 1:
+            return np.bincount(label, weights=values[members], minlength=count).astype(np.float64)
+        return np.stack([total(column) for column in values.T], axis=1)
+
+    capacity = total(fleet.capacity_kwh)
+    return lp.Batteries(
+        capacity_kwh=capacity,
+        energy_kwh=total(fleet.energy_kwh),
+        efficiency=total(fleet.efficiency * fleet.capacity_kwh) / capacity,
+        charge_kw=total(envelope.available * fleet.max_charge_kw[:, None]),
+        discharge_kw=total(envelope.available * envelope.discharge_limit_kw[:, None]),
+        floor_kwh=total(np.asarray(envelope.floor_kwh[:, 1:])),
+        baseline_kw=total(np.asarray(envelope.baseline_kw)),
+    )
+
+
+def _split_group_power(
+    group_kw: FloatArray, labels: IntArray, free: BoolArray, lo: FloatArray, hi: FloatArray
+) -> FloatArray:
+    """Spread each group's planned power over its members: curtail all members before any discharges."""
+    count = group_kw.size
+    label = labels[free]
+    low, high = lo[free], hi[free]
+    zero = np.clip(0.0, low, high)  # each member's "stop charging" point inside its range
+
+    def total(values: FloatArray) -> FloatArray:
+        return np.bincount(label, weights=values, minlength=count).astype(np.float64)
+
+    sum_low, sum_zero, sum_high = total(low), total(zero), total(high)
+    target = np.clip(group_kw, sum_low, sum_high)
+    upper_share = _ratio(target - sum_zero, sum_high - sum_zero)
+    lower_share = _ratio(target - sum_low, sum_zero - sum_low)
+    charging = (target >= sum_zero)[label]
+    member = np.where(
+        charging,
+        zero + np.clip(upper_share, 0.0, 1.0)[label] * (high - zero),
+        low + np.clip(lower_share, 0.0, 1.0)[label] * (zero - low),
+    )
+    out = lo.copy()  # EVs outside the LP: their step range is a single point
+    out[free] = member
+    return out
+
+
+def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
+    """numerator / denominator, 0 where the denominator is too small to mean anything (< 1 W)."""
+    out = np.zeros_like(numerator)
+    np.divide(numerator, denominator, out=out, where=denominator > 1e-3)
+    return out

@@ -1,0 +1,1 @@
+"""The `ven` command line."""

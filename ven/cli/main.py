@@ -1,0 +1,46 @@
+"""`ven`: entry point and subcommand dispatch; bad input exits 2 with a one-line message."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ven.cli import plan_cmd, policies_cmd
+from ven.errors import InputError, V2XError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so every bad input takes the same path."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ven", description="v2x-ven: an OpenADR 2.0b VEN for fleets of bidirectional EVs")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan_cmd.register(commands)
+    policies_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.handler(args)
+    except InputError as exc:
+        print(f"ven: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except V2XError as exc:
+        print(f"ven: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The feasibility layer shared by every policy: safe power ranges, trajectories, and the verifier."""

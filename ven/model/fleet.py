@@ -1,0 +1,125 @@
+"""Enrolled EVs as immutable records, and the fleet as read-only column arrays for vectorised policies."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class EV:
+    """One enrolled vehicle, as the enrollment file describes it (CONTRACT.md, fleet enrollment file)."""
+
+    ev_id: str
+    site: str
+    capacity_kwh: float
+    soc: float
+    max_charge_kw: float
+    max_discharge_kw: float = 0.0
+    min_soc: float = 0.2
+    target_soc: float = 1.0
+    departure: datetime | None = None
+    departure_soc: float = 0.8
+    efficiency: float = 0.92
+    plugged_in: bool = True
+    priority: int = 0
+    charger_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.charger_id:
+            object.__setattr__(self, "charger_id", self.ev_id)
+
+
+def _frozen(values: Iterable[float] | Iterable[bool] | Iterable[int], dtype: type) -> npt.NDArray[np.generic]:
+    array: npt.NDArray[np.generic] = np.fromiter(values, dtype=dtype)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A snapshot of the fleet: the EV records plus the same data as read-only numpy columns.
+
+    Policies see only this (and the request); arrays are aligned with `evs` by index.
+    """
+
+    evs: tuple[EV, ...]
+    capacity_kwh: FloatArray = field(init=False, repr=False)
+    soc: FloatArray = field(init=False, repr=False)
+    max_charge_kw: FloatArray = field(init=False, repr=False)
+    max_discharge_kw: FloatArray = field(init=False, repr=False)
+    min_soc: FloatArray = field(init=False, repr=False)
+    target_soc: FloatArray = field(init=False, repr=False)
+    departure_ts: FloatArray = field(init=False, repr=False)
+    departure_soc: FloatArray = field(init=False, repr=False)
+    efficiency: FloatArray = field(init=False, repr=False)
+    plugged_in: BoolArray = field(init=False, repr=False)
+    priority: IntArray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        evs = self.evs
+        columns: dict[str, npt.NDArray[np.generic]] = {
+            "capacity_kwh": _frozen((e.capacity_kwh for e in evs), np.float64),
+            "soc": _frozen((e.soc for e in evs), np.float64),
+            "max_charge_kw": _frozen((e.max_charge_kw for e in evs), np.float64),
+            "max_discharge_kw": _frozen((e.max_discharge_kw for e in evs), np.float64),
+            "min_soc": _frozen((e.min_soc for e in evs), np.float64),
+            "target_soc": _frozen((e.target_soc for e in evs), np.float64),
+            # Departure as POSIX seconds; +inf = stays beyond any horizon.
+            "departure_ts": _frozen(
+                (e.departure.timestamp() if e.departure is not None else math.inf for e in evs), np.float64
+            ),
+            "departure_soc": _frozen((e.departure_soc for e in evs), np.float64),
+            "efficiency": _frozen((e.efficiency for e in evs), np.float64),
+            "plugged_in": _frozen((e.plugged_in for e in evs), np.bool_),
+            "priority": _frozen((e.priority for e in evs), np.int64),
+        }
+        for name, column in columns.items():
+            object.__setattr__(self, name, column)
+
+    def __len__(self) -> int:
+        return len(self.evs)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(e.ev_id for e in self.evs)
+
+    @property
+    def energy_kwh(self) -> FloatArray:
+        """Stored energy now, kWh."""
+        return self.soc * self.capacity_kwh
+
+    def index(self, ev_id: str) -> int:
+        for i, ev in enumerate(self.evs):
+            if ev.ev_id == ev_id:
+                return i
+        raise KeyError(ev_id)
+
+    def with_state(
+        self,
+        soc: Sequence[float] | FloatArray | None = None,
+        plugged_in: Sequence[bool] | BoolArray | None = None,
+    ) -> Fleet:
+        """The same fleet with measured SOC and/or plug state; how the runtime re-plans from measurements."""
+        evs = list(self.evs)
+        for i, ev in enumerate(evs):
+            changes: dict[str, object] = {}
+            if soc is not None:
+                changes["soc"] = float(soc[i])
+            if plugged_in is not None:
+                changes["plugged_in"] = bool(plugged_in[i])
+            if changes:
+                evs[i] = replace(ev, **changes)  # type: ignore[arg-type]
+        return Fleet(tuple(evs))
+
+    def subset(self, mask: BoolArray) -> Fleet:
+        return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))
