@@ -39,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except V2XError as exc:
         print(f"ven: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # `ven ... | head`: the reader left; nothing more to say.
+        sys.stderr.close()
+        return EXIT_OK
     return code
 
 

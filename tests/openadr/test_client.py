@@ -1,0 +1,176 @@
+"""VenClient against a real openleadr VTN over 127.0.0.1 HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from ven.openadr.client import Backoff, Registration, RegistrationError
+from ven.openadr.models import Distribution, OadrEvent, OptDecision, ResponseCode
+from ven.openadr.reports import ReportSources
+
+from .conftest import Vtn, free_port, make_client
+
+WAIT = 5.0
+
+
+async def test_registers_and_exposes_registration(vtn: Vtn, started: list) -> None:
+    """A fresh VEN registers and hands its ids and poll interval to the runtime."""
+    persisted: list[Registration] = []
+
+    async def persist(registration: Registration) -> None:
+        persisted.append(registration)
+
+    client = make_client(vtn.url, on_registration=persist)
+    started.append(client)
+    registration = await client.start()
+    assert registration == Registration("ven-1", "reg-1", timedelta(seconds=1))
+    assert persisted == [registration]
+    assert client.registration == registration
+
+
+async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
+    """The runtime's typed event arrives and its optIn reaches the VTN's event callback."""
+    seen: list[OadrEvent] = []
+
+    async def on_event(event: OadrEvent) -> OptDecision:
+        seen.append(event)
+        return OptDecision.opt_in()
+
+    client = make_client(vtn.url, on_event=on_event)
+    started.append(client)
+    registration = await client.start()
+    opted = vtn.add_event(registration.ven_id, values=[-500.0, -250.0])
+    assert await asyncio.wait_for(opted, WAIT) == "optIn"
+    assert [s.intervals[1].value for s in seen[0].signals] == [-250.0]
+    assert vtn.created_events[-1]["event_responses"][0]["response_code"] == 200
+
+
+async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> None:
+    """An optOut goes to the VTN with the runtime's reason and response code."""
+
+    async def on_event(_event: OadrEvent) -> OptDecision:
+        return OptDecision.opt_out("fleet unavailable", ResponseCode.NOT_ALLOWED)
+
+    client = make_client(vtn.url, on_event=on_event)
+    started.append(client)
+    registration = await client.start()
+    opted = vtn.add_event(registration.ven_id)
+    assert await asyncio.wait_for(opted, WAIT) == "optOut"
+    response = vtn.created_events[-1]["event_responses"][0]
+    assert (response["response_code"], response["response_description"]) == (451, "fleet unavailable")
+
+
+async def test_distribution_lists_every_event_id(vtn: Vtn, started: list) -> None:
+    """Each oadrDistributeEvent reaches the runtime with all its event ids (for implied cancellation)."""
+    distributions: list[Distribution] = []
+
+    async def on_distribution(distribution: Distribution) -> None:
+        distributions.append(distribution)
+
+    client = make_client(vtn.url, on_distribution=on_distribution)
+    started.append(client)
+    registration = await client.start()
+    first = vtn.add_event(registration.ven_id, event_id="a")
+    await asyncio.wait_for(first, WAIT)
+    second = vtn.add_event(registration.ven_id, event_id="b")
+    await asyncio.wait_for(second, WAIT)
+    assert distributions[0].event_ids == ("a",)
+    assert set(distributions[-1].event_ids) == {"a", "b"}
+    assert distributions[-1].vtn_id == "VTN"
+
+
+async def test_reregisters_on_request(vtn: Vtn, started: list) -> None:
+    """oadrRequestReregistration: the VEN registers again, keeping its registrationID, and keeps polling."""
+    renewed: list[Registration] = []
+
+    async def persist(registration: Registration) -> None:
+        renewed.append(registration)
+
+    client = make_client(vtn.url, on_registration=persist)
+    started.append(client)
+    registration = await client.start()
+    vtn.known.clear()  # the VTN forgets the VEN: its ven_lookup now answers with a reregistration request
+    async with asyncio.timeout(WAIT):
+        while len(vtn.registrations) < 2:
+            await asyncio.sleep(0.02)
+    assert vtn.registrations[1]["registration_id"] == registration.registration_id
+    assert vtn.registrations[1]["ven_id"] == registration.ven_id
+    opted = vtn.add_event(registration.ven_id)
+    assert await asyncio.wait_for(opted, WAIT) == "optIn"
+    assert len(renewed) == 2
+
+
+async def test_stored_registration_is_reused(vtn: Vtn, started: list) -> None:
+    """A restarted VEN with a registration the VTN still knows does not register again."""
+    vtn.known["ven-7"] = "reg-7"
+    client = make_client(vtn.url, registration=Registration("ven-7", "reg-7", timedelta(seconds=1)))
+    started.append(client)
+    await client.start()
+    opted = vtn.add_event("ven-7")
+    assert await asyncio.wait_for(opted, WAIT) == "optIn"
+    assert vtn.registrations == []
+    assert "EiRegisterParty" not in vtn.requests
+
+
+async def test_stale_stored_registration_registers_again(vtn: Vtn, started: list) -> None:
+    """A stored registration the VTN no longer knows leads to a fresh registration at start."""
+    client = make_client(vtn.url, registration=Registration("ven-7", "reg-7"))
+    started.append(client)
+    registration = await client.start()
+    assert [r["ven_id"] for r in vtn.registrations] == ["ven-7"]
+    assert registration.ven_id == "ven-7"
+
+
+async def test_backoff_until_vtn_comes_up(started: list) -> None:
+    """VTN down at start: registration retries with capped exponential backoff and succeeds once it is up."""
+    late = Vtn(free_port())
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        if len(delays) == 3:
+            await late.start()
+
+    client = make_client(late.url, sleep=sleep,
+                         backoff=Backoff(timedelta(seconds=1), 2.0, timedelta(seconds=3), attempts=10))
+    started.append(client)
+    try:
+        registration = await client.start()
+    finally:
+        await client.stop()
+        if late.server is not None:
+            await late.stop()
+    assert delays[:3] == [1.0, 2.0, 3.0]
+    assert registration.ven_id == "ven-1"
+
+
+async def test_gives_up_after_attempts(started: list) -> None:
+    """With a bounded number of attempts, an unreachable VTN ends in RegistrationError."""
+    client = make_client(f"http://127.0.0.1:{free_port()}/OpenADR2/Simple/2.0b",
+                         backoff=Backoff(attempts=2))
+    started.append(client)
+    with pytest.raises(RegistrationError):
+        await client.start()
+
+
+async def test_reports_reach_vtn_in_kw(vtn: Vtn, started: list) -> None:
+    """Offered reports register with scale 'k' (kW) and their sampled values reach the VTN."""
+    vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
+    sources = ReportSources(usage_kw=lambda: 120.5, baseline_kw=lambda: 300.0, delta_usage_kw=lambda: 179.5,
+                            online=lambda: True, available_reduction_kw=lambda: 250.0,
+                            stored_energy_kwh=lambda: 900.0, ev_usage_kw={"ev-1": lambda: 7.2},
+                            min_sampling=timedelta(seconds=1))
+    client = make_client(vtn.url, reports=sources)
+    started.append(client)
+    await client.start()
+    power = [i for i in vtn.registered_items if i["measurement"] == "RealPower"]
+    assert [(i["resource_id"], i["unit"], i["scale"]) for i in power] == [
+        ("fleet", "W", "k"), ("fleet", "W", "k"), ("fleet", "W", "k"), ("ev-1", "W", "k")]
+    async with asyncio.timeout(WAIT):
+        while len(vtn.report_values) < 7:
+            await asyncio.sleep(0.05)
+    values = {key.split("/")[-1]: series[0] for key, series in vtn.report_values.items()}
+    assert values == {"1": 120.5, "2": 300.0, "3": 179.5, "4": 7.2, "5": 1.0, "6": 250.0, "7": 900.0}

@@ -1,0 +1,181 @@
+"""Round trips through every repository, the answered-once rule, and transactions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ven.storage import (
+    DispatchDecision,
+    EventRecord,
+    EventStatus,
+    OptAnswer,
+    PerformanceRow,
+    Registration,
+    Store,
+)
+
+
+def event(clock, modification_number: int = 0, **changes) -> EventRecord:
+    start = clock.now() + timedelta(minutes=30)
+    fields = {
+        "event_id": "evt-1",
+        "modification_number": modification_number,
+        "payload": {"event_id": "evt-1", "dtstart": start, "duration": timedelta(hours=1), "signals": [1, 2]},
+        "status": EventStatus.FAR,
+        "start": start,
+        "end": start + timedelta(hours=1),
+        "randomised_offset_s": 12.5,
+        "priority": 1,
+    }
+    return EventRecord(**{**fields, **changes})
+
+
+def test_registration_round_trip_and_replace(store, clock):
+    """The registration is stored, replaced on re-registration, and cleared."""
+    assert store.registration.load() is None
+    saved = store.registration.save(Registration("ven-1", "reg-1", "VTN", poll_freq_s=10.0))
+    assert saved.updated_at == clock.now()
+    clock.advance(timedelta(minutes=1))
+    store.registration.save(Registration("ven-1", "reg-2", "VTN"))
+    loaded = store.registration.load()
+    assert loaded == Registration("ven-1", "reg-2", "VTN", None, clock.now())
+    store.registration.clear()
+    assert store.registration.load() is None
+
+
+def test_event_round_trip(store, clock):
+    """An event modification comes back as stored; the payload as JSON (datetimes as UTC ISO strings)."""
+    saved = store.events.save(event(clock, test_event=True))
+    assert saved.status is EventStatus.FAR
+    assert saved.test_event
+    assert saved.randomised_offset_s == 12.5
+    assert saved.start == clock.now() + timedelta(minutes=30)
+    assert saved.payload == {
+        "event_id": "evt-1",
+        "dtstart": "2025-01-15T17:30:00.000000+00:00",
+        "duration": 3600.0,
+        "signals": [1, 2],
+    }
+    assert not saved.answered
+    assert store.events.get("missing") is None
+
+
+def test_latest_modification_and_status(store, clock):
+    """get() without a number is the latest modification; statuses filter latest() and pending()."""
+    store.events.save(event(clock, 0))
+    store.events.save(event(clock, 1, status=EventStatus.NEAR))
+    store.events.save(event(clock, 0, event_id="evt-2", status=EventStatus.ACTIVE))
+    latest = store.events.get("evt-1")
+    assert latest is not None
+    assert latest.modification_number == 1
+    assert store.events.set_status("evt-1", EventStatus.CANCELLED)
+    assert not store.events.set_status("nope", EventStatus.CANCELLED)
+    assert [e.event_id for e in store.events.pending()] == ["evt-2"]
+    assert [(e.event_id, e.status) for e in store.events.latest()] == [
+        ("evt-1", EventStatus.CANCELLED),
+        ("evt-2", EventStatus.ACTIVE),
+    ]
+    original = store.events.get("evt-1", 0)
+    assert original is not None
+    assert original.status is EventStatus.FAR
+
+
+def test_each_modification_is_answered_once(store, clock):
+    """answer() records the first answer only; a new modification needs its own answer."""
+    store.events.save(event(clock, 0))
+    assert not store.events.is_answered("evt-1", 0)
+    assert store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+    clock.advance(timedelta(seconds=5))
+    assert not store.events.answer("evt-1", 0, OptAnswer.OPT_OUT, "changed my mind")
+    stored = store.events.get("evt-1", 0)
+    assert stored is not None
+    first_answer = (OptAnswer.OPT_IN, None, clock.now() - timedelta(seconds=5))
+    assert (stored.opt, stored.opt_reason, stored.answered_at) == first_answer
+    store.events.save(event(clock, 1))
+    assert not store.events.is_answered("evt-1", 1)
+    with pytest.raises(KeyError):
+        store.events.answer("evt-1", 7, OptAnswer.OPT_IN)
+
+
+def test_saving_again_keeps_the_answer(store, clock):
+    """Re-saving a modification (new status, re-received payload) never erases or replaces its answer."""
+    store.events.save(event(clock, 0))
+    store.events.answer("evt-1", 0, OptAnswer.OPT_OUT, "fleet unavailable")
+    resaved = store.events.save(event(clock, 0, status=EventStatus.ACTIVE, opt=OptAnswer.OPT_IN))
+    assert resaved.status is EventStatus.ACTIVE
+    assert (resaved.opt, resaved.opt_reason) == (OptAnswer.OPT_OUT, "fleet unavailable")
+    assert resaved.answered
+
+
+def test_answers_survive_a_restart(db_path, clock):
+    """A reopened store still knows which modifications were answered."""
+    with Store.open(db_path, clock=clock) as store:
+        store.events.save(event(clock, 0))
+        store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+    with Store.open(db_path, clock=clock) as store:
+        assert store.events.is_answered("evt-1", 0)
+        assert not store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+
+
+def test_dispatch_decisions_round_trip(store, clock):
+    """Decisions are kept in order with their per-EV setpoints; latest() finds the newest."""
+    first = DispatchDecision("evt-1", 0, clock.now(), "optimal", 500.0, 480.0, {"ev1": -10.0, "ev2": 3.5})
+    first_id = store.dispatch.record(first)
+    t1, t2 = clock.now() + timedelta(seconds=10), clock.now() + timedelta(minutes=15)
+    store.dispatch.record(DispatchDecision("evt-1", 0, t1, "optimal", 500.0, 500.0, {"ev1": -11.0}))
+    store.dispatch.record(DispatchDecision("evt-1", 1, t2, "optimal", 400.0, 400.0))
+    decisions = store.dispatch.for_event("evt-1")
+    assert [d.interval_index for d in decisions] == [0, 0, 1]
+    assert decisions[0].id == first_id
+    assert decisions[0].setpoints_kw == {"ev1": -10.0, "ev2": 3.5}
+    newest = store.dispatch.latest("evt-1", 0)
+    assert newest is not None
+    assert newest.planned_kw == 500.0
+    newest_any = store.dispatch.latest("evt-1")
+    assert newest_any is not None
+    assert newest_any.interval_index == 1
+    assert store.dispatch.latest("other") is None
+
+
+def test_performance_rows_upsert(store, clock):
+    """One row per event interval, updated in place as the interval runs."""
+    start = clock.now()
+    row = PerformanceRow("evt-1", 0, start, start + timedelta(minutes=15), requested_kw=500.0)
+    store.performance.save(row)
+    final = PerformanceRow(
+        "evt-1", 0, start, start + timedelta(minutes=15), 500.0, delivered_kw=490.0, baseline_kw=800.0,
+        measured_kw=310.0, exported_kwh=12.5, departure_socs={"ev1": 0.81},
+    )
+    clock.advance(timedelta(minutes=15))
+    store.performance.save(final)
+    [stored] = store.performance.for_event("evt-1")
+    assert stored.delivered_kw == 490.0
+    assert stored.departure_socs == {"ev1": 0.81}
+    assert stored.updated_at == clock.now()
+    assert stored.start == start
+
+
+def test_transaction_is_all_or_nothing(store, clock):
+    """Calls grouped in store.transaction() are rolled back together on error."""
+    def failing_batch() -> None:
+        with store.transaction():
+            store.registration.save(Registration("ven-1", "reg-1", "VTN"))
+            store.events.save(event(clock))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing_batch()
+    assert store.registration.load() is None
+    assert store.events.get("evt-1") is None
+    with store.transaction():
+        store.registration.save(Registration("ven-1", "reg-1", "VTN"))
+        store.events.save(event(clock))
+    assert store.events.get("evt-1") is not None
+
+
+def test_naive_datetimes_are_refused(store, clock):
+    """Times without a UTC offset are refused rather than stored ambiguously."""
+    with pytest.raises(ValueError, match="naive"):
+        store.events.save(event(clock, start=clock.now().replace(tzinfo=None)))

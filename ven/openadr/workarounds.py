@@ -1,0 +1,196 @@
+"""Every workaround for openleadr 0.5.36 bugs, in one place. Each has a test in
+tests/openadr/test_workarounds.py named after the bug.
+
+| bug in openleadr 0.5.36                                     | workaround (here unless noted)             |
+|-------------------------------------------------------------|--------------------------------------------|
+| validate_xml_schema segfaults on entity declarations        | `_perform_request`: xmlguard first         |
+| parse_datetime accepts only '...Z' timestamps; a zone-less  | models refuses the string it leaves: 454   |
+|   one (schema-valid) stays a string                         |   (offsets never pass the 2.0b schema)     |
+| outgoing durations are truncated to whole seconds           | `whole_seconds` checks report settings     |
+| an empty VTN answer gives None where callers unpack a tuple | `_perform_request` returns (None, {})      |
+| reports share one `requested_r_ids` list (wrong timing,     | `create_report`: one r_id list per request |
+|   "No callback found")                                      |                                            |
+| add_report(scale=...) mutates the shared enums.MEASUREMENTS | `power_measurement` gives a fresh object   |
+| a lowercase-only vtnID makes the VEN answer 452             | openleadr's `_on_event` is never used:     |
+|                                                             |   `_on_event` forwards to `event_sink`     |
+| an exception in on_event silently becomes optOut            | same: events.EventResponder decides        |
+| tolerance.startafter parsed, never applied                  | models.OadrEvent.startafter (runtime)      |
+| the VEN never reaches status 'near' (ramp_up_period lookup) | none needed: the runtime owns statuses     |
+| no implied cancellation                                     | models.Distribution.event_ids (runtime)    |
+| run() stops polling for good when re-registration fails     | client.VenClient drives registration,      |
+|   and starts a second report worker on each re-registration |   polling and re-registration itself       |
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from openleadr import objects, utils
+from openleadr.client import OpenADRClient
+from openleadr.messaging import parse_message, validate_xml_schema, validate_xml_signature
+
+from ven.openadr.models import ResponseCode
+from ven.openadr.xmlguard import DEFAULT_MAX_BYTES, HostileXMLError, check_xml
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
+
+Answer = tuple[str | None, dict[str, Any]]
+
+def whole_seconds(delta: timedelta, name: str) -> timedelta:
+    """`delta` if it has whole seconds: openleadr formats durations it sends with the fraction cut off
+    (1.5 s goes out as PT1S), and the 2.0b schema has no fractional durations either."""
+    if delta.microseconds or delta <= timedelta(0):
+        raise ValueError(f"{name} must be a positive whole number of seconds, not {delta}")
+    return delta
+
+
+def _refusal(content: bytes, max_bytes: int) -> str | None:
+    try:
+        check_xml(content, max_bytes)
+    except HostileXMLError as err:
+        return err.reason
+    return None
+
+
+def power_measurement(scale: str = "k", hertz: int = 60, voltage: int = 240) -> Any:
+    """A fresh POWER_REAL itemBase: add_report writes `scale` into the Measurement it is given, so passing
+    the name 'POWER_REAL' would change the one shared enums.MEASUREMENTS object for every report."""
+    return objects.Measurement(
+        name="powerReal",
+        description="RealPower",
+        unit="W",  # POWER_REAL accepts only W; kW is W with scale 'k'
+        acceptable_units=["W"],
+        scale=scale,
+        power_attributes=objects.PowerAttributes(hertz=hertz, voltage=voltage, ac=True),
+    )
+
+
+class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no type information
+    """openleadr's OpenADRClient with the workarounds above; VenClient is its only user."""
+
+    def __init__(self, *args: Any, max_body_bytes: int = DEFAULT_MAX_BYTES, **kwargs: Any) -> None:
+        super().__init__(*args, show_fingerprint=False, **kwargs)
+        self.max_body_bytes = max_body_bytes
+        self.event_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.refused_answers = 0
+
+    async def _perform_request(self, service: str, message: str) -> Answer:
+        """POST one message; every VTN answer passes check_xml before any XML parser sees it."""
+        await self._ensure_client_session()
+        url = f"{self.vtn_url}/{service}"
+        try:
+            async with self.client_session.post(url, data=message) as response:
+                content = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as err:
+            logger.warning("VTN unreachable at %s: %s: %s", url, type(err).__name__, err)
+            return None, {}
+        if status != HTTPStatus.OK:
+            logger.warning("VTN answered HTTP %s to %s", status, service)
+            return None, {}
+        if not content.strip():
+            return None, {}
+        return self._parse_answer(service, content)
+
+    def _parse_answer(self, service: str, content: bytes) -> Answer:
+        refusal = _refusal(content, self.max_body_bytes)
+        if refusal is not None:
+            self.refused_answers += 1
+            logger.error("refused the VTN's answer to %s unparsed: %s", service, refusal)
+            return None, {}
+        try:
+            tree = validate_xml_schema(content)
+            if self.vtn_fingerprint:
+                validate_xml_signature(tree, cert_fingerprint=self.vtn_fingerprint)
+            message_type, payload = parse_message(content)
+        # Untrusted input: lxml, signxml and openleadr's normaliser raise many unrelated exception types
+        # on bad documents; each is logged with its type and the message is dropped, as the spec allows.
+        except Exception as err:  # noqa: BLE001
+            logger.warning("dropped the VTN's answer to %s: %s: %s", service, type(err).__name__, err)
+            return None, {}
+        code = (payload.get("response") or {}).get("response_code")
+        if code not in (None, ResponseCode.OK):
+            logger.warning("VTN answered %s to %s with response code %s", message_type, service, code)
+        return message_type, payload
+
+    async def _on_event(self, message: dict[str, Any]) -> None:
+        """openleadr's own handler answers 452 to lowercase vtnIDs and opts out on any error: never used."""
+        if self.event_sink is not None:
+            await self.event_sink(message)
+
+    def clear_report_requests(self) -> None:
+        """Forget the VTN's report requests (before re-registration: the VTN requests them anew)."""
+        for request in self.report_requests:
+            if request.get("job") is not None:
+                request["job"].remove()
+        self.report_requests.clear()
+        self.incomplete_reports.clear()
+
+    async def create_report(self, payload: dict[str, Any]) -> None:
+        """Accept the VTN's oadrCreateReport / oadrRegisteredReport requests, each with its own r_id list."""
+        accepted: list[str] = []
+        code = ResponseCode.OK
+        for request in payload.get("report_requests") or []:
+            if await self._accept_report_request(request):
+                accepted.append(str(request["report_request_id"]))
+            else:
+                code = ResponseCode.INVALID_ID
+        request_id = payload.get("request_id") or (payload.get("response") or {}).get("request_id")
+        message = self._create_message(
+            "oadrCreatedReport",
+            response={"response_code": int(code), "response_description": "OK" if code == 200 else "ERROR",
+                      "request_id": request_id},
+            ven_id=self.ven_id,
+            pending_reports=[{"report_request_id": rrid} for rrid in accepted],
+        )
+        await self._perform_request("EiReport", message)
+
+    async def _accept_report_request(self, request: dict[str, Any]) -> bool:
+        specifier = request.get("report_specifier") or {}
+        request_id = request.get("report_request_id")
+        report = utils.find_by(self.reports, "report_specifier_id", specifier.get("report_specifier_id"))
+        if report is None or request_id is None:
+            logger.error("VTN requested unknown report %s", specifier.get("report_specifier_id"))
+            return False
+        self._drop_report_request(request_id)
+        granularity: timedelta | None = specifier.get("granularity")
+        back = specifier.get("report_back_duration") or timedelta(0)
+        r_ids = []
+        for item in specifier.get("specifier_payloads") or []:
+            description = utils.find_by(report.report_descriptions, "r_id", item.get("r_id"))
+            if description is None:
+                logger.error("VTN requested unknown r_id %s in report %s", item.get("r_id"), request_id)
+                continue
+            rate = description.sampling_rate
+            if granularity is None:
+                granularity = rate.max_period
+            elif granularity and not rate.min_period <= granularity <= rate.max_period:
+                logger.error("VTN requested sampling %s outside %s..%s", granularity, rate.min_period,
+                             rate.max_period)
+                continue
+            r_ids.append(item["r_id"])
+        entry = {"report_request_id": request_id, "report_specifier_id": report.report_specifier_id,
+                 "report_back_duration": back, "r_ids": r_ids, "granularity": granularity, "job": None}
+        self.report_requests.append(entry)
+        if granularity and back:
+            entry["job"] = self.scheduler.add_job(partial(self.update_report, report_request_id=request_id),
+                                                  trigger="cron", **utils.cron_config(granularity))
+        else:  # granularity or reportBackDuration 0: a one-off report, sent now
+            await self.update_report(request_id)
+        return True
+
+    def _drop_report_request(self, request_id: str) -> None:
+        old = utils.find_by(self.report_requests, "report_request_id", request_id)
+        if old is not None:
+            if old.get("job") is not None:
+                old["job"].remove()
+            self.report_requests.remove(old)
+            self.incomplete_reports.pop(request_id, None)

@@ -1,0 +1,109 @@
+"""What the VEN keeps across restarts, as typed records (in and out of the repositories)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+FLEET_RESOURCE = "fleet"  # telemetry resource name of the fleet aggregate (CONTRACT.md reports)
+
+
+class EventStatus(StrEnum):
+    """OpenADR 2.0b eiEventStatus values the VEN tracks."""
+
+    FAR = "far"
+    NEAR = "near"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class OptAnswer(StrEnum):
+    """oadrCreatedEvent optType values."""
+
+    OPT_IN = "optIn"
+    OPT_OUT = "optOut"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The VEN's registration with its VTN (oadrCreatedPartyRegistration)."""
+
+    ven_id: str
+    registration_id: str
+    vtn_id: str
+    poll_freq_s: float | None = None
+    updated_at: datetime | None = None  # set by the store
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One modification of one event, with the VEN's answer to it once answered."""
+
+    event_id: str
+    modification_number: int
+    payload: Mapping[str, Any]  # the event as received, JSON-compatible (datetimes stored as ISO strings)
+    status: EventStatus
+    start: datetime
+    end: datetime
+    randomised_offset_s: float = 0.0  # the start offset the VEN drew for tolerance.startafter
+    test_event: bool = False
+    priority: int = 0
+    opt: OptAnswer | None = None
+    opt_reason: str | None = None
+    answered_at: datetime | None = None  # when the answer reached the VTN; never answered twice
+    updated_at: datetime | None = None  # set by the store
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchDecision:
+    """A dispatch for one event interval: requested and planned reduction (kW) and the per-EV setpoints."""
+
+    event_id: str
+    interval_index: int
+    decided_at: datetime
+    policy: str
+    requested_kw: float
+    planned_kw: float
+    setpoints_kw: Mapping[str, float] = field(default_factory=dict)
+    id: int | None = None  # set by the store
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetrySample:
+    """One measurement for the VTN: the fleet aggregate (`resource="fleet"`) or one EV (its ev_id)."""
+
+    ts: datetime
+    resource: str
+    usage_kw: float
+    baseline_kw: float | None = None
+    delta_kw: float | None = None
+    soc: float | None = None
+    reported: bool = False  # the VTN has it; unreported samples survive outages and restarts
+    id: int | None = None  # set by the store
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceRow:
+    """How one event interval went: requested vs delivered reduction (kW), export, SOCs at departure."""
+
+    event_id: str
+    interval_index: int
+    start: datetime
+    end: datetime
+    requested_kw: float
+    delivered_kw: float | None = None
+    baseline_kw: float | None = None
+    measured_kw: float | None = None
+    exported_kwh: float = 0.0
+    departure_socs: Mapping[str, float] = field(default_factory=dict)  # ev_id -> SOC of EVs leaving then
+    updated_at: datetime | None = None  # set by the store
