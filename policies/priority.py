@@ -21,9 +21,13 @@ def laxity_h(step: Step) -> FloatArray:
 def priority_split(step: Step, amount_kw: float, caps_kw: FloatArray) -> FloatArray:
     """Lowest `priority` gives first; among equals the EV with most laxity, then most SOC margin."""
     envelope = step.envelope
-    margin = (step.energy_kwh - envelope.floor_kwh[:, step.k + 1]) / envelope.fleet.capacity_kwh
+    # Only EVs that can move at all need ranking; in a large fleet that is often a small share.
+    movable = np.nonzero(caps_kw > 0.0)[0]
+    energy = step.energy_kwh[movable]
+    margin = (energy - envelope.floor_kwh[movable, step.k + 1]) / envelope.fleet.capacity_kwh[movable]
+    laxity = laxity_h(step)[movable]
     # np.lexsort sorts by the last key first.
-    order: IntArray = np.lexsort((-margin, -laxity_h(step), envelope.fleet.priority))
+    order: IntArray = movable[np.lexsort((-margin, -laxity, envelope.fleet.priority[movable]))]
     if not step.lower:
         # Extra charge is a benefit: the most protected, least lax EVs take it first.
         order = order[::-1]

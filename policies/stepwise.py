@@ -102,10 +102,9 @@ def proportional_split(step: Step, amount_kw: float, caps_kw: FloatArray) -> Flo
 
 
 def ordered_split(order: IntArray, amount_kw: float, caps_kw: FloatArray) -> FloatArray:
-    """EVs move fully one after another in `order` (indices) until the amount is met."""
+    """EVs in `order` (indices) move fully one after another until the amount is met; others stay."""
     sorted_caps = caps_kw[order]
     before = np.cumsum(sorted_caps) - sorted_caps
-    moved_sorted = np.clip(amount_kw - before, 0.0, sorted_caps)
-    moved = np.empty_like(caps_kw)
-    moved[order] = moved_sorted
+    moved = np.zeros_like(caps_kw)
+    moved[order] = np.clip(amount_kw - before, 0.0, sorted_caps)
     return moved
