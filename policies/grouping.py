@@ -6,8 +6,6 @@ power-to-energy ratio. A group of one is the EV itself, so fleets up to `max_gro
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ven.feasibility.envelope import Envelope
@@ -24,20 +22,22 @@ def group_labels(envelope: Envelope, members: BoolArray, max_groups: int) -> tup
     fleet = envelope.fleet
     last_available = envelope.available[index].sum(axis=1)
     v2g = envelope.discharge_limit_kw[index] > 0.0
-    margin = (fleet.energy_kwh[index] - envelope.floor_kwh[index, -1]) / fleet.capacity_kwh[index]
-    ratio = fleet.max_charge_kw[index] / fleet.capacity_kwh[index]
+    capacity = fleet.capacity_kwh[index]
+    # Members should run out of room together when driven in proportion: same power-to-energy class,
+    # then similar hours of full-power discharge (or of charging) left.
+    power_class = np.round(
+        (envelope.discharge_limit_kw[index] + fleet.max_charge_kw[index]) / capacity, 2
+    )
+    rate = np.where(v2g, envelope.discharge_limit_kw[index], fleet.max_charge_kw[index]) + 1e-9
+    hours = (fleet.energy_kwh[index] - envelope.floor_kwh[index, -1]) / rate
     keys = last_available * 2 + v2g
     count = 0
     for key in np.unique(keys):
         in_key = np.nonzero(keys == key)[0]
         share = max(1, round(max_groups * in_key.size / index.size))
-        bins = max(1, math.isqrt(share))
-        # Quantile bins on margin, then on power ratio within each margin bin.
-        by_margin = in_key[np.argsort(margin[in_key], kind="stable")]
-        for margin_chunk in np.array_split(by_margin, bins):
-            by_ratio = margin_chunk[np.argsort(ratio[margin_chunk], kind="stable")]
-            for chunk in np.array_split(by_ratio, max(1, share // bins)):
-                if chunk.size:
-                    labels[index[chunk]] = count
-                    count += 1
+        ordered = in_key[np.lexsort((hours[in_key], power_class[in_key]))]
+        for chunk in np.array_split(ordered, share):
+            if chunk.size:
+                labels[index[chunk]] = count
+                count += 1
     return labels, count
