@@ -44,8 +44,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(directory: Path) -> tuple[subprocess.Popen[str], str, str]:
-    args = [sys.executable, "-m", "vtn_mock.cli", "serve", "--port", "0", "--admin-port", "0",
-            "--poll-interval", "10s", "--db", str(directory / "bench.sqlite"), "--log-level", "WARNING"]
+    args = [
+        sys.executable,
+        "-m",
+        "vtn_mock.cli",
+        "serve",
+        "--port",
+        "0",
+        "--admin-port",
+        "0",
+        "--poll-interval",
+        "10s",
+        "--db",
+        str(directory / "bench.sqlite"),
+        "--log-level",
+        "WARNING",
+    ]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], 15)
@@ -60,14 +74,24 @@ def quantiles_ms(latencies_s: list[float]) -> str:
     if not latencies_s:
         return "no samples"
     cuts = statistics.quantiles(latencies_s, n=100, method="inclusive")
-    return (f"p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms, "
-            f"max {max(latencies_s) * 1000:.1f} ms ({len(latencies_s)} polls)")
+    return (
+        f"p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms, "
+        f"max {max(latencies_s) * 1000:.1f} ms ({len(latencies_s)} polls)"
+    )
 
 
 async def register(session: aiohttp.ClientSession, url: str, index: int) -> str:
-    message = create_message("oadrCreatePartyRegistration", request_id=f"r{index}", ven_name=f"bench-{index:04d}",
-                             profile_name="2.0b", transport_name="simpleHttp", transport_address=None,
-                             report_only=False, xml_signature=False, http_pull_model=True)
+    message = create_message(
+        "oadrCreatePartyRegistration",
+        request_id=f"r{index}",
+        ven_name=f"bench-{index:04d}",
+        profile_name="2.0b",
+        transport_name="simpleHttp",
+        transport_address=None,
+        report_only=False,
+        xml_signature=False,
+        http_pull_model=True,
+    )
     async with session.post(f"{url}/EiRegisterParty", data=message, headers=XML) as resp:
         body = await resp.text()
     return body.split("<ei:venID>")[1].split("</ei:venID>")[0]
@@ -81,8 +105,12 @@ async def poll(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[f
     return time.perf_counter() - started, resp.status == 200, b"oadrDistributeEvent" in text
 
 
-async def steady(session: aiohttp.ClientSession, url: str, polls: list[bytes], admin_url: str,
-                 ) -> tuple[list[float], list[float], int]:
+async def steady(
+    session: aiohttp.ClientSession,
+    url: str,
+    polls: list[bytes],
+    admin_url: str,
+) -> tuple[list[float], list[float], int]:
     """Every VEN polls every POLL_INTERVAL_S; halfway, one event for all VENs."""
     plain: list[float] = []
     distributions: list[float] = []
@@ -145,8 +173,10 @@ async def run(server: subprocess.Popen[str], url: str, admin_url: str) -> None:
         wall = time.perf_counter() - wall0
         server_cpu = (cpu_seconds(server.pid) - cpu0) / wall * 100
         own_cpu = (time.process_time() - own0) / wall * 100
-        print(f"steady state: {VENS} VENs polling every {POLL_INTERVAL_S:.0f} s for {STEADY_S:.0f} s "
-              f"({VENS / POLL_INTERVAL_S:.0f} polls/s), errors {errors}")
+        print(
+            f"steady state: {VENS} VENs polling every {POLL_INTERVAL_S:.0f} s for {STEADY_S:.0f} s "
+            f"({VENS / POLL_INTERVAL_S:.0f} polls/s), errors {errors}"
+        )
         print(f"  oadrPoll -> oadrResponse:        {quantiles_ms(plain)}")
         print(f"  oadrPoll -> oadrDistributeEvent: {quantiles_ms(distributions)}")
         print(f"  all polls:                       {quantiles_ms(plain + distributions)}")
@@ -155,10 +185,15 @@ async def run(server: subprocess.Popen[str], url: str, admin_url: str) -> None:
         cpu0 = cpu_seconds(server.pid)
         latencies, elapsed = await saturate(session, poll_url, polls)
         rate = len(latencies) / elapsed
-        print(f"saturation: {SATURATION_POLLERS} pollers back to back for {elapsed:.1f} s: {rate:.0f} polls/s, "
-              f"{quantiles_ms(latencies)}, server CPU {(cpu_seconds(server.pid) - cpu0) / elapsed * 100:.0f} %")
-        print(f"  => one process serves about {rate * POLL_INTERVAL_S:,.0f} VENs polling every "
-              f"{POLL_INTERVAL_S:.0f} s before it is CPU-bound (single event-loop thread)")
+        print(
+            f"saturation: {SATURATION_POLLERS} pollers back to back for {elapsed:.1f} s: {rate:.0f} polls/s, "
+            f"{quantiles_ms(latencies)}, server CPU {(cpu_seconds(server.pid) - cpu0) / elapsed * 100:.0f} %"
+        )
+        print(
+            f"  => at this rate one process serves about {rate * POLL_INTERVAL_S:,.0f} VENs polling every "
+            f"{POLL_INTERVAL_S:.0f} s; the limit is its single event-loop thread (one core), while the load "
+            "generator and anything else on the machine share the other"
+        )
 
 
 def main() -> int:

@@ -1,0 +1,182 @@
+"""Admin API: field-level validation errors, bearer tokens, modification and the OpenAPI document."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ven.clock import ManualClock
+from ven.errors import InputError
+from vtn_mock.admin.app import build_admin_app
+from vtn_mock.config import AdminSection, VtnConfig
+from vtn_mock.core import Enrollment, VtnCore
+from vtn_mock.server import admin_token
+from vtn_mock.store import Store
+
+NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+TOKEN = "s3cret-token-for-tests"
+GOOD = {
+    "ven": "fleet-a",
+    "signal": "LOAD_DISPATCH",
+    "type": "delta",
+    "start": "+5m",
+    "intervals": [{"duration": "PT15M", "value": -500}],
+    "response_required": "always",
+    "test_event": False,
+}
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> VtnCore:
+    counter = itertools.count(1)
+    vtn = VtnCore(
+        Store(tmp_path / "vtn.sqlite"),
+        ManualClock(NOW),
+        lambda prefix: f"{prefix}-{next(counter)}",
+        Enrollment(),
+    )
+    vtn.register("fleet-a", None)
+    return vtn
+
+
+@pytest.fixture
+async def client(aiohttp_client, core):
+    return await aiohttp_client(build_admin_app(core, None))
+
+
+async def test_create_returns_201_and_event_id(client):
+    """A valid POST /api/events answers 201 with the event id; GET shows the event and its VEN."""
+    resp = await client.post("/api/events", json=GOOD)
+    assert resp.status == 201
+    created = await resp.json()
+    shown = await (await client.get(f"/api/events/{created['event_id']}")).json()
+    assert shown["start"] == "2026-07-01T12:05:00Z"
+    assert shown["status"] == "far"
+    assert shown["vens"][0]["ven_name"] == "fleet-a"
+    assert shown["vens"][0]["opt"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"signal": "LOAD_SHED"}, ["body", "signal"]),
+        ({"type": "level"}, ["body", "type"]),
+        ({"start": "tomorrow"}, ["body", "start"]),
+        ({"start": "2026-07-01T16:00:00"}, ["body", "start"]),
+        ({"intervals": []}, ["body", "intervals"]),
+        ({"intervals": [{"duration": "fifteen", "value": -500}]}, ["body", "intervals", 0, "duration"]),
+        ({"intervals": [{"duration": "PT15M", "value": "lots"}]}, ["body", "intervals", 0, "value"]),
+        ({"intervals": [{"duration": "1.5s", "value": 1}]}, ["body", "intervals", 0, "duration"]),
+        ({"response_required": "sometimes"}, ["body", "response_required"]),
+        ({"startafter": "-5m"}, ["body", "startafter"]),
+        ({"priority": -1}, ["body", "priority"]),
+        ({"colour": "red"}, ["body", "colour"]),
+        ({"ven": "nobody"}, ["body", "ven"]),
+        ({"start": "-2h"}, ["body", "start"]),
+    ],
+)
+async def test_invalid_fields_get_422_with_their_location(client, change, loc):
+    """Each invalid field is named in a 422 `detail` entry by its location in the body."""
+    resp = await client.post("/api/events", json=GOOD | change)
+    assert resp.status == 422
+    detail = (await resp.json())["detail"]
+    assert loc in [item["loc"] for item in detail], detail
+
+
+async def test_signal_specific_values_are_checked(client):
+    """SIMPLE levels must be 0–3 and a load-control capacity a fraction."""
+    simple = GOOD | {"signal": "SIMPLE", "type": None, "intervals": [{"duration": "15m", "value": 5}]}
+    capacity = GOOD | {
+        "signal": "LOAD_CONTROL",
+        "type": "x-loadControlCapacity",
+        "intervals": [{"duration": "15m", "value": 1.5}],
+    }
+    for body in (simple, capacity):
+        resp = await client.post("/api/events", json=body)
+        assert resp.status == 422
+        assert (await resp.json())["detail"][0]["loc"] == ["body", "intervals"]
+
+
+async def test_body_that_is_not_json_gets_400(client):
+    """A body that is not JSON is a 400, not a crash."""
+    resp = await client.post("/api/events", data=b"{not json")
+    assert resp.status == 400
+
+
+async def test_modify_increments_modification_number_and_cancel_closes(client):
+    """PATCH changes only the given fields and bumps modificationNumber; DELETE cancels; then 409."""
+    event_id = (await (await client.post("/api/events", json=GOOD)).json())["event_id"]
+    resp = await client.patch(
+        f"/api/events/{event_id}", json={"intervals": [{"duration": "30m", "value": -250}], "ramp_up": "5m"}
+    )
+    modified = await resp.json()
+    assert resp.status == 200
+    assert (modified["modification_number"], modified["intervals"][0]["value"], modified["ramp_up"]) == (
+        1,
+        -250.0,
+        "PT5M",
+    )
+    assert modified["start"] == "2026-07-01T12:05:00Z"
+    bad = await client.patch(f"/api/events/{event_id}", json={"intervals": [{"duration": "x", "value": 1}]})
+    assert bad.status == 422
+    cancelled = await (await client.delete(f"/api/events/{event_id}")).json()
+    assert (cancelled["status"], cancelled["modification_number"]) == ("cancelled", 2)
+    assert (await client.delete(f"/api/events/{event_id}")).status == 409
+    assert (await client.patch(f"/api/events/{event_id}", json={"priority": 1})).status == 409
+    assert (await client.get("/api/events/nope")).status == 404
+
+
+async def test_token_required_and_compared(aiohttp_client, core):
+    """With a token set, requests without or with a wrong bearer token get 401; the right one passes."""
+    client = await aiohttp_client(build_admin_app(core, TOKEN))
+    assert (await client.get("/api/vens")).status == 401
+    wrong = await client.get("/api/vens", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 401
+    assert wrong.headers["WWW-Authenticate"] == "Bearer"
+    assert (await client.post("/api/events", json=GOOD)).status == 401
+    ok = await client.get("/api/vens", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert ok.status == 200
+    assert (await client.get("/api/openapi.json")).status == 200
+
+
+def test_admin_beyond_loopback_needs_a_token(tmp_path, monkeypatch):
+    """Binding the admin API to a non-loopback address without a token is refused at start."""
+    monkeypatch.delenv("VTN_MOCK_ADMIN_TOKEN", raising=False)
+    exposed = VtnConfig(admin=AdminSection(host="0.0.0.0"))  # noqa: S104
+    with pytest.raises(InputError, match="bearer token"):
+        admin_token(exposed)
+    assert admin_token(VtnConfig()) is None
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    assert admin_token(VtnConfig(admin=AdminSection(host="0.0.0.0", token_file=str(token_file)))) == TOKEN  # noqa: S104
+    monkeypatch.setenv("VTN_MOCK_ADMIN_TOKEN", "from-env")
+    assert admin_token(exposed) == "from-env"
+
+
+async def test_openapi_document_describes_the_api(client):
+    """/api/openapi.json is OpenAPI 3.1 with every route and the request schema generated from pydantic."""
+    doc = await (await client.get("/api/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    assert {
+        "/api/events",
+        "/api/events/{event_id}",
+        "/api/events/{event_id}/performance",
+        "/api/vens",
+        "/api/openapi.json",
+    } <= set(doc["paths"])
+    create = doc["components"]["schemas"]["EventCreate"]
+    assert {"signal", "start", "intervals"} <= set(create["required"])
+    assert set(doc["paths"]["/api/events/{event_id}"]) == {"get", "patch", "delete"}
+    assert "422" in doc["paths"]["/api/events"]["post"]["responses"]
+
+
+async def test_lists_vens_and_events(client):
+    """GET /api/vens and GET /api/events list what the VTN knows, with a status filter."""
+    await client.post("/api/events", json=GOOD)
+    vens = await (await client.get("/api/vens")).json()
+    assert [(v["ven_name"], v["registered"], v["poll_count"]) for v in vens] == [("fleet-a", True, 0)]
+    assert len(await (await client.get("/api/events")).json()) == 1
+    assert await (await client.get("/api/events?status=active")).json() == []

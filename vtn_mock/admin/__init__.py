@@ -1,0 +1,1 @@
+"""The mock VTN admin JSON API."""

@@ -1,0 +1,202 @@
+"""The admin JSON API (aiohttp): events in, VENs, opt answers, readings and performance out."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from pydantic import BaseModel, ValidationError
+
+from vtn_mock.admin.models import EventCreate, EventModify, as_body
+from vtn_mock.admin.openapi import openapi_document
+from vtn_mock.admin.responses import (
+    ErrorItem,
+    ErrorOut,
+    EventCreated,
+    EventOut,
+    event_out,
+    performance_out,
+    reading_out,
+    ven_out,
+)
+from vtn_mock.core import EventClosedError, EventNotFoundError, VenSelectionError, VtnCore
+from vtn_mock.performance import event_performance
+
+logger = logging.getLogger("vtn_mock.admin")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC_PATHS = frozenset({"/api/openapi.json"})  # the description carries no data
+
+
+class UnprocessableError(Exception):
+    def __init__(self, loc: list[str | int], msg: str) -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+
+
+def _json(model: BaseModel | list[Any], status: int = HTTPStatus.OK) -> web.Response:
+    if isinstance(model, list):
+        text = "[" + ",".join(m.model_dump_json() for m in model) + "]"
+    else:
+        text = model.model_dump_json()
+    return web.json_response(text=text, status=status)
+
+
+def _error(status: int, detail: str | list[ErrorItem]) -> web.Response:
+    return _json(ErrorOut(detail=detail), status)
+
+
+def bearer_auth(token: str | None) -> Middleware:
+    """Require `Authorization: Bearer <token>` when a token is set (constant-time compare, never logged)."""
+    expected = f"Bearer {token}".encode() if token else b""
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if token and request.path not in PUBLIC_PATHS:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                response = _error(HTTPStatus.UNAUTHORIZED, "missing or wrong bearer token")
+                response.headers["WWW-Authenticate"] = "Bearer"
+                return response
+        return await handler(request)
+
+    return auth
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Errors as JSON: 400 bad JSON, 404 unknown, 409 closed event, 422 invalid fields."""
+    try:
+        return await handler(request)
+    except ValidationError as err:
+        items = [
+            ErrorItem(loc=["body", *e["loc"]], msg=e["msg"], type=e["type"])
+            for e in err.errors(include_url=False)
+        ]
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, items)
+    except UnprocessableError as err:
+        return _error(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            [ErrorItem(loc=["body", *err.loc], msg=err.msg, type="value_error")],
+        )
+    except EventNotFoundError as err:
+        return _error(HTTPStatus.NOT_FOUND, f"no event {err.args[0]!r}")
+    except EventClosedError as err:
+        return _error(HTTPStatus.CONFLICT, str(err))
+
+
+class AdminApi:
+    def __init__(self, core: VtnCore) -> None:
+        self._core = core
+
+    async def _body(self, request: web.Request) -> Any:
+        try:
+            return json.loads(await request.read())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(
+                text=ErrorOut(detail="body is not JSON").model_dump_json(), content_type="application/json"
+            ) from None
+
+    def _ven_ids(self, selector: list[str] | None) -> list[str]:
+        try:
+            return self._core.select_vens(selector)
+        except VenSelectionError as err:
+            raise UnprocessableError(["ven"] if err.index is None else ["ven", err.index], str(err)) from None
+
+    def _validated(self, body: Any) -> EventCreate:
+        now = self._core.clock.now()
+        model = EventCreate.model_validate(body, context={"now": now})
+        if model.to_spec().end <= now:
+            raise UnprocessableError(["start"], "the event would already be over")
+        return model
+
+    async def create_event(self, request: web.Request) -> web.Response:
+        model = self._validated(await self._body(request))
+        event = self._core.create_event(model.to_spec(), self._ven_ids(model.ven_selector()))
+        logger.info(f"event {event.event_id} created for {list(event.ven_ids)}")
+        return _json(
+            EventCreated(
+                event_id=event.event_id,
+                modification_number=0,
+                status=event.status(self._core.clock.now()),
+                vens=list(event.ven_ids),
+            ),
+            HTTPStatus.CREATED,
+        )
+
+    async def modify_event(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        patch = EventModify.model_validate(body)
+        event = self._core.event(request.match_info["event_id"])
+        model = self._validated(as_body(event) | patch.model_dump(exclude_unset=True))
+        event = self._core.modify_event(event.event_id, model.to_spec())
+        return self._event(event.event_id)
+
+    async def cancel_event(self, request: web.Request) -> web.Response:
+        event = self._core.cancel_event(request.match_info["event_id"])
+        return self._event(event.event_id)
+
+    async def list_events(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("status")
+        now = self._core.clock.now()
+        events = [e for e in self._core.events() if wanted is None or e.status(now) == wanted]
+        return _json([self._event_out(e.event_id) for e in events])
+
+    async def show_event(self, request: web.Request) -> web.Response:
+        return self._event(request.match_info["event_id"])
+
+    def _event_out(self, event_id: str) -> EventOut:
+        event = self._core.event(event_id)
+        store = self._core.store
+        vens = {v.ven_id: v for v in self._core.vens()}
+        return event_out(
+            event, self._core.clock.now(), vens, store.latest_opts(event_id), store.deliveries(event_id)
+        )
+
+    def _event(self, event_id: str) -> web.Response:
+        return _json(self._event_out(event_id))
+
+    async def performance(self, request: web.Request) -> web.Response:
+        event = self._core.event(request.match_info["event_id"])
+        names = {v.ven_id: v.ven_name for v in self._core.vens()}
+        return _json(performance_out(event_performance(event, self._core.store, names)))
+
+    async def list_vens(self, _request: web.Request) -> web.Response:
+        return _json([ven_out(v) for v in self._core.vens()])
+
+    async def readings(self, request: web.Request) -> web.Response:
+        ven = self._core.resolve_ven(request.match_info["ven"])
+        if ven is None:
+            return _error(HTTPStatus.NOT_FOUND, f"no VEN {request.match_info['ven']!r}")
+        try:
+            limit = max(1, min(10_000, int(request.query.get("limit", "100"))))
+        except ValueError:
+            return _error(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                [ErrorItem(loc=["query", "limit"], msg="not an integer", type="int_parsing")],
+            )
+        return _json([reading_out(r) for r in self._core.store.latest_readings(ven.ven_id, limit)])
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
+
+def build_admin_app(core: VtnCore, token: str | None) -> web.Application:
+    api = AdminApi(core)
+    app = web.Application(client_max_size=1_000_000, middlewares=[bearer_auth(token), errors])
+    app.router.add_get("/api/openapi.json", api.openapi)
+    app.router.add_get("/api/vens", api.list_vens)
+    app.router.add_get("/api/vens/{ven}/readings", api.readings)
+    app.router.add_post("/api/events", api.create_event)
+    app.router.add_get("/api/events", api.list_events)
+    app.router.add_get("/api/events/{event_id}", api.show_event)
+    app.router.add_patch("/api/events/{event_id}", api.modify_event)
+    app.router.add_delete("/api/events/{event_id}", api.cancel_event)
+    app.router.add_get("/api/events/{event_id}/performance", api.performance)
+    return app

@@ -1,0 +1,151 @@
+"""`vtn-mock serve`: the OpenADR endpoint, the admin API and an optional scenario, in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from ven.clock import Clock, SystemClock
+from ven.errors import InputError
+from vtn_mock.admin.app import build_admin_app
+from vtn_mock.config import VtnConfig
+from vtn_mock.core import Enrollment, VtnCore
+from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
+from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario
+from vtn_mock.store import Store
+
+logger = logging.getLogger("vtn_mock")
+TOKEN_ENV = "VTN_MOCK_ADMIN_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_token(config: VtnConfig) -> str | None:
+    """The admin bearer token (environment first, then token_file); required beyond loopback."""
+    token = os.environ.get(TOKEN_ENV) or None
+    if token is None and config.admin.token_file:
+        try:
+            token = Path(config.admin.token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as err:
+            raise InputError(f"admin token_file {config.admin.token_file}: {err.strerror}") from None
+    if token is None and not is_loopback(config.admin.host):
+        raise InputError(
+            f"the admin API on {config.admin.host} needs a bearer token: set {TOKEN_ENV} "
+            "or [admin] token_file"
+        )
+    return token
+
+
+@dataclass
+class RunningVtn:
+    """A started mock VTN; `stop()` shuts both ports and the store."""
+
+    core: VtnCore
+    openadr_url: str
+    admin_url: str
+    runners: tuple[web.AppRunner, ...]
+    scenario_task: asyncio.Task[None] | None
+
+    async def stop(self) -> None:
+        if self.scenario_task is not None:
+            self.scenario_task.cancel()
+        for runner in self.runners:
+            await runner.cleanup()
+        self.core.store.close()
+
+
+async def _site(
+    app: web.Application, host: str, port: int, ssl_context: object = None
+) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)  # type: ignore[arg-type]
+    await site.start()
+    bound = runner.addresses[0][1]
+    return runner, int(bound)
+
+
+async def start_vtn(
+    config: VtnConfig, scenario: list[PlannedEvent] | None = None, clock: Clock | None = None
+) -> RunningVtn:
+    token = admin_token(config)
+    enrollment = Enrollment(
+        mode=config.enrollment.mode,
+        fingerprints=tuple((v.name, v.fingerprint) for v in config.enrollment.vens),
+        ven_ids=tuple((v.name, v.ven_id) for v in config.enrollment.vens if v.ven_id),
+    )
+    core = VtnCore(
+        Store(config.vtn.database),
+        clock or SystemClock(),
+        new_id,
+        enrollment,
+        report_sampling=config.vtn.report_sampling,
+    )
+    endpoint = OpenADREndpoint(
+        core,
+        config.vtn.vtn_id,
+        config.vtn.poll_interval,
+        config.tls,
+        max_body_bytes=config.vtn.max_body_bytes,
+    )
+    context = server_ssl_context(config.tls, config.enrollment.mode == "enrolled") if config.tls else None
+    oadr_runner, oadr_port = await _site(endpoint.build_app(), config.vtn.host, config.vtn.port, context)
+    admin_runner, admin_port = await _site(build_admin_app(core, token), config.admin.host, config.admin.port)
+    task = asyncio.get_running_loop().create_task(run_scenario(core, scenario)) if scenario else None
+    scheme = "https" if context else "http"
+    return RunningVtn(
+        core,
+        f"{scheme}://{config.vtn.host}:{oadr_port}{PATH_PREFIX}",
+        f"http://{config.admin.host}:{admin_port}/api",
+        (oadr_runner, admin_runner),
+        task,
+    )
+
+
+async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:
+    """Run until SIGINT/SIGTERM; announces one JSON line with both URLs once listening."""
+    clock = SystemClock()
+    scenario = load_scenario(scenario_path, clock.now()) if scenario_path else None
+    vtn = await start_vtn(config, scenario, clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    announce(
+        json.dumps(
+            {
+                "ready": True,
+                "openadr_url": vtn.openadr_url,
+                "admin_url": vtn.admin_url,
+                "vtn_id": config.vtn.vtn_id,
+                "enrollment": config.enrollment.mode,
+                "scenario_events": len(scenario or []),
+            }
+        )
+    )
+    try:
+        await stop.wait()
+    finally:
+        await vtn.stop()
+        logger.info("vtn-mock stopped")
