@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -66,8 +67,10 @@ def main() -> None:
                 f"{count:>8} {intervals:>3} {name:<13} {seconds * 1e3:>9.1f} {peak:>9.1f} "
                 f"{plan.shortfall_kwh:>14.1f} {requested:>14.1f}"
             )  # type: ignore[attr-defined]
+    print(f"process peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if not args.quick:
         full_lp_gap()
+        print(f"process peak RSS with the full LP: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 def full_lp_gap() -> None:
