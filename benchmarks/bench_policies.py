@@ -52,7 +52,8 @@ def main() -> None:
         f"{platform.python_version()}, numpy {np.__version__}"
     )
     print(
-        f"{'EVs':>8} {'K':>3} {'policy':<13} {'time ms':>9} {'peak MiB':>9} {'shortfall kWh':>14} {'requested kWh':>14}"
+        f"{'EVs':>8} {'K':>3} {'policy':<13} {'time ms':>9} {'peak MiB':>9} "
+        f"{'shortfall kWh':>14} {'requested kWh':>14}"
     )
     sizes = [(1_000, 12), (10_000, 12), (10_000, 24)] + ([] if args.quick else [(100_000, 12)])
     for count, intervals in sizes:
@@ -67,10 +68,14 @@ def main() -> None:
                 f"{count:>8} {intervals:>3} {name:<13} {seconds * 1e3:>9.1f} {peak:>9.1f} "
                 f"{plan.shortfall_kwh:>14.1f} {requested:>14.1f}"
             )  # type: ignore[attr-defined]
-    print(f"process peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"process peak RSS so far: {peak_rss_mib():.0f} MiB")
     if not args.quick:
         full_lp_gap()
-        print(f"process peak RSS with the full LP: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(f"process peak RSS with the full LP: {peak_rss_mib():.0f} MiB")
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def full_lp_gap() -> None:
