@@ -1,0 +1,85 @@
+"""Serialisation of events and restoring the book from a real SQLite store after a restart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from ven.clock import ManualClock
+from ven.events import EventBook, from_json, to_json, to_record, view_from_record
+from ven.events.serde import OPEN_END
+from ven.openadr.models import EventStatus, ItemBase, OptDecision, OptType, Targets
+from ven.storage import EventStatus as Live
+from ven.storage import OptAnswer, Store
+
+from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, seeded
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    """to_json/from_json reproduce the event exactly, through real JSON text."""
+    event = make_event(startafter=timedelta(seconds=90.5), ramp_up=timedelta(minutes=5),
+                       targets=Targets(ven_id=("v",), group_id=("g1", "g2")), priority=3, test_event=True)
+    signal = replace(event.signals[0], item_base=ItemBase("powerReal", "W", "k"), current_value=0.0)
+    event = replace(event, signals=(signal,), recovery=timedelta(minutes=1),
+                    notification=timedelta(hours=1), vtn_comment="hi")
+    assert from_json(json.loads(json.dumps(to_json(event)))) == event
+
+
+def test_record_round_trip_keeps_offset_cancellation_and_open_end(clock: ManualClock) -> None:
+    """A view saved as an EventRecord comes back with its offset, cancel time and answer."""
+    book = EventBook(VEN_ID, clock, seeded(2))
+    window = timedelta(minutes=5)
+    book.apply_distribution(distribution(make_event(startafter=window),
+                                         make_event("open", values=(-1.0,), interval=timedelta(0))))
+    clock.set(START + timedelta(minutes=30))
+    book.apply_distribution(distribution(make_event(modification_number=1, startafter=window,
+                                                    status=EventStatus.CANCELLED)))  # and "open" implied
+    for view in book.views():
+        record = to_record(view, view.status(clock.now()))
+        assert view_from_record(record) == view
+    assert to_record(known(book, "open"), known(book, "open").status(START)).end < OPEN_END  # cancelled
+
+
+def test_restore_from_sqlite_resumes_without_answering_twice(tmp_path: Path, clock: ManualClock) -> None:
+    """A restarted VEN gets back offsets, statuses, cancellations and answers from a real store."""
+    window = timedelta(minutes=10)
+    events = (make_event("a", startafter=window), make_event("b", start=START + 4 * QUARTER))
+    before = EventBook(VEN_ID, clock, seeded(9))
+    with Store.open(tmp_path / "ven.db", clock=clock) as store:
+        for change in before.apply_distribution(distribution(*events)):
+            view = known(before, change.event_id)
+            store.events.save(to_record(view, view.status(clock.now())))
+            decision = OptDecision.opt_in("can deliver")
+            before.record_answer(change.event_id, change.modification_number, decision)
+            assert store.events.answer(change.event_id, change.modification_number, OptAnswer.OPT_IN,
+                                       decision.reason, at=clock.now())
+        records = store.events.latest()
+
+    clock.set(START + QUARTER)  # the VEN was down for a while
+    after = EventBook(VEN_ID, clock, seeded(12345))  # another seed: nothing may be redrawn
+    after.restore(records)
+    assert [v.offset_s for v in after.views()] == [v.offset_s for v in before.views()]
+    assert known(after, "a") == after.active_at(clock.now())
+    assert after.is_answered("a", 0)
+    assert after.decision_for(events[0]) == OptDecision(OptType.OPT_IN, "can deliver")
+    assert after.apply_distribution(distribution(*events)) == []  # same modifications: no new answers
+
+
+def test_restore_keeps_a_randomised_cancellation(tmp_path: Path, clock: ManualClock) -> None:
+    """A cancellation still terminating at shutdown ends at the same moment after restart."""
+    window = timedelta(minutes=10)
+    before = EventBook(VEN_ID, clock, seeded(4))
+    before.apply_distribution(distribution(make_event(startafter=window)))
+    clock.set(START + timedelta(minutes=30))
+    before.apply_distribution(distribution())  # implied cancel, randomised within startafter
+    view = known(before, "e1")
+    with Store.open(tmp_path / "ven.db", clock=clock) as store:
+        store.events.save(to_record(view, view.status(clock.now())))
+        records = store.events.pending()
+    after = EventBook(VEN_ID, clock, seeded(5))
+    after.restore(records)
+    assert known(after, "e1").cancel_at == view.cancel_at
+    assert view.cancel_at is not None
+    assert after.status("e1", view.cancel_at) is Live.CANCELLED
