@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ven.cli import plan_cmd, policies_cmd
+from ven.cli import events_cmd, plan_cmd, policies_cmd, run_cmd
 from ven.errors import InputError, V2XError
 
 EXIT_OK = 0
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan_cmd.register(commands)
     policies_cmd.register(commands)
+    run_cmd.register(commands)
+    events_cmd.register(commands)
     return parser
 
 

@@ -1,0 +1,201 @@
+"""Closed-loop dispatch of one event: measure, re-plan the rest of the event from now, apply interval 0.
+
+Each step reads the gateway, builds a fleet snapshot from the measured SOC and plug state, plans the
+remaining event (ven.plan: the verifier is the last guard) and applies the first interval's setpoints.
+A plan the verifier refuses is never dispatched: every EV is released to baseline and the error logged.
+Setpoints a charger rejects leave that EV out of the next plan (the caller re-dispatches at once).
+For large fleets the quick policy gives the first setpoints and the configured one refines them off the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from policies.base import PlanningProblem
+from ven.dispatch.request import Remaining, remaining_request
+from ven.errors import PolicyError, SafetyViolationError
+from ven.storage import DispatchDecision
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
+    from ven.dispatch.planner import Planned, Planner
+    from ven.events.view import EventView
+    from ven.model.fleet import Fleet
+    from ven.plan import Plan
+    from ven.storage import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StepOutcome:
+    planned: bool = False
+    rejected: frozenset[str] = frozenset()
+    released: bool = False  # the plan was refused: EVs went back to baseline
+
+
+@dataclass
+class _State:
+    key: tuple[str, int] | None = None  # (event_id, modificationNumber) being executed
+    interval: int = -1
+    excluded: set[str] = field(default_factory=set)  # EVs that rejected setpoints this interval
+    generation: int = 0
+
+
+class DispatchController:
+    """Executes whichever event the runtime says is active; one instance per VEN."""
+
+    def __init__(
+        self,
+        gateway: ChargerGateway,
+        fleet: Fleet,
+        planner: Planner,
+        store: Store,
+        *,
+        simple_levels: Mapping[int, float],
+        margin: float,
+    ) -> None:
+        self._gateway = gateway
+        self._fleet = fleet
+        self._planner = planner
+        self._store = store
+        self._levels = dict(simple_levels)
+        self._margin = margin
+        self._state = _State()
+        self._requested: dict[tuple[str, int], float] = {}
+        self._refine: asyncio.Task[None] | None = None
+        self.last_plan: Plan | None = None
+        self.last_remaining: Remaining | None = None
+
+    @property
+    def executing(self) -> tuple[str, int] | None:
+        return self._state.key
+
+    def requested_kw(self, event_id: str, interval: int) -> float | None:
+        """The reduction requested in one event interval as first planned (kW)."""
+        return self._requested.get((event_id, interval))
+
+    def baseline_now_kw(self) -> float | None:
+        """The contract baseline of the fleet over the current interval, from the latest plan."""
+        return None if self.last_plan is None else float(self.last_plan.baseline_kw[0])
+
+    async def step(self, tracked: EventView, now: datetime) -> StepOutcome:
+        key = (tracked.event_id, tracked.modification_number)
+        if key != self._state.key:
+            await self._cancel_refine()
+            self._state = _State(key=key)
+        reading = await self._gateway.read()
+        snapshot = self.snapshot(reading)
+        remaining = remaining_request(
+            tracked.event, tracked.offset, snapshot, now, simple_levels=self._levels, margin=self._margin
+        )
+        if remaining is None:
+            return StepOutcome()
+        if remaining.first_index != self._state.interval:
+            self._state.interval, self._state.excluded = remaining.first_index, set()
+        self._requested.setdefault((tracked.event_id, remaining.first_index), remaining.requested_now_kw)
+        problem = PlanningProblem.build(snapshot, remaining.request)
+        self._state.generation += 1
+        await self._cancel_refine()
+        try:
+            planned = self._planner.plan(problem)
+        except (SafetyViolationError, PolicyError):
+            logger.exception(
+                "event %s: plan refused; NOT dispatched, releasing every EV to baseline", tracked.event_id
+            )
+            await self._release_all()
+            return StepOutcome(released=True)
+        result = await self._apply(planned, remaining, tracked.event_id)
+        if planned.quick:
+            self._refine = asyncio.create_task(
+                self._refined(problem, remaining, tracked.event_id, self._state.generation)
+            )
+        self._state.excluded |= result.rejected_ids
+        return StepOutcome(planned=True, rejected=result.rejected_ids)
+
+    async def finish(self) -> None:
+        """The event ended or was cancelled: every EV back to unmanaged charging."""
+        await self._cancel_refine()
+        if self._state.key is not None:
+            logger.info("event %s ended: releasing the fleet", self._state.key[0])
+        await self._release_all()
+        self._state = _State()
+
+    async def close(self) -> None:
+        await self._cancel_refine()
+
+    def snapshot(self, reading: FleetReading) -> Fleet:
+        fleet = self._fleet
+        if reading.ev_ids != fleet.ids:  # a gateway may list EVs in its own order
+            order = np.array([reading.index(ev_id) for ev_id in fleet.ids])
+        else:
+            order = np.arange(len(fleet))
+        soc = reading.soc[order]
+        soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)
+        usable = reading.plugged_in[order] & reading.online[order]
+        blocked = set(reading.faults) | self._state.excluded
+        if blocked:
+            usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
+        return fleet.with_state(soc=soc, plugged_in=usable)
+
+    async def _apply(self, planned: Planned, remaining: Remaining, event_id: str) -> ApplyResult:
+        plan = planned.plan
+        fleet = plan.fleet
+        plugged = np.flatnonzero(fleet.plugged_in)
+        ids = fleet.ids
+        power = plan.power_kw[:, 0]
+        setpoints = {ids[i]: float(power[i]) for i in plugged}
+        result = await self._gateway.apply(setpoints)
+        self.last_plan, self.last_remaining = plan, remaining
+        self._store.dispatch.record(
+            DispatchDecision(
+                event_id=event_id,
+                interval_index=remaining.first_index,
+                decided_at=remaining.request.horizon.start,
+                policy=plan.policy,
+                requested_kw=remaining.requested_now_kw,
+                planned_kw=float(plan.reduction_kw[0]),
+                setpoints_kw=setpoints,
+            )
+        )
+        if result.rejected:
+            logger.warning(
+                "event %s: %d setpoints rejected (%s); re-dispatching without them",
+                event_id,
+                len(result.rejected),
+                ", ".join(r.ev_id for r in result.rejected[:5]),
+            )
+        return result
+
+    async def _refined(
+        self, problem: PlanningProblem, remaining: Remaining, event_id: str, generation: int
+    ) -> None:
+        try:
+            planned = await asyncio.to_thread(self._planner.plan_configured, problem)
+        except (SafetyViolationError, PolicyError):
+            logger.exception("event %s: refined plan refused; keeping the quick plan", event_id)
+            return
+        if generation == self._state.generation:  # no newer step has replaced the quick plan meanwhile
+            result = await self._apply(planned, remaining, event_id)
+            self._state.excluded |= result.rejected_ids
+
+    async def _cancel_refine(self) -> None:
+        task, self._refine = self._refine, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _release_all(self) -> None:
+        self.last_plan = self.last_remaining = None
+        result = await self._gateway.release()
+        if result.rejected:
+            logger.warning("release: %d chargers did not answer", len(result.rejected))

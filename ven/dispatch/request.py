@@ -1,0 +1,71 @@
+"""The rest of an event from now, as a Request: the remaining part of the current interval, then the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ven.feasibility.envelope import Envelope
+from ven.model.horizon import Horizon
+from ven.model.request import Request
+from ven.openadr.signals import event_horizon, event_request
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ven.model.fleet import Fleet
+    from ven.openadr.models import OadrEvent
+
+# A remainder shorter than this is not worth planning: the next interval starts almost at once.
+MIN_REMAINDER = timedelta(milliseconds=200)
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """`request` covers event intervals `first_index` .. end; its interval 0 may be a partial one."""
+
+    request: Request
+    first_index: int
+
+    @property
+    def requested_now_kw(self) -> float:
+        return float(self.request.reduction_kw[0])
+
+
+def remaining_request(
+    event: OadrEvent,
+    offset: timedelta,
+    fleet: Fleet,
+    now: datetime,
+    *,
+    simple_levels: Mapping[int, float],
+    margin: float,
+) -> Remaining | None:
+    """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left."""
+    full = event_horizon(event, offset)
+    now_ts = now.timestamp()
+    current = int(np.searchsorted(full.end_ts, now_ts, side="right"))
+    if current < len(full) and full.end_ts[current] - now_ts < MIN_REMAINDER.total_seconds():
+        current += 1
+    if current >= len(full):
+        return None
+    first_start = max(now, full.interval_start(current))
+    first = full.interval_end(current) - first_start
+    horizon = Horizon(first_start, (first, *full.durations[current + 1 :]))
+    envelope = Envelope(fleet, horizon)
+    baseline = envelope.baseline_kw.sum(axis=0)
+    discharge = (envelope.available * envelope.discharge_limit_kw[:, None]).sum(axis=0)
+    pad = np.zeros(current)
+    whole = event_request(
+        event,
+        baseline_kw=np.concatenate([pad, baseline]),
+        available_reduction_kw=np.concatenate([pad, baseline + discharge]),
+        simple_levels=simple_levels,
+        margin=margin,
+        offset=offset,
+    )
+    price = whole.price[current:] if len(whole.price) else whole.price
+    return Remaining(Request(horizon, whole.reduction_kw[current:], margin, price), current)

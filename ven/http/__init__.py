@@ -1,0 +1,1 @@
+"""The VEN's own HTTP surface: GET /status (JSON) and GET /metrics (Prometheus)."""

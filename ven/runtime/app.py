@@ -1,0 +1,260 @@
+"""The VEN application (`ven run`): storage, fleet, gateway, event lifecycle, dispatch, telemetry, VTN link.
+
+`VenApp.build(config)` wires the parts; `run(stop)` serves until `stop` is set, then lets the current
+control step finish, persists and returns. Dispatch runs from the database, not from the VTN: a restarted
+VEN resumes an active event at once, before (or without) reaching the VTN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from policies import load_policy
+from ven.chargers.simulated import SimulatedFleet
+from ven.clock import Clock, SystemClock
+from ven.dispatch.controller import DispatchController
+from ven.dispatch.planner import Planner
+from ven.errors import InputError, PolicyError
+from ven.events import EventBook, LifecycleScheduler
+from ven.http.server import start_http
+from ven.model.enrollment import load_fleet
+from ven.openadr.client import Registration, Security
+from ven.runtime.eventflow import EventFlow
+from ven.runtime.supervisor import Supervisor
+from ven.runtime.vtn import RuntimeVenClient
+from ven.storage import Registration as StoredRegistration
+from ven.storage import StorageError, Store
+from ven.telemetry.performance import PerformanceTracker
+from ven.telemetry.sampler import TelemetrySampler
+from ven.telemetry.sources import report_sources
+from ven.telemetry.uploader import BacklogUploader
+
+if TYPE_CHECKING:
+    from ven.model.fleet import Fleet
+    from ven.runtime.config import VenConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VenApp:
+    config: VenConfig
+    store: Store
+    fleet: Fleet
+    gateway: SimulatedFleet
+    clock: Clock
+    book: EventBook
+    controller: DispatchController
+    supervisor: Supervisor
+    flow: EventFlow
+    sampler: TelemetrySampler
+    performance: PerformanceTracker
+    client: RuntimeVenClient
+    uploader: BacklogUploader
+    http: web.AppRunner | None = None
+
+    @classmethod
+    def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
+        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
+        if config.chargers.backend != "simulated":
+            raise InputError("chargers.backend: only 'simulated' is available in this version")
+        fleet = load_fleet(config.fleet.file)
+        dispatch = config.dispatch
+        try:
+            planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
+            quick = load_policy(dispatch.quick_policy)
+        except PolicyError as err:
+            raise InputError(f"dispatch: {err}") from None
+        try:
+            store = Store.open(config.storage.url, base_dir=config.base_dir)
+        except StorageError as err:
+            raise InputError(f"storage.url: {err}") from None
+        chargers = config.chargers
+        gateway = SimulatedFleet(
+            fleet,
+            SystemClock(),
+            time_scale=chargers.time_scale,
+            seed=chargers.seed,
+            noise_kw=chargers.noise_kw,
+        )
+        clock: Clock = gateway if chargers.time_scale != 1.0 else SystemClock()
+        book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
+        levels = config.signals.simple.levels
+        controller = DispatchController(
+            gateway, fleet, planner, store, simple_levels=levels, margin=dispatch.margin
+        )
+        supervisor = Supervisor(
+            controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
+        )
+
+        async def snapshot() -> Fleet:
+            return controller.snapshot(await gateway.read())
+
+        flow = EventFlow(
+            book,
+            store,
+            clock,
+            snapshot=snapshot,
+            quick_policy=quick,
+            simple_levels=levels,
+            margin=dispatch.margin,
+            opt_in_share=dispatch.opt_in_share,
+            on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
+        )
+        client_box: list[RuntimeVenClient] = []
+        sampler = TelemetrySampler(
+            gateway,
+            fleet,
+            store,
+            baseline_kw=controller.baseline_now_kw,
+            link_up=lambda: bool(client_box) and client_box[0].link_up,
+            per_ev=config.reports.per_ev,
+        )
+        client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
+        client_box.append(client)
+        uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        return cls(
+            config,
+            store,
+            fleet,
+            gateway,
+            clock,
+            book,
+            controller,
+            supervisor,
+            flow,
+            sampler,
+            PerformanceTracker(store),
+            client,
+            uploader,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set (or a bug surfaces), then shut down cleanly."""
+        scheduler = LifecycleScheduler(
+            self.book,
+            self.clock,
+            self.supervisor.on_interval_start,
+            self.supervisor.on_event_end,
+            self.supervisor.on_status,
+            time_scale=self.config.chargers.time_scale,
+        )
+        self.supervisor.scheduler = scheduler
+        await self.gateway.start()
+        unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
+        registration = self.client.registration
+        self.book.ven_id = None if registration is None else registration.ven_id
+        self.flow.restore()
+        if self.config.http.listen:
+            self.http = await start_http(self, self.config.http.listen)
+        tasks = [
+            asyncio.create_task(coro, name=name)
+            for name, coro in (
+                ("lifecycle", scheduler.run()),
+                ("control", self.supervisor.run()),
+                ("telemetry", self._telemetry()),
+                ("vtn", self._vtn()),
+            )
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopper and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            await self._shutdown(tasks, stopper, scheduler)
+            unsubscribe()
+
+    async def _shutdown(
+        self, tasks: list[asyncio.Task[None]], stopper: asyncio.Task[bool], scheduler: LifecycleScheduler
+    ) -> None:
+        scheduler.stop()
+        async with self.supervisor.lock:  # the control step in progress finishes first
+            for task in (*tasks, stopper):
+                task.cancel()
+            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        await self.controller.close()
+        if self.http is not None:
+            await self.http.cleanup()
+        await self.client.stop()
+        await self.gateway.close()
+        self.store.close()
+        logger.info("stopped")
+
+    async def _vtn(self) -> None:
+        registration = await self.client.start()
+        self.book.ven_id = registration.ven_id
+        await self.client.wait()
+
+    async def _telemetry(self) -> None:
+        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
+        while True:
+            now = self.clock.now()
+            sample = await self.sampler.sample(now)
+            interval = self.book.current_interval(now)
+            requested = (
+                None
+                if interval is None
+                else self.controller.requested_kw(interval.view.event_id, interval.index)
+            )
+            self.performance.record(sample, interval, requested)
+            await self.uploader.upload()
+            await asyncio.sleep(period_s)
+
+
+def _client(
+    config: VenConfig,
+    store: Store,
+    flow: EventFlow,
+    *,
+    sampler: TelemetrySampler,
+    fleet: Fleet,
+    book: EventBook,
+) -> RuntimeVenClient:
+    stored = store.registration.load()
+    registration = (
+        None
+        if stored is None
+        else Registration(
+            stored.ven_id, stored.registration_id, timedelta(seconds=stored.poll_freq_s or 10.0)
+        )
+    )
+
+    async def persist(new: Registration) -> None:
+        book.ven_id = new.ven_id  # before the first oadrDistributeEvent: events target our venID
+        store.registration.save(
+            StoredRegistration(
+                new.ven_id, new.registration_id, vtn_id="", poll_freq_s=new.poll_interval.total_seconds()
+            )
+        )
+
+    security = config.security
+    return RuntimeVenClient(
+        config.ven.name,
+        config.ven.vtn_url,
+        on_event=flow.on_event,
+        on_distribution=flow.on_distribution,
+        on_registration=persist,
+        reports=report_sources(
+            sampler, fleet.ids, sampling=config.reports.sampling, per_ev=config.reports.per_ev
+        ),
+        registration=registration,
+        security=Security(
+            cert=None if security.cert is None else str(security.cert),
+            key=None if security.key is None else str(security.key),
+            passphrase=security.passphrase,
+            ca_file=None if security.ca_file is None else str(security.ca_file),
+            vtn_fingerprint=security.vtn_fingerprint,
+            check_hostname=security.check_hostname,
+        ),
+        answered=flow.answered,
+        on_answered=flow.on_answered,
+    )

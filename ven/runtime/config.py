@@ -1,0 +1,207 @@
+"""ven.toml (CONTRACT.md, "VEN config"), validated once at the edge into typed, frozen settings.
+
+Relative paths resolve against the config file's folder. A bad file raises InputError naming the file,
+the field and (for TOML syntax errors) the line, so `ven run` exits 2 with one line.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ven.errors import InputError
+from ven.timeparse import parse_duration
+
+
+def _duration(value: object) -> timedelta:
+    """`10s`, `PT10S` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except InputError as err:  # pydantic reports ValueErrors per field; InputError is not one
+            raise ValueError(str(err)) from None
+    raise ValueError("expected a duration such as 10s, 15m or PT15M")
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+HostPort = Annotated[str, Field(pattern=r"^$|^[^:\s]+:\d{1,5}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VenSection(_Section):
+    name: Annotated[str, Field(min_length=1)]
+    vtn_url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class SecuritySection(_Section):
+    cert: Path | None = None
+    key: Path | None = None
+    passphrase: str | None = None
+    ca_file: Path | None = None
+    vtn_fingerprint: str | None = None
+    check_hostname: bool = True
+
+
+class FleetSection(_Section):
+    file: Path
+
+
+class ChargersSection(_Section):
+    backend: Literal["simulated", "ocpp"] = "simulated"
+    time_scale: Annotated[float, Field(gt=0)] = 1.0
+    ocpp_listen: HostPort = "127.0.0.1:9000"
+    seed: int = 0
+    noise_kw: Annotated[float, Field(ge=0)] = 0.0
+
+
+class DispatchSection(_Section):
+    policy: Annotated[str, Field(min_length=1)] = "optimal"
+    control_period: Duration = timedelta(seconds=10)
+    margin: Annotated[float, Field(ge=0)] = 0.05
+    opt_in_share: Annotated[float, Field(ge=0, le=1)] = 0.0  # opt out below this share of the request
+    quick_policy: Annotated[str, Field(min_length=1)] = "fair"  # immediate setpoints for large fleets
+    quick_budget: Duration = timedelta(milliseconds=50)  # use quick_policy first when slower than this
+
+    _check_period = field_validator("control_period", "quick_budget")(_positive)
+
+
+class SimpleSignalSection(_Section):
+    levels: dict[int, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {1: 0.5, 2: 0.75, 3: 1.0}
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_1_to_3(cls, levels: dict[int, float]) -> dict[int, float]:
+        unknown = sorted(set(levels) - {1, 2, 3})
+        if unknown:
+            raise ValueError(f"SIMPLE levels are 1, 2 and 3, not {unknown}")
+        return levels
+
+
+class SignalsSection(_Section):
+    simple: SimpleSignalSection = SimpleSignalSection()
+
+
+class ReportsSection(_Section):
+    sampling: Duration = timedelta(seconds=10)
+    per_ev: bool = False  # offer `<ev_id>.usage` too
+    backlog_batch: Annotated[int, Field(gt=0)] = 500  # samples per catch-up oadrUpdateReport
+
+    _check_sampling = field_validator("sampling")(_positive)
+
+    @field_validator("sampling")
+    @classmethod
+    def _whole_seconds(cls, value: timedelta) -> timedelta:
+        if value.microseconds:  # openleadr and the 2.0b schema only carry whole seconds
+            raise ValueError("must be a whole number of seconds")
+        return value
+
+
+class StorageSection(_Section):
+    url: str = "sqlite:///ven.db"
+
+
+class HttpSection(_Section):
+    listen: HostPort = ""
+
+
+class VenConfig(_Section):
+    """The whole file; `base_dir` is the folder relative paths were resolved against."""
+
+    ven: VenSection
+    security: SecuritySection = SecuritySection()
+    fleet: FleetSection
+    chargers: ChargersSection = ChargersSection()
+    dispatch: DispatchSection = DispatchSection()
+    signals: SignalsSection = SignalsSection()
+    reports: ReportsSection = ReportsSection()
+    storage: StorageSection = StorageSection()
+    http: HttpSection = HttpSection()
+    base_dir: Path = Path()
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> VenConfig:
+        base = self.base_dir
+        security = self.security.model_copy(
+            update={
+                name: base / value
+                for name in ("cert", "key", "ca_file")
+                if (value := getattr(self.security, name)) is not None and not value.is_absolute()
+            }
+        )
+        fleet_file = self.fleet.file if self.fleet.file.is_absolute() else base / self.fleet.file
+        object.__setattr__(self, "security", security)
+        object.__setattr__(self, "fleet", self.fleet.model_copy(update={"file": fleet_file}))
+        return self
+
+
+def load_config(path: str | Path) -> VenConfig:
+    """Read and validate a ven.toml; InputError (one line, naming file, field and line) when bad."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the config: {err.strerror or err}") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> VenConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:  # its message carries "(at line L, column C)"
+        raise InputError(f"{path}: not valid TOML: {err}") from None
+    if "base_dir" in raw:
+        raise InputError(f"{path}: unknown top-level key 'base_dir'")
+    try:
+        return VenConfig.model_validate({**raw, "base_dir": path.resolve().parent})
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        field = ".".join(loc) or "(top level)"
+        line = _line_of(text, loc)
+        where = f"{path}, line {line}" if line else str(path)
+        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        raise InputError(f"{where}: {field}: {first['msg']}{more}") from None
+
+
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """The line of `[section]` + `key = ...` a validation error points at (tomllib keeps no positions)."""
+    if not loc:
+        return None
+    section, key = loc[0], (loc[1] if len(loc) > 1 else None)
+    in_section = False
+    header = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_section = stripped.strip("[] ") == section
+            header = number if in_section else header
+        elif in_section and key is not None and stripped.split("=", 1)[0].strip() == key:
+            return number
+    return header

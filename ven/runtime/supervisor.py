@@ -1,0 +1,93 @@
+"""When to dispatch: at each interval start (LifecycleScheduler), every control period, and at once when
+the gateway reports a plug-out, fault or drift, or a setpoint was rejected. One step at a time (a lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from ven.chargers.gateway import GatewayEvent, GatewayEventKind
+from ven.openadr.models import EventRejectedError
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from ven.clock import Clock
+    from ven.dispatch.controller import DispatchController
+    from ven.events import EventView, LifecycleScheduler
+    from ven.storage import EventStatus, Store
+
+logger = logging.getLogger(__name__)
+
+_REDISPATCH_ON = frozenset(
+    {
+        GatewayEventKind.PLUGGED_OUT,
+        GatewayEventKind.PLUGGED_IN,
+        GatewayEventKind.FAULT,
+        GatewayEventKind.OFFLINE,
+        GatewayEventKind.DRIFT,
+        GatewayEventKind.ONLINE,
+        GatewayEventKind.FAULT_CLEARED,
+    }
+)
+
+
+class Supervisor:
+    def __init__(
+        self,
+        controller: DispatchController,
+        store: Store,
+        clock: Clock,
+        *,
+        control_period: timedelta,
+        time_scale: float,
+    ) -> None:
+        self._controller = controller
+        self._store = store
+        self._clock = clock
+        self._period_s = control_period.total_seconds() / time_scale
+        self.lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self.scheduler: LifecycleScheduler | None = None
+        self.steps = 0
+
+    async def on_interval_start(self, view: EventView, index: int) -> None:
+        logger.info("event %s interval %d starts", view.event_id, index)
+        await self._step(view)
+
+    async def on_event_end(self, view: EventView) -> None:
+        async with self.lock:
+            await self._controller.finish()
+        logger.info("event %s no longer dispatched", view.event_id)
+
+    async def on_status(self, event_id: str, status: EventStatus) -> None:
+        self._store.events.set_status(event_id, status)
+
+    def on_gateway_event(self, event: GatewayEvent) -> None:
+        if event.kind in _REDISPATCH_ON:
+            logger.info("gateway: %s %s (%s): re-dispatching", event.ev_id, event.kind.value, event.detail)
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Re-dispatch the running event every control period, or at once when woken."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._period_s)
+            self._wake.clear()
+            view = None if self.scheduler is None else self.scheduler.dispatching
+            if view is not None:
+                await self._step(view)
+
+    async def _step(self, view: EventView) -> None:
+        async with self.lock:
+            try:
+                outcome = await self._controller.step(view, self._clock.now())
+                if outcome.rejected:  # immediately again, without the EVs that said no
+                    await self._controller.step(view, self._clock.now())
+            except EventRejectedError:
+                logger.exception("event %s cannot be dispatched; releasing the fleet", view.event_id)
+                await self._controller.finish()
+            self.steps += 1
