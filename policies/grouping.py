@@ -25,17 +25,16 @@ def group_labels(envelope: Envelope, members: BoolArray, max_groups: int) -> tup
     capacity = fleet.capacity_kwh[index]
     # Members should run out of room together when driven in proportion: same power-to-energy class,
     # then similar hours of full-power discharge (or of charging) left.
-    power_class = np.round(
-        (envelope.discharge_limit_kw[index] + fleet.max_charge_kw[index]) / capacity, 2
-    )
+    power_class = np.round((envelope.discharge_limit_kw[index] + fleet.max_charge_kw[index]) / capacity, 2)
     rate = np.where(v2g, envelope.discharge_limit_kw[index], fleet.max_charge_kw[index]) + 1e-9
     hours = (fleet.energy_kwh[index] - envelope.floor_kwh[index, -1]) / rate
-    keys = last_available * 2 + v2g
+    _, power_class_index = np.unique(power_class, return_inverse=True)
+    keys = (last_available * 2 + v2g) * (power_class_index.max() + 1) + power_class_index
     count = 0
     for key in np.unique(keys):
         in_key = np.nonzero(keys == key)[0]
         share = max(1, round(max_groups * in_key.size / index.size))
-        ordered = in_key[np.lexsort((hours[in_key], power_class[in_key]))]
+        ordered = in_key[np.argsort(hours[in_key], kind="stable")]
         for chunk in np.array_split(ordered, share):
             if chunk.size:
                 labels[index[chunk]] = count

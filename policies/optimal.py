@@ -5,7 +5,8 @@ requested·(1+margin), (3) least battery discharge energy — curtail charging b
 (4) the burden spread fairly (equal energy reduction per kWh of battery where possible).
 Fleets up to `max_groups` EVs are solved exactly, one LP battery per EV. Larger fleets are solved over
 groups of similar EVs (policies.grouping); each group's plan is then split across its members inside
-their own safe ranges, and any remainder is settled interval by interval with the fair split.
+their own safe ranges so that they run out of room together (policies.disaggregate), and any remainder
+is settled interval by interval with the fair split.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import numpy as np
 
 from policies import lp
 from policies.base import Allocation, PlanningProblem
+from policies.disaggregate import GroupMembers, split_by_hours
 from policies.fair import fair_split
 from policies.grouping import group_labels
 from policies.stepwise import run_stepwise
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.physics import energy_delta_kwh
-from ven.model.fleet import BoolArray, FloatArray, IntArray
+from ven.model.fleet import FloatArray, IntArray
 
 
 class OptimalPolicy:
@@ -27,7 +29,7 @@ class OptimalPolicy:
 
     name = "optimal"
 
-    def __init__(self, max_groups: int = 600, time_limit_s: float = 30.0) -> None:
+    def __init__(self, max_groups: int = 1500, time_limit_s: float = 30.0) -> None:
         self._max_groups = max_groups
         self._time_limit_s = time_limit_s
 
@@ -52,9 +54,18 @@ class OptimalPolicy:
         )
         group_power = lp.solve(batteries, target, self._time_limit_s)
 
+        members = GroupMembers.of(envelope, labels, free)
+
         def start(k: int, energy_kwh: FloatArray, lo: FloatArray, hi: FloatArray) -> FloatArray:
-            del energy_kwh
-            return _split_group_power(group_power[:, k], labels, free, lo, hi)
+            power = lo.copy()  # EVs outside the LP: their step range is a single point
+            power[free] = split_by_hours(
+                group_power[:, k],
+                members,
+                (lo[free], hi[free]),
+                energy_kwh[free],
+                float(request.horizon.duration_h[k]),
+            )
+            return power
 
         return Allocation(run_stepwise(problem, fair_split, start))
 
@@ -92,37 +103,3 @@ def _batteries(envelope: Envelope, labels: IntArray, count: int) -> lp.Batteries
         floor_kwh=total(np.asarray(envelope.floor_kwh[:, 1:])),
         baseline_kw=total(np.asarray(envelope.baseline_kw)),
     )
-
-
-def _split_group_power(
-    group_kw: FloatArray, labels: IntArray, free: BoolArray, lo: FloatArray, hi: FloatArray
-) -> FloatArray:
-    """Spread each group's planned power over its members: curtail all members before any discharges."""
-    count = group_kw.size
-    label = labels[free]
-    low, high = lo[free], hi[free]
-    zero = np.clip(0.0, low, high)  # each member's "stop charging" point inside its range
-
-    def total(values: FloatArray) -> FloatArray:
-        return np.bincount(label, weights=values, minlength=count).astype(np.float64)
-
-    sum_low, sum_zero, sum_high = total(low), total(zero), total(high)
-    target = np.clip(group_kw, sum_low, sum_high)
-    upper_share = _ratio(target - sum_zero, sum_high - sum_zero)
-    lower_share = _ratio(target - sum_low, sum_zero - sum_low)
-    charging = (target >= sum_zero)[label]
-    member = np.where(
-        charging,
-        zero + np.clip(upper_share, 0.0, 1.0)[label] * (high - zero),
-        low + np.clip(lower_share, 0.0, 1.0)[label] * (zero - low),
-    )
-    out = lo.copy()  # EVs outside the LP: their step range is a single point
-    out[free] = member
-    return out
-
-
-def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    """numerator / denominator, 0 where the denominator is too small to mean anything (< 1 W)."""
-    out = np.zeros_like(numerator)
-    np.divide(numerator, denominator, out=out, where=denominator > 1e-3)
-    return out
