@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -112,18 +113,11 @@ def test_policies_lists_the_built_ins():
 def test_a_plugin_installed_from_its_own_package_is_found_and_used(tmp_path):
     """The example plug-in (docs) installed with pip is listed and drives `ven plan --policy curtail-only`."""
     target = tmp_path / "site"
+    source = tmp_path / "plugin"
+    # Build from a copy: setuptools writes build/ next to the sources it builds.
+    shutil.copytree(ROOT / "examples" / "plugin", source)
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(ROOT / "examples" / "plugin"),
-        ],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(source)],
         check=True,
         capture_output=True,
         timeout=300,
