@@ -13,6 +13,12 @@ client authentication — and route its messages into `VtnCore`:
 - openleadr keeps settings (`ven_lookup`, signing, signature checks) on the VTNService *class*: one
   endpoint per process. The serve command runs one; tests start servers as subprocesses.
 - We build the aiohttp app ourselves so the XML guard middleware sits in front of every openleadr handler.
+- Signing: openleadr parses (and validates) the PEM key for every message it signs (~76 ms with RSA); every
+  service here gets a `ven.security.signing.MessageFactory` with the key loaded once.
+- Signature checks: openleadr checks them only on messages that carry a venID (never on registration), reads
+  ReplayProtect from anywhere in the document and keeps nonces in a process-wide set. Its check is off; over
+  TLS each message's signature is verified here first (`ven.security.verify`, one replay guard per endpoint):
+  signed by the client's TLS certificate, valid, fresh and never seen before — else oadrResponse 463.
 """
 
 from __future__ import annotations
@@ -20,13 +26,20 @@ from __future__ import annotations
 import logging
 import ssl
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from openleadr import OpenADRServer, errors
+from lxml import etree
+from openleadr import OpenADRServer, errors, utils
+from openleadr.enums import STATUS_CODES
+from openleadr.messaging import validate_xml_schema
 from openleadr.service import OptService
 
+from ven.security.keys import load_credentials
+from ven.security.signing import OADR_NS, MessageFactory, MessageSigner
+from ven.security.verify import SignatureError, SignatureVerifier
 from vtn_mock.config import TlsSection
 from vtn_mock.core import RegistrationRefusedError, VtnCore
 from vtn_mock.guard import xml_guard
@@ -36,6 +49,7 @@ logger = logging.getLogger("vtn_mock.openadr")
 
 PATH_PREFIX = "/OpenADR2/Simple/2.0b"
 Reply = tuple[str, dict[str, Any]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class OpenADREndpoint:
@@ -56,7 +70,7 @@ class OpenADREndpoint:
             warnings.catch_warnings()
         ):  # openleadr stores a str key in its aiohttp app; we do not serve that app
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            self._server = self._make_server(vtn_id, poll_interval, tls if sign else None, tls)
+            self._server = self._make_server(vtn_id, poll_interval)
         server = self._server
         server.add_handler("on_create_party_registration", self._on_create_party_registration)
         server.add_handler("on_cancel_party_registration", self._on_cancel_party_registration)
@@ -71,18 +85,22 @@ class OpenADREndpoint:
         self._opt_service = OptService(vtn_id)
         self._opt_service.handlers["oadrCreateOpt"] = self._create_opt
         self._opt_service.handlers["oadrCancelOpt"] = self._cancel_opt
+        signer = MessageSigner(load_credentials(tls.cert, tls.key)) if tls and sign else None
+        self._factory = MessageFactory(signer)
+        for service in self._services():
+            service._create_message = self._factory  # noqa: SLF001  # instead of openleadr's per-message parse
+        self._verifier = SignatureVerifier() if tls and tls.verify_signatures else None
 
-    def _make_server(
-        self, vtn_id: str, poll_interval: timedelta, signing: TlsSection | None, tls: TlsSection | None
-    ) -> OpenADRServer:
+    def _services(self) -> list[Any]:
+        return [*self._server.services.values(), self._opt_service]
+
+    def _make_server(self, vtn_id: str, poll_interval: timedelta) -> OpenADRServer:
         return OpenADRServer(
             vtn_id=vtn_id,
-            cert=signing.cert if signing else None,
-            key=signing.key if signing else None,
             show_fingerprint=False,
             requested_poll_freq=poll_interval,
             ven_lookup=self._ven_lookup,
-            verify_message_signatures=bool(tls and tls.verify_signatures),
+            verify_message_signatures=False,  # verified in `_signature_refusal` instead
             http_path_prefix=PATH_PREFIX,
         )
 
@@ -91,9 +109,50 @@ class OpenADREndpoint:
         app = web.Application(
             client_max_size=self._max_body_bytes, middlewares=[xml_guard(self._max_body_bytes)]
         )
-        for service in [*self._server.services.values(), self._opt_service]:
-            app.router.add_post(f"{PATH_PREFIX}/{service.__service_name__}", service.handler)
+        for service in self._services():
+            app.router.add_post(f"{PATH_PREFIX}/{service.__service_name__}", self._verified(service.handler))
         return app
+
+    def _verified(self, handler: Handler) -> Handler:
+        """`handler` behind the signature check (over TLS, when signatures are verified)."""
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if self._verifier is not None and request.secure:
+                refusal = await self._signature_refusal(request, self._verifier)
+                if refusal is not None:
+                    return refusal
+            return await handler(request)
+
+        return handle
+
+    async def _signature_refusal(
+        self, request: web.Request, verifier: SignatureVerifier
+    ) -> web.Response | None:
+        """oadrResponse 463 for an unsigned, badly signed or replayed message, or one signed by a certificate
+        other than the TLS client's; None to let openleadr handle it (schema errors: openleadr's 400)."""
+        try:
+            tree = validate_xml_schema(await request.read())  # the guard has already refused hostile bodies
+        except etree.XMLSyntaxError:
+            return None
+        client = utils.get_cert_fingerprint_from_request(request)
+        try:
+            verifier.verify(tree, expected_fingerprint=client)
+        except SignatureError as err:
+            message = tree.find(f"{{{OADR_NS}}}oadrSignedObject/*")
+            message_type = etree.QName(message).localname if message is not None else "?"
+            ven_id = tree.findtext(".//{http://docs.oasis-open.org/ns/energyinterop/201110}venID")
+            logger.warning(f"refused {message_type} from {request.remote} ({client}): {err}")
+            text = self._factory(
+                "oadrResponse",
+                response={
+                    "response_code": STATUS_CODES.NOT_REGISTERED_OR_AUTHORIZED,
+                    "response_description": f"signature refused: {err}",
+                    "request_id": None,
+                },
+                ven_id=ven_id,
+            )
+            return web.Response(text=text, content_type="application/xml")
+        return None
 
     # Registration
     def _ven_lookup(self, ven_id: str) -> dict[str, Any] | None:

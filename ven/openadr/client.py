@@ -21,6 +21,9 @@ from ven.openadr.events import DistributionHandler, EventHandler, EventResponder
 from ven.openadr.models import ResponseCode
 from ven.openadr.reports import ReportSources, offer_reports
 from ven.openadr.workarounds import PatchedClient
+from ven.security.settings import Security
+
+__all__ = ["Backoff", "Registration", "RegistrationError", "Security", "VenClient"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +44,6 @@ class Registration:
     ven_id: str
     registration_id: str
     poll_interval: timedelta = DEFAULT_POLL_INTERVAL
-
-
-@dataclass(frozen=True, slots=True)
-class Security:
-    """Passed through to openleadr unchanged (hardening is a later issue)."""
-
-    cert: str | None = None
-    key: str | None = None
-    passphrase: str | None = None
-    ca_file: str | None = None
-    vtn_fingerprint: str | None = None
-    check_hostname: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +72,13 @@ class VenClient:
         on_registration: Callable[[Registration], Awaitable[None]] | None = None,
         reports: ReportSources | None = None,
         registration: Registration | None = None,
-        security: Security = Security(),
+        security: Security | None = None,
         backoff: Backoff = Backoff(),
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._client = PatchedClient(
             ven_name, vtn_url, ven_id=registration.ven_id if registration else None,
-            cert=security.cert, key=security.key, passphrase=security.passphrase, ca_file=security.ca_file,
-            vtn_fingerprint=security.vtn_fingerprint, check_hostname=security.check_hostname,
+            security=security or Security(),
         )
         self._client.event_sink = self._answer_distribution
         self._responder = EventResponder(on_event, on_distribution)
@@ -108,6 +98,11 @@ class VenClient:
     def refused_answers(self) -> int:
         """VTN answers refused unparsed as hostile XML (xmlguard) since start."""
         return int(self._client.refused_answers)
+
+    @property
+    def untrusted_answers(self) -> int:
+        """VTN answers ignored since start: unsigned, badly signed, replayed, or not by the pinned VTN."""
+        return int(self._client.untrusted_answers)
 
     async def start(self) -> Registration:
         """Register (or reuse the stored registration), register reports, fetch events, start polling."""

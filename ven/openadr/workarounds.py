@@ -19,11 +19,20 @@ tests/openadr/test_workarounds.py named after the bug.
 | no implied cancellation                                     | models.Distribution.event_ids (runtime)    |
 | run() stops polling for good when re-registration fails     | client.VenClient drives registration,      |
 |   and starts a second report worker on each re-registration |   polling and re-registration itself       |
+| RSA signing costs ~76 ms/message (PEM key parsed twice and  | `_create_message` is a security.signing    |
+|   validated on every message)                               |   MessageFactory: key loaded once          |
+| signature check reads ReplayProtect from anywhere in the    | `_parse_answer` uses security.verify       |
+|   document and keeps nonces in one process-wide set with a  |   (signed ReplayProtect only, a guard per  |
+|   5 s window                                                |   client)                                  |
+| ca_file ignored without a client certificate; TypeError     | `_ensure_client_session`: one TLS≥1.2      |
+|   with a certificate and no ca_file; no total timeout       |   context from Security, total timeout     |
+| the whole answer is read into memory whatever its size      | `_read_limited` stops at max_body_bytes    |
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import timedelta
 from functools import partial
 from http import HTTPStatus
@@ -32,10 +41,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from openleadr import objects, utils
 from openleadr.client import OpenADRClient
-from openleadr.messaging import parse_message, validate_xml_schema, validate_xml_signature
+from openleadr.messaging import parse_message, validate_xml_schema
 
 from ven.openadr.models import ResponseCode
 from ven.openadr.xmlguard import DEFAULT_MAX_BYTES, HostileXMLError, check_xml
+from ven.security.settings import Security
+from ven.security.signing import MessageFactory
+from ven.security.verify import FingerprintMismatchError, SignatureError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -43,6 +55,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Answer = tuple[str | None, dict[str, Any]]
+# openleadr sets only sock_read=10 s: a VTN trickling a byte every 9 s would hold a request forever.
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=10)
 
 def whole_seconds(delta: timedelta, name: str) -> timedelta:
     """`delta` if it has whole seconds: openleadr formats durations it sends with the fraction cut off
@@ -58,6 +72,18 @@ def _refusal(content: bytes, max_bytes: int) -> str | None:
     except HostileXMLError as err:
         return err.reason
     return None
+
+
+async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `max_bytes` (declared or while reading)."""
+    if response.content_length is not None and response.content_length > max_bytes:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            return None
+    return bytes(body)
 
 
 def power_measurement(scale: str = "k", hertz: int = 60, voltage: int = 240) -> Any:
@@ -76,25 +102,55 @@ def power_measurement(scale: str = "k", hertz: int = 60, voltage: int = 240) -> 
 class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no type information
     """openleadr's OpenADRClient with the workarounds above; VenClient is its only user."""
 
-    def __init__(self, *args: Any, max_body_bytes: int = DEFAULT_MAX_BYTES, **kwargs: Any) -> None:
-        super().__init__(*args, show_fingerprint=False, **kwargs)
+    client_session: aiohttp.ClientSession | None
+
+    def __init__(
+        self,
+        ven_name: str,
+        vtn_url: str,
+        *,
+        ven_id: str | None = None,
+        security: Security | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        # No cert/key to openleadr: it would keep the key bytes to re-parse per message; we sign ourselves.
+        super().__init__(ven_name, vtn_url, ven_id=ven_id, show_fingerprint=False)
+        security = security or Security()
+        self.vtn_fingerprint = security.vtn_fingerprint
+        self._create_message = MessageFactory(security.signer())
+        self._verifier = security.verifier()
+        self._ssl_context = security.ssl_context() if vtn_url.startswith("https:") else None
         self.max_body_bytes = max_body_bytes
         self.event_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.refused_answers = 0
+        self.untrusted_answers = 0
+
+    async def _ensure_client_session(self) -> aiohttp.ClientSession:
+        if self.client_session is None:
+            connector = aiohttp.TCPConnector(ssl=self._ssl_context or True)
+            self.client_session = aiohttp.ClientSession(
+                connector=connector, headers={"Content-Type": "application/xml"}, timeout=REQUEST_TIMEOUT
+            )
+        return self.client_session
 
     async def _perform_request(self, service: str, message: str) -> Answer:
         """POST one message; every VTN answer passes check_xml before any XML parser sees it."""
-        await self._ensure_client_session()
+        session = await self._ensure_client_session()
         url = f"{self.vtn_url}/{service}"
         try:
-            async with self.client_session.post(url, data=message) as response:
-                content = await response.read()
+            async with session.post(url, data=message) as response:
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError) as err:
+                ok = status == HTTPStatus.OK
+                content = await _read_limited(response, self.max_body_bytes) if ok else b""
+        except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as err:
             logger.warning("VTN unreachable at %s: %s: %s", url, type(err).__name__, err)
             return None, {}
         if status != HTTPStatus.OK:
             logger.warning("VTN answered HTTP %s to %s", status, service)
+            return None, {}
+        if content is None:
+            self.refused_answers += 1
+            logger.error("refused the VTN's answer to %s unread: over %d bytes", service, self.max_body_bytes)
             return None, {}
         if not content.strip():
             return None, {}
@@ -108,9 +164,14 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
             return None, {}
         try:
             tree = validate_xml_schema(content)
-            if self.vtn_fingerprint:
-                validate_xml_signature(tree, cert_fingerprint=self.vtn_fingerprint)
+            if self._verifier is not None:
+                self._verifier.verify(tree, self.vtn_fingerprint)
             message_type, payload = parse_message(content)
+        except SignatureError as err:
+            self.untrusted_answers += 1
+            what = "not from the pinned VTN" if isinstance(err, FingerprintMismatchError) else "untrusted"
+            logger.error("ignored the VTN's answer to %s, %s: %s", service, what, err)  # noqa: TRY400
+            return None, {}
         # Untrusted input: lxml, signxml and openleadr's normaliser raise many unrelated exception types
         # on bad documents; each is logged with its type and the message is dropped, as the spec allows.
         except Exception as err:  # noqa: BLE001
