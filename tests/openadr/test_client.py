@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ven.openadr.client import Backoff, Registration, RegistrationError
 from ven.openadr.models import Distribution, OadrEvent, OptDecision, ResponseCode
-from ven.openadr.reports import ReportSources
+from ven.openadr.reports import USAGE_REPORT, ReportSources
 
 from .conftest import Vtn, free_port, make_client
 
@@ -134,8 +134,9 @@ async def test_backoff_until_vtn_comes_up(started: list) -> None:
         if len(delays) == 3:
             await late.start()
 
-    client = make_client(late.url, sleep=sleep,
-                         backoff=Backoff(timedelta(seconds=1), 2.0, timedelta(seconds=3), attempts=10))
+    client = make_client(
+        late.url, sleep=sleep, backoff=Backoff(timedelta(seconds=1), 2.0, timedelta(seconds=3), attempts=10)
+    )
     started.append(client)
     try:
         registration = await client.start()
@@ -149,8 +150,7 @@ async def test_backoff_until_vtn_comes_up(started: list) -> None:
 
 async def test_gives_up_after_attempts(started: list) -> None:
     """With a bounded number of attempts, an unreachable VTN ends in RegistrationError."""
-    client = make_client(f"http://127.0.0.1:{free_port()}/OpenADR2/Simple/2.0b",
-                         backoff=Backoff(attempts=2))
+    client = make_client(f"http://127.0.0.1:{free_port()}/OpenADR2/Simple/2.0b", backoff=Backoff(attempts=2))
     started.append(client)
     with pytest.raises(RegistrationError):
         await client.start()
@@ -159,18 +159,91 @@ async def test_gives_up_after_attempts(started: list) -> None:
 async def test_reports_reach_vtn_in_kw(vtn: Vtn, started: list) -> None:
     """Offered reports register with scale 'k' (kW) and their sampled values reach the VTN."""
     vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
-    sources = ReportSources(usage_kw=lambda: 120.5, baseline_kw=lambda: 300.0, delta_usage_kw=lambda: 179.5,
-                            online=lambda: True, available_reduction_kw=lambda: 250.0,
-                            stored_energy_kwh=lambda: 900.0, ev_usage_kw={"ev-1": lambda: 7.2},
-                            min_sampling=timedelta(seconds=1))
+    sources = ReportSources(
+        usage_kw=lambda: 120.5,
+        baseline_kw=lambda: 300.0,
+        delta_usage_kw=lambda: 179.5,
+        online=lambda: True,
+        available_reduction_kw=lambda: 250.0,
+        stored_energy_kwh=lambda: 900.0,
+        ev_usage_kw={"ev-1": lambda: 7.2},
+        min_sampling=timedelta(seconds=1),
+    )
     client = make_client(vtn.url, reports=sources)
     started.append(client)
     await client.start()
     power = [i for i in vtn.registered_items if i["measurement"] == "RealPower"]
     assert [(i["resource_id"], i["unit"], i["scale"]) for i in power] == [
-        ("fleet", "W", "k"), ("fleet", "W", "k"), ("fleet", "W", "k"), ("ev-1", "W", "k")]
+        ("fleet", "W", "k"),
+        ("fleet", "W", "k"),
+        ("fleet", "W", "k"),
+        ("ev-1", "W", "k"),
+    ]
     async with asyncio.timeout(WAIT):
         while len(vtn.report_values) < 7:
             await asyncio.sleep(0.05)
     values = {key.split("/")[-1]: series[0] for key, series in vtn.report_values.items()}
     assert values == {"1": 120.5, "2": 300.0, "3": 179.5, "4": 7.2, "5": 1.0, "6": 250.0, "7": 900.0}
+
+
+async def test_forwarded_usage_report_is_sent_only_with_its_stored_readings(vtn: Vtn, started: list) -> None:
+    """Store and forward: no live TELEMETRY_USAGE job; send_report delivers readings, acknowledged."""
+    vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
+    sources = ReportSources(
+        usage_kw=lambda: 1.0,
+        baseline_kw=lambda: 2.0,
+        delta_usage_kw=lambda: 1.0,
+        online=lambda: True,
+        available_reduction_kw=lambda: 250.0,
+        stored_energy_kwh=lambda: 900.0,
+        min_sampling=timedelta(seconds=1),
+    )
+    client = make_client(vtn.url, reports=sources, forwarded_reports=frozenset({USAGE_REPORT}))
+    started.append(client)
+    await client.start()
+    async with asyncio.timeout(WAIT):
+        while not client.report_requests(USAGE_REPORT) or len(vtn.report_values) < 3:
+            await asyncio.sleep(0.05)
+    assert not any("RealPower" in key for key in vtn.report_values)  # only the live status items
+    request = client.report_requests(USAGE_REPORT)[0]
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    readings = [(t0, "fleet.usage", 42.0), (t0 + timedelta(seconds=10), "fleet.usage", 43.5)]
+    assert await client.send_report(request, readings)
+    usage = next(series for key, series in vtn.report_values.items() if key.startswith("fleet/RealPower/1"))
+    assert usage == [42.0, 43.5]
+
+
+async def test_answers_are_given_once_and_heard_back_after_acknowledgement(vtn: Vtn, started: list) -> None:
+    """on_answered hears each answer once the VTN acknowledged it; answers already given are not resent."""
+    given: list = []
+    client = make_client(vtn.url, on_answered=given.extend)
+    started.append(client)
+    registration = await client.start()
+    opted = vtn.add_event(registration.ven_id)
+    assert await asyncio.wait_for(opted, WAIT) == "optIn"
+    async with asyncio.timeout(WAIT):
+        while not given:
+            await asyncio.sleep(0.02)
+    assert [(g.modification_number, g.opt) for g in given] == [(0, "optIn")]
+    await client.stop()
+    started.remove(client)
+
+    sent_before = len(vtn.created_events)
+    restarted = make_client(vtn.url, registration=registration, answered=lambda _e, _m: True)
+    started.append(restarted)
+    await restarted.start()
+    for _ in range(10):
+        await restarted.poll_once()
+    assert len(vtn.created_events) == sent_before
+
+
+async def test_link_state_follows_the_polls(vtn: Vtn, started: list) -> None:
+    """link_up is True after registration and False once a poll gets no answer."""
+    client = make_client(vtn.url)
+    started.append(client)
+    await client.start()
+    assert client.link_up
+    await vtn.stop()
+    await client.poll_once()
+    assert not client.link_up
+    await vtn.start()

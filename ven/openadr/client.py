@@ -5,25 +5,42 @@ schedules polling plus two event-status jobs on its APScheduler; its re-registra
 the VTN does not answer and starts a second report worker. VenClient does those steps itself: register
 with capped exponential backoff, register reports, oadrRequestEvent, then poll every
 requestedOadrPollFreq from its own task. openleadr's scheduler only runs the report sampling jobs.
+
+Answers are given once: `answered(event_id, modification_number)` lets the runtime say which it already
+gave (before a restart, say), and `on_answered` hears each answer only once the VTN acknowledged it.
+Reports named in `forwarded_reports` are store and forward: the runtime keeps samples and sends them with
+`send_report`, marking them reported only when the VTN acknowledged them, so nothing from a VTN outage is
+lost; the other reports are sampled live by openleadr's jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from openleadr import utils
+
 from ven.errors import V2XError
-from ven.openadr.events import DistributionHandler, EventHandler, EventResponder
+from ven.openadr.events import DistributionHandler, EventHandler, EventResponder, GivenAnswer
 from ven.openadr.models import ResponseCode
-from ven.openadr.reports import ReportSources, offer_reports
+from ven.openadr.reports import ReportReading, ReportRequest, ReportSources, offer_reports, update_report
 from ven.openadr.workarounds import PatchedClient
 from ven.security.settings import Security
 
-__all__ = ["Backoff", "Registration", "RegistrationError", "Security", "VenClient"]
+__all__ = [
+    "Backoff",
+    "GivenAnswer",
+    "Registration",
+    "RegistrationError",
+    "ReportReading",
+    "ReportRequest",
+    "Security",
+    "VenClient",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +92,14 @@ class VenClient:
         security: Security | None = None,
         backoff: Backoff = Backoff(),
         sleep: Sleep = asyncio.sleep,
+        answered: Callable[[str, int], bool] | None = None,
+        on_answered: Callable[[Sequence[GivenAnswer]], None] | None = None,
+        forwarded_reports: frozenset[str] = frozenset(),
     ) -> None:
         self._client = PatchedClient(
-            ven_name, vtn_url, ven_id=registration.ven_id if registration else None,
+            ven_name,
+            vtn_url,
+            ven_id=registration.ven_id if registration else None,
             security=security or Security(),
         )
         self._client.event_sink = self._answer_distribution
@@ -87,12 +109,21 @@ class VenClient:
         self._backoff = backoff
         self._sleep = sleep
         self._poller: asyncio.Task[None] | None = None
+        self._answered = answered or (lambda _event_id, _modification: False)
+        self._on_answered = on_answered
+        self._client.forwarded_reports = forwarded_reports
+        self._link_up = False
         if reports is not None:
             offer_reports(self._client, reports)
 
     @property
     def registration(self) -> Registration | None:
         return self._registration
+
+    @property
+    def link_up(self) -> bool:
+        """Whether the last exchange with the VTN got a usable answer."""
+        return self._link_up
 
     @property
     def refused_answers(self) -> int:
@@ -119,6 +150,7 @@ class VenClient:
             client.poll_frequency = self._registration.poll_interval
             if await self._after_registration() == "oadrRequestReregistration":
                 await self._reregister(acknowledge=True)
+        self._link_up = True
         self._poller = asyncio.create_task(self._poll_forever())
         return self._require_registration()
 
@@ -143,6 +175,9 @@ class VenClient:
     async def poll_once(self) -> str | None:
         """One oadrPoll and its handling; the answer's message type (None: no usable answer)."""
         message_type, payload = await self._client.poll()
+        if self._link_up != (message_type is not None):
+            logger.warning("VTN link %s", "up" if message_type is not None else "DOWN")
+        self._link_up = message_type is not None
         code = (payload.get("response") or {}).get("response_code")
         if message_type == "oadrRequestReregistration" or code in _UNREGISTERED:
             await self._reregister(acknowledge=message_type == "oadrRequestReregistration")
@@ -179,8 +214,12 @@ class VenClient:
             attempt += 1
         interval = min(client.poll_frequency or DEFAULT_POLL_INTERVAL, MAX_POLL_INTERVAL)
         self._registration = Registration(client.ven_id, client.registration_id, interval)
-        logger.info("registered as venID %s (registrationID %s), polling every %s",
-                    client.ven_id, client.registration_id, interval)
+        logger.info(
+            "registered as venID %s (registrationID %s), polling every %s",
+            client.ven_id,
+            client.registration_id,
+            interval,
+        )
         if self._on_registration is not None:
             await self._on_registration(self._registration)
 
@@ -203,19 +242,62 @@ class VenClient:
         await self._register(registration_id=previous)
         await self._after_registration()
 
+    def report_requests(self, report_specifier_id: str) -> list[ReportRequest]:
+        """The VTN's live requests for one of our reports (it may ask for several, or none)."""
+        return [
+            ReportRequest(
+                str(r["report_request_id"]),
+                str(r["report_specifier_id"]),
+                tuple(r["r_ids"]),
+                r.get("granularity"),
+                r.get("report_back_duration") or timedelta(0),
+            )
+            for r in self._client.report_requests
+            if r["report_specifier_id"] == report_specifier_id
+        ]
+
+    async def send_report(self, request: ReportRequest, readings: Sequence[ReportReading]) -> bool:
+        """One oadrUpdateReport with stored readings (own timestamps); True once the VTN acknowledged it."""
+        if not readings:
+            return True
+        client = self._client
+        message = client._create_message(  # noqa: SLF001 - our signing factory (workarounds.PatchedClient)
+            "oadrUpdateReport",
+            ven_id=client.ven_id,
+            request_id=utils.generate_id(),
+            reports=[update_report(request, readings)],
+        )
+        message_type, _ = await client._perform_request("EiReport", message)  # noqa: SLF001
+        return message_type == "oadrUpdatedReport"
+
     async def _answer_distribution(self, payload: dict[str, Any]) -> None:
-        responses = await self._responder.respond(payload)
-        if not responses:  # responseRequired 'never' on every event: no oadrCreatedEvent at all
+        responses = [
+            r
+            for r in await self._responder.respond(payload)
+            if not self._answered(str(r["event_id"]), int(r["modification_number"]))
+        ]
+        if not responses:  # nothing new to say, or responseRequired 'never' on every event
             return
         client = self._client
         message = client._create_message(  # noqa: SLF001
             "oadrCreatedEvent",
-            response={"response_code": int(ResponseCode.OK), "response_description": "OK",
-                      "request_id": payload.get("request_id")},
+            response={
+                "response_code": int(ResponseCode.OK),
+                "response_description": "OK",
+                "request_id": payload.get("request_id"),
+            },
             event_responses=responses,
             ven_id=client.ven_id,
         )
-        await client._perform_request("EiEvent", message)  # noqa: SLF001
+        message_type, answer = await client._perform_request("EiEvent", message)  # noqa: SLF001
+        code = (answer.get("response") or {}).get("response_code")
+        if message_type != "oadrResponse" or code not in (None, ResponseCode.OK, int(ResponseCode.OK)):
+            logger.warning(
+                "oadrCreatedEvent not acknowledged (%s, %s); will answer again", message_type, code
+            )
+            return
+        if self._on_answered is not None:
+            self._on_answered([GivenAnswer.of(r) for r in responses])
 
     def _require_registration(self) -> Registration:
         if self._registration is None:

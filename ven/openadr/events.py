@@ -33,12 +33,33 @@ class EventResponse:
     decision: OptDecision
 
     def as_openleadr(self, request_id: str) -> dict[str, Any]:
-        return {"response_code": int(self.decision.response_code),
-                "response_description": self.decision.reason,
-                "request_id": request_id,
-                "event_id": self.event_id,
-                "modification_number": self.modification_number,
-                "opt_type": self.decision.opt.value}
+        return {
+            "response_code": int(self.decision.response_code),
+            "response_description": self.decision.reason,
+            "request_id": request_id,
+            "event_id": self.event_id,
+            "modification_number": self.modification_number,
+            "opt_type": self.decision.opt.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GivenAnswer:
+    """An event answer the VTN acknowledged: the runtime persists it so it is never given twice."""
+
+    event_id: str
+    modification_number: int
+    opt: str
+    reason: str
+
+    @classmethod
+    def of(cls, response: dict[str, Any]) -> GivenAnswer:
+        return cls(
+            str(response["event_id"]),
+            int(response["modification_number"]),
+            str(response["opt_type"]),
+            str(response["response_description"]),
+        )
 
 
 class EventResponder:
@@ -89,8 +110,9 @@ class EventResponder:
             modification = (raw.get("event_descriptor") or {}).get("modification_number")
             if event.event_id is None or not isinstance(modification, int):
                 return None  # nothing the VTN could match an answer to
-            return EventResponse(event.event_id, modification,
-                                 OptDecision.opt_out(event.problem, event.response_code))
+            return EventResponse(
+                event.event_id, modification, OptDecision.opt_out(event.problem, event.response_code)
+            )
         known = self._decided.get(event.event_id)
         if known is not None and known[0] == event.modification_number:
             return EventResponse(event.event_id, event.modification_number, known[1])

@@ -91,8 +91,19 @@ class Targets:
     party_id: tuple[str, ...] = ()
 
 
-_SI_SCALE = {"p": 1e-12, "n": 1e-9, "micro": 1e-6, "m": 1e-3, "c": 1e-2, "d": 1e-1, "none": 1.0,
-             "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_SI_SCALE = {
+    "p": 1e-12,
+    "n": 1e-9,
+    "micro": 1e-6,
+    "m": 1e-3,
+    "c": 1e-2,
+    "d": 1e-1,
+    "none": 1.0,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ Specifier ids and r_ids are fixed so they stay the same across restarts.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from openleadr import objects
@@ -66,28 +66,60 @@ def report_items(sources: ReportSources) -> tuple[ReportItem, ...]:
     """Every item the VEN offers, in registration order."""
     usage = [
         ReportItem(USAGE_REPORT, FLEET, "fleet.usage", "usage", "Direct Read", sources.usage_kw, power=True),
-        ReportItem(USAGE_REPORT, FLEET, "fleet.baseline", "baseline", "Projected", sources.baseline_kw,
-                   power=True),
-        ReportItem(USAGE_REPORT, FLEET, "fleet.deltaUsage", "deltaUsage", "Derived", sources.delta_usage_kw,
-                   power=True),
+        ReportItem(
+            USAGE_REPORT, FLEET, "fleet.baseline", "baseline", "Projected", sources.baseline_kw, power=True
+        ),
+        ReportItem(
+            USAGE_REPORT,
+            FLEET,
+            "fleet.deltaUsage",
+            "deltaUsage",
+            "Derived",
+            sources.delta_usage_kw,
+            power=True,
+        ),
     ]
-    usage += [ReportItem(USAGE_REPORT, ev_id, f"{ev_id}.usage", "usage", "Direct Read", source, power=True)
-              for ev_id, source in sources.ev_usage_kw.items()]
+    usage += [
+        ReportItem(USAGE_REPORT, ev_id, f"{ev_id}.usage", "usage", "Direct Read", source, power=True)
+        for ev_id, source in sources.ev_usage_kw.items()
+    ]
     status = [
-        ReportItem(STATUS_REPORT, FLEET, "fleet.online", "x-resourceStatus", "x-notApplicable",
-                   sources.online, power=False),
-        ReportItem(STATUS_REPORT, FLEET, "fleet.availableReduction_kW", "x-availableReduction", "Projected",
-                   sources.available_reduction_kw, power=False),
-        ReportItem(STATUS_REPORT, FLEET, "fleet.storedEnergy_kWh", "storedEnergy", "Direct Read",
-                   sources.stored_energy_kwh, power=False),
+        ReportItem(
+            STATUS_REPORT,
+            FLEET,
+            "fleet.online",
+            "x-resourceStatus",
+            "x-notApplicable",
+            sources.online,
+            power=False,
+        ),
+        ReportItem(
+            STATUS_REPORT,
+            FLEET,
+            "fleet.availableReduction_kW",
+            "x-availableReduction",
+            "Projected",
+            sources.available_reduction_kw,
+            power=False,
+        ),
+        ReportItem(
+            STATUS_REPORT,
+            FLEET,
+            "fleet.storedEnergy_kWh",
+            "storedEnergy",
+            "Direct Read",
+            sources.stored_energy_kwh,
+            power=False,
+        ),
     ]
     return (*usage, *status)
 
 
 def offer_reports(client: Any, sources: ReportSources) -> tuple[ReportItem, ...]:
     """Add every report item to an openleadr client (before it registers its reports)."""
-    sampling = objects.SamplingRate(min_period=sources.min_sampling, max_period=sources.max_sampling,
-                                    on_change=False)
+    sampling = objects.SamplingRate(
+        min_period=sources.min_sampling, max_period=sources.max_sampling, on_change=False
+    )
     items = report_items(sources)
     for item in items:
         client.add_report(
@@ -117,3 +149,32 @@ def as_float_source(source: ValueSource) -> Callable[[], Awaitable[float]]:
         return float(value)
 
     return read
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """One live request of the VTN for a report the VEN offered (oadrCreateReport)."""
+
+    report_request_id: str
+    report_specifier_id: str
+    r_ids: tuple[str, ...]
+    granularity: timedelta | None
+    report_back_duration: timedelta
+
+
+ReportReading = tuple[datetime, str, float]
+"""(timestamp, r_id, value): one stored sample of one report item, sent with its own timestamp."""
+
+
+def update_report(request: ReportRequest, readings: Sequence[ReportReading]) -> Any:
+    """An openleadr Report for oadrUpdateReport carrying `readings` (at least one)."""
+    return objects.Report(
+        report_request_id=request.report_request_id,
+        report_specifier_id=request.report_specifier_id,
+        report_name=request.report_specifier_id,
+        intervals=[
+            objects.ReportInterval(dtstart=ts, report_payload=objects.ReportPayload(r_id=r_id, value=value))
+            for ts, r_id, value in readings
+        ],
+        dtstart=min(ts for ts, _, _ in readings),
+    )

@@ -46,8 +46,12 @@ class SignalKind(Enum):
 
 
 # Lower rank dispatches first; the 2.0b schema also spells SIMPLE in lower case.
-_RANK = {SignalKind.DISPATCH_DELTA: 0, SignalKind.DISPATCH_SETPOINT: 0, SignalKind.LOAD_CAPACITY: 1,
-         SignalKind.SIMPLE_LEVEL: 2}
+_RANK = {
+    SignalKind.DISPATCH_DELTA: 0,
+    SignalKind.DISPATCH_SETPOINT: 0,
+    SignalKind.LOAD_CAPACITY: 1,
+    SignalKind.SIMPLE_LEVEL: 2,
+}
 _POWER_KINDS = {SignalKind.DISPATCH_DELTA, SignalKind.DISPATCH_SETPOINT}
 _SIMPLE_LEVELS = range(4)
 

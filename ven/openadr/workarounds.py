@@ -58,6 +58,7 @@ Answer = tuple[str | None, dict[str, Any]]
 # openleadr sets only sock_read=10 s: a VTN trickling a byte every 9 s would hold a request forever.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=10)
 
+
 def whole_seconds(delta: timedelta, name: str) -> timedelta:
     """`delta` if it has whole seconds: openleadr formats durations it sends with the fraction cut off
     (1.5 s goes out as PT1S), and the 2.0b schema has no fractional durations either."""
@@ -124,6 +125,9 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         self.event_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.refused_answers = 0
         self.untrusted_answers = 0
+        # Report specifiers the caller sends itself from stored samples (store and forward), so that a
+        # sample counts as reported only once the VTN acknowledged it; openleadr schedules no job for them.
+        self.forwarded_reports: frozenset[str] = frozenset()
 
     async def _ensure_client_session(self) -> aiohttp.ClientSession:
         if self.client_session is None:
@@ -207,8 +211,11 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         request_id = payload.get("request_id") or (payload.get("response") or {}).get("request_id")
         message = self._create_message(
             "oadrCreatedReport",
-            response={"response_code": int(code), "response_description": "OK" if code == 200 else "ERROR",
-                      "request_id": request_id},
+            response={
+                "response_code": int(code),
+                "response_description": "OK" if code == 200 else "ERROR",
+                "request_id": request_id,
+            },
             ven_id=self.ven_id,
             pending_reports=[{"report_request_id": rrid} for rrid in accepted],
         )
@@ -234,16 +241,28 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
             if granularity is None:
                 granularity = rate.max_period
             elif granularity and not rate.min_period <= granularity <= rate.max_period:
-                logger.error("VTN requested sampling %s outside %s..%s", granularity, rate.min_period,
-                             rate.max_period)
+                logger.error(
+                    "VTN requested sampling %s outside %s..%s", granularity, rate.min_period, rate.max_period
+                )
                 continue
             r_ids.append(item["r_id"])
-        entry = {"report_request_id": request_id, "report_specifier_id": report.report_specifier_id,
-                 "report_back_duration": back, "r_ids": r_ids, "granularity": granularity, "job": None}
+        entry = {
+            "report_request_id": request_id,
+            "report_specifier_id": report.report_specifier_id,
+            "report_back_duration": back,
+            "r_ids": r_ids,
+            "granularity": granularity,
+            "job": None,
+        }
         self.report_requests.append(entry)
-        if granularity and back:
-            entry["job"] = self.scheduler.add_job(partial(self.update_report, report_request_id=request_id),
-                                                  trigger="cron", **utils.cron_config(granularity))
+        if report.report_specifier_id in self.forwarded_reports:
+            pass  # sent by the caller (VenClient.send_report)
+        elif granularity and back:
+            entry["job"] = self.scheduler.add_job(
+                partial(self.update_report, report_request_id=request_id),
+                trigger="cron",
+                **utils.cron_config(granularity),
+            )
         else:  # granularity or reportBackDuration 0: a one-off report, sent now
             await self.update_report(request_id)
         return True
