@@ -2,6 +2,8 @@
 
 Each step reads the gateway, builds a fleet snapshot from the measured SOC and plug state, plans the
 remaining event (ven.plan: the verifier is the last guard) and applies the first interval's setpoints.
+A gateway that knows its fleet (OCPP: what the stations reported about departure, target SOC and limits,
+V1G only behind 2.0.1) is planned from that fleet instead of the enrollment file.
 A plan the verifier refuses is never dispatched: every EV is released to baseline and the error logged.
 Setpoints a charger rejects leave that EV out of the next plan (the caller re-dispatches at once).
 For large fleets the quick policy gives the first setpoints and the configured one refines them off the
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +36,15 @@ if TYPE_CHECKING:
     from ven.storage import Store
 
 logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class KnowsFleet(Protocol):
+    """A gateway whose chargers report their EVs (departure, target SOC, limits) beyond the enrollment."""
+
+    def fleet(self) -> Fleet:
+        """The enrolled fleet with what the chargers reported applied, in enrollment order."""
+        ...
 
 
 @dataclass
@@ -66,6 +77,7 @@ class DispatchController:
     ) -> None:
         self._gateway = gateway
         self._fleet = fleet
+        self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
         self._planner = planner
         self._store = store
         self._levels = dict(simple_levels)
@@ -134,7 +146,8 @@ class DispatchController:
         await self._cancel_refine()
 
     def snapshot(self, reading: FleetReading) -> Fleet:
-        fleet = self._fleet
+        """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
+        fleet = self._fleet if self._reported is None else self._reported()
         if reading.ev_ids != fleet.ids:  # a gateway may list EVs in its own order
             order = np.array([reading.index(ev_id) for ev_id in fleet.ids])
         else:

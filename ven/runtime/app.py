@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from policies import load_policy
+from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
@@ -25,10 +26,10 @@ from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
-from ven.openadr.client import Registration, Security
+from ven.openadr.client import Registration, Security, VenClient
+from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.supervisor import Supervisor
-from ven.runtime.vtn import RuntimeVenClient
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
 from ven.telemetry.performance import PerformanceTracker
@@ -37,8 +38,9 @@ from ven.telemetry.sources import report_sources
 from ven.telemetry.uploader import BacklogUploader
 
 if TYPE_CHECKING:
+    from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
-    from ven.runtime.config import VenConfig
+    from ven.runtime.config import ChargersSection, VenConfig
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class VenApp:
     config: VenConfig
     store: Store
     fleet: Fleet
-    gateway: SimulatedFleet
+    gateway: ChargerGateway
     clock: Clock
     book: EventBook
     controller: DispatchController
@@ -56,15 +58,13 @@ class VenApp:
     flow: EventFlow
     sampler: TelemetrySampler
     performance: PerformanceTracker
-    client: RuntimeVenClient
+    client: VenClient
     uploader: BacklogUploader
     http: web.AppRunner | None = None
 
     @classmethod
     def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
-        if config.chargers.backend != "simulated":
-            raise InputError("chargers.backend: only 'simulated' is available in this version")
         fleet = load_fleet(config.fleet.file)
         dispatch = config.dispatch
         try:
@@ -77,14 +77,7 @@ class VenApp:
         except StorageError as err:
             raise InputError(f"storage.url: {err}") from None
         chargers = config.chargers
-        gateway = SimulatedFleet(
-            fleet,
-            SystemClock(),
-            time_scale=chargers.time_scale,
-            seed=chargers.seed,
-            noise_kw=chargers.noise_kw,
-        )
-        clock: Clock = gateway if chargers.time_scale != 1.0 else SystemClock()
+        gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         controller = DispatchController(
@@ -108,17 +101,12 @@ class VenApp:
             opt_in_share=dispatch.opt_in_share,
             on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
         )
-        client_box: list[RuntimeVenClient] = []
+        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
+        # uploader, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
         sampler = TelemetrySampler(
-            gateway,
-            fleet,
-            store,
-            baseline_kw=controller.baseline_now_kw,
-            link_up=lambda: bool(client_box) and client_box[0].link_up,
-            per_ev=config.reports.per_ev,
+            gateway, fleet, store, baseline_kw=controller.baseline_now_kw, per_ev=config.reports.per_ev
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
-        client_box.append(client)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
         return cls(
             config,
@@ -147,7 +135,12 @@ class VenApp:
             time_scale=self.config.chargers.time_scale,
         )
         self.supervisor.scheduler = scheduler
-        await self.gateway.start()
+        try:
+            await self.gateway.start()
+        except OSError as err:  # the OCPP port is taken or not ours to bind
+            where = self.config.chargers.ocpp_listen
+            reason = err.strerror or err
+            raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
         unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
         registration = self.client.registration
         self.book.ven_id = None if registration is None else registration.ven_id
@@ -210,6 +203,45 @@ class VenApp:
             await asyncio.sleep(period_s)
 
 
+def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, Clock]:
+    """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
+    if chargers.backend == "ocpp":
+        return _ocpp_gateway(chargers, fleet), SystemClock()
+    simulated = SimulatedFleet(
+        fleet, SystemClock(), time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
+    )
+    return simulated, simulated if chargers.time_scale != 1.0 else SystemClock()
+
+
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
+    """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
+    ocpp_logger = logging.getLogger("ocpp")
+    if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
+        ocpp_logger.setLevel(logging.WARNING)
+    passwords = chargers.ocpp_basic_auth()
+    if passwords is not None:
+        missing = [ev.charger_id for ev in fleet.evs if ev.charger_id not in passwords]
+        if missing:
+            logger.warning(
+                "%d enrolled chargers have no password and will be refused: %s",
+                len(missing),
+                ", ".join(missing[:5]),
+            )
+    host, _, port = chargers.ocpp_listen.rpartition(":")
+    try:
+        return OcppGateway(
+            fleet,
+            SystemClock(),
+            host,
+            int(port),
+            basic_auth=passwords,
+            ssl_context=chargers.ocpp_ssl_context(),
+            call_timeout_s=chargers.ocpp_call_timeout.total_seconds(),
+        )
+    except ValueError as err:  # e.g. two EVs behind one charger_id
+        raise InputError(f"fleet.file: {err}") from None
+
+
 def _client(
     config: VenConfig,
     store: Store,
@@ -218,7 +250,7 @@ def _client(
     sampler: TelemetrySampler,
     fleet: Fleet,
     book: EventBook,
-) -> RuntimeVenClient:
+) -> VenClient:
     stored = store.registration.load()
     registration = (
         None
@@ -237,7 +269,7 @@ def _client(
         )
 
     security = config.security
-    return RuntimeVenClient(
+    return VenClient(
         config.ven.name,
         config.ven.vtn_url,
         on_event=flow.on_event,
@@ -257,4 +289,5 @@ def _client(
         ),
         answered=flow.answered,
         on_answered=flow.on_answered,
+        forwarded_reports=frozenset({USAGE_REPORT}),
     )

@@ -6,6 +6,8 @@ the field and (for TOML syntax errors) the line, so `ven run` exits 2 with one l
 
 from __future__ import annotations
 
+import csv
+import ssl
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -75,8 +77,46 @@ class ChargersSection(_Section):
     backend: Literal["simulated", "ocpp"] = "simulated"
     time_scale: Annotated[float, Field(gt=0)] = 1.0
     ocpp_listen: HostPort = "127.0.0.1:9000"
+    ocpp_passwords_file: Path | None = None  # charger_id -> password (TOML or CSV): basic auth, profile 1
+    ocpp_cert: Path | None = None  # the CSMS's TLS certificate (chain) and key: wss://, profile 2
+    ocpp_key: Path | None = None
+    ocpp_call_timeout: Duration = timedelta(seconds=5)  # per command and station
     seed: int = 0
     noise_kw: Annotated[float, Field(ge=0)] = 0.0
+
+    _check_call_timeout = field_validator("ocpp_call_timeout")(_positive)
+
+    @model_validator(mode="after")
+    def _ocpp_settings(self) -> ChargersSection:
+        if (self.ocpp_cert is None) != (self.ocpp_key is None):
+            raise ValueError("ocpp_cert and ocpp_key go together (the TLS certificate and its private key)")
+        if self.backend == "ocpp" and not self.ocpp_listen:
+            raise ValueError('ocpp_listen: the ocpp backend needs "HOST:PORT" to accept charge points on')
+        if self.backend == "ocpp" and self.time_scale != 1.0:  # real stations live in real time
+            raise ValueError("time_scale: only the simulated backend runs on a scaled clock")
+        return self
+
+    def ocpp_basic_auth(self) -> dict[str, str] | None:
+        """charger_id -> password from `ocpp_passwords_file` (None: no basic auth); InputError when bad."""
+        path = self.ocpp_passwords_file
+        if path is None:
+            return None
+        return _read_passwords(path)
+
+    def ocpp_ssl_context(self) -> ssl.SSLContext | None:
+        """The CSMS's TLS server context (None: plain ws://); InputError naming the files when unusable."""
+        if self.ocpp_cert is None or self.ocpp_key is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP security profile 2 requires TLS 1.2+
+        try:
+            context.load_cert_chain(self.ocpp_cert, self.ocpp_key)
+        except (OSError, ssl.SSLError) as err:
+            detail = err.strerror or str(err)
+            raise InputError(
+                f"chargers.ocpp_cert: cannot load {self.ocpp_cert} with key {self.ocpp_key}: {detail}"
+            ) from None
+        return context
 
 
 class DispatchSection(_Section):
@@ -155,8 +195,16 @@ class VenConfig(_Section):
                 if (value := getattr(self.security, name)) is not None and not value.is_absolute()
             }
         )
+        chargers = self.chargers.model_copy(
+            update={
+                name: base / value
+                for name in ("ocpp_passwords_file", "ocpp_cert", "ocpp_key")
+                if (value := getattr(self.chargers, name)) is not None and not value.is_absolute()
+            }
+        )
         fleet_file = self.fleet.file if self.fleet.file.is_absolute() else base / self.fleet.file
         object.__setattr__(self, "security", security)
+        object.__setattr__(self, "chargers", chargers)
         object.__setattr__(self, "fleet", self.fleet.model_copy(update={"file": fleet_file}))
         return self
 
@@ -179,7 +227,7 @@ def parse_config(text: str, path: Path) -> VenConfig:
     if "base_dir" in raw:
         raise InputError(f"{path}: unknown top-level key 'base_dir'")
     try:
-        return VenConfig.model_validate({**raw, "base_dir": path.resolve().parent})
+        config = VenConfig.model_validate({**raw, "base_dir": path.resolve().parent})
     except ValidationError as err:
         first = err.errors()[0]
         loc = [str(part) for part in first["loc"]]
@@ -188,6 +236,68 @@ def parse_config(text: str, path: Path) -> VenConfig:
         where = f"{path}, line {line}" if line else str(path)
         more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
         raise InputError(f"{where}: {field}: {first['msg']}{more}") from None
+    if config.chargers.backend == "ocpp":  # unreadable passwords or certificates fail here, not at startup
+        try:
+            config.chargers.ocpp_basic_auth()
+            config.chargers.ocpp_ssl_context()
+        except InputError as err:
+            raise InputError(f"{path}: {err}") from None
+    return config
+
+
+def _read_passwords(path: Path) -> dict[str, str]:
+    """A TOML file of `charger_id = "password"` lines, or a CSV with header `charger_id,password`."""
+    field = "chargers.ocpp_passwords_file"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        detail = err.strerror if isinstance(err, OSError) else str(err)
+        raise InputError(f"{field}: cannot read {path}: {detail or err}") from None
+    if path.suffix.lower() == ".toml":
+        rows = _toml_passwords(text, path, field)
+    elif path.suffix.lower() == ".csv":
+        rows = _csv_passwords(text, path, field)
+    else:
+        raise InputError(f"{field}: {path}: expected a .toml or .csv file")
+    passwords: dict[str, str] = {}
+    for where, charger_id, password in rows:
+        if not charger_id or not password:
+            raise InputError(f"{field}: {where}: charger_id and password must not be empty")
+        if charger_id in passwords:
+            raise InputError(f"{field}: {where}: charger_id {charger_id!r} is listed twice")
+        passwords[charger_id] = password
+    if not passwords:
+        raise InputError(f"{field}: {path}: no passwords (an empty list would refuse every charger)")
+    return passwords
+
+
+def _toml_passwords(text: str, path: Path, field: str) -> list[tuple[str, str, str]]:
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{field}: {path}: not valid TOML: {err}") from None
+    rows = []
+    for charger_id, password in table.items():
+        if not isinstance(password, str):
+            raise InputError(f"{field}: {path}: the password of {charger_id!r} must be a string")
+        rows.append((f"{path}, key {charger_id!r}", charger_id, password))
+    return rows
+
+
+def _csv_passwords(text: str, path: Path, field: str) -> list[tuple[str, str, str]]:
+    reader = csv.reader(text.splitlines())
+    header = [name.strip() for name in next(reader, [])]
+    if header != ["charger_id", "password"]:
+        raise InputError(f"{field}: {path}, line 1: the header must be charger_id,password")
+    rows = []
+    for row in reader:
+        where = f"{path}, line {reader.line_num}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"{field}: {where}: expected 2 columns, found {len(row)}")
+        rows.append((where, row[0].strip(), row[1]))
+    return rows
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.events import EventBook, EventView
     from ven.model.fleet import Fleet
+    from ven.openadr.events import GivenAnswer
     from ven.openadr.models import Distribution, OadrEvent, OptDecision
-    from ven.runtime.vtn import GivenAnswer
     from ven.storage import Store
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 Baseline: during an event, the contract baseline of the fleet over the current interval (the dispatch
 controller's latest plan, ven.model.baseline on the measured state); outside events the fleet charges
-unmanaged, so its baseline is what it draws. A sample is stored `reported` only while the VTN link is
-up (the live report carries it); samples from a VTN outage stay unreported until the uploader sends them.
+unmanaged, so its baseline is what it draws. Every sample is stored unreported; the uploader sends it
+(TELEMETRY_USAGE is store and forward) and marks it reported once the VTN acknowledged the report.
 """
 
 from __future__ import annotations
@@ -50,21 +50,19 @@ class TelemetrySampler:
         store: Store,
         *,
         baseline_kw: Callable[[], float | None],
-        link_up: Callable[[], bool],
         per_ev: bool = False,
     ) -> None:
         self._gateway = gateway
         self._fleet = fleet
         self._store = store
         self._baseline_kw = baseline_kw
-        self._link_up = link_up
         self._per_ev = per_ev
         self.latest: FleetSample | None = None
 
     async def sample(self, now: datetime) -> FleetSample:
         reading = await self._gateway.read()
         sample = self._figures(reading, now)
-        reported = self._link_up()
+        reported = False  # the uploader sends it and marks it once the VTN acknowledged
         rows = [
             TelemetrySample(
                 now, FLEET_RESOURCE, sample.usage_kw, sample.baseline_kw, sample.delta_kw, reported=reported

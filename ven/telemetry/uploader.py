@@ -1,7 +1,7 @@
-"""Catch-up reporting: fleet samples taken while the VTN was unreachable go out once it is back.
+"""Store-and-forward TELEMETRY_USAGE: stored samples go to the VTN with their own timestamps.
 
-Each sample keeps its own timestamp in the oadrUpdateReport, so the VTN sees the outage filled in; a
-sample is marked reported only when the VTN acknowledged the report carrying it.
+Every sample the sampler stores is unreported until a report carrying it is acknowledged by the VTN, so
+samples taken while the VTN was unreachable go out once it is back and none are lost in between.
 """
 
 from __future__ import annotations
@@ -9,67 +9,79 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+from ven.openadr.reports import USAGE_REPORT, ReportReading, ReportRequest
 from ven.storage import FLEET_RESOURCE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
-    from ven.runtime.vtn import ReportRequest
     from ven.storage import Store, TelemetrySample
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = {"fleet.usage": "usage_kw", "fleet.baseline": "baseline_kw", "fleet.deltaUsage": "delta_kw"}
+# Fleet r_ids (ven.openadr.reports) and the sample field each one carries; per-EV r_ids are `<ev_id>.usage`.
+_FLEET_FIELDS = {"fleet.usage": "usage_kw", "fleet.baseline": "baseline_kw", "fleet.deltaUsage": "delta_kw"}
+_EV_SUFFIX = ".usage"
 
 
-class UsageLink(Protocol):
-    link_up: bool
+class ReportLink(Protocol):
+    @property
+    def link_up(self) -> bool: ...
 
-    def usage_report_requests(self) -> list[ReportRequest]: ...
+    def report_requests(self, report_specifier_id: str) -> list[ReportRequest]: ...
 
-    async def send_usage(
-        self, request: ReportRequest, intervals: Sequence[tuple[datetime, str, float]]
-    ) -> bool: ...
+    async def send_report(self, request: ReportRequest, readings: Sequence[ReportReading]) -> bool: ...
 
 
 class BacklogUploader:
-    def __init__(self, link: UsageLink, store: Store, batch: int = 500) -> None:
+    def __init__(self, link: ReportLink, store: Store, batch: int = 500) -> None:
         self._link = link
         self._store = store
         self._batch = batch
         self.sent_samples = 0
 
     async def upload(self) -> int:
-        """Send unreported fleet samples (oldest first, one batch); how many the VTN acknowledged."""
+        """Send the oldest unreported samples (fleet first, then per EV); how many the VTN acknowledged."""
         if not self._link.link_up:
             return 0
-        requests = self._link.usage_report_requests()
+        requests = self._link.report_requests(USAGE_REPORT)
         if not requests:
             return 0
-        samples = self._store.telemetry.unreported(limit=self._batch, resource=FLEET_RESOURCE)
+        sent = await self._send(
+            requests, self._store.telemetry.unreported(limit=self._batch, resource=FLEET_RESOURCE)
+        )
+        if sent or not self._store.telemetry.unreported(limit=1, resource=FLEET_RESOURCE):
+            per_ev = [
+                s
+                for s in self._store.telemetry.unreported(limit=self._batch * 20)
+                if s.resource != FLEET_RESOURCE
+            ]
+            sent += await self._send(requests, per_ev)
+        return sent
+
+    async def _send(self, requests: Sequence[ReportRequest], samples: Sequence[TelemetrySample]) -> int:
+        """Samples nobody requested are no longer owed; the rest count once every request acknowledged."""
         if not samples:
             return 0
-        delivered = True
         for request in requests:
-            intervals = _intervals(samples, request.r_ids)
-            if intervals:
-                delivered = delivered and await self._link.send_usage(request, intervals)
-        if not delivered:
-            logger.warning("catch-up report of %d samples not acknowledged; will retry", len(samples))
-            return 0
+            readings = _readings(samples, request.r_ids)
+            if readings and not await self._link.send_report(request, readings):
+                logger.warning("usage report of %d samples not acknowledged; will retry", len(samples))
+                return 0
         self._store.telemetry.mark_reported(s.id for s in samples if s.id is not None)
         self.sent_samples += len(samples)
-        logger.info("reported %d samples kept from a VTN outage", len(samples))
         return len(samples)
 
 
-def _intervals(samples: Sequence[TelemetrySample], r_ids: Sequence[str]) -> list[tuple[datetime, str, float]]:
-    out = []
+def _readings(samples: Sequence[TelemetrySample], r_ids: Sequence[str]) -> list[ReportReading]:
+    wanted = set(r_ids)
+    out: list[ReportReading] = []
     for sample in samples:
-        for r_id in r_ids:
-            field = _FIELDS.get(r_id)
-            value = None if field is None else getattr(sample, field)
-            if value is not None:
-                out.append((sample.ts, r_id, float(value)))
+        if sample.resource == FLEET_RESOURCE:
+            for r_id, field in _FLEET_FIELDS.items():
+                value = getattr(sample, field)
+                if r_id in wanted and value is not None:
+                    out.append((sample.ts, r_id, float(value)))
+        elif f"{sample.resource}{_EV_SUFFIX}" in wanted and sample.usage_kw is not None:
+            out.append((sample.ts, f"{sample.resource}{_EV_SUFFIX}", float(sample.usage_kw)))
     return out
