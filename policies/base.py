@@ -20,8 +20,9 @@ class PlanningProblem:
     envelope: Envelope
 
     @classmethod
-    def build(cls, fleet: Fleet, request: Request) -> PlanningProblem:
-        return cls(request, Envelope(fleet, request.horizon))
+    def build(cls, fleet: Fleet, request: Request, baseline_kw: FloatArray | None = None) -> PlanningProblem:
+        """The problem for `fleet` now; `baseline_kw` (N, K) fixes the baseline (e.g. an event's, frozen)."""
+        return cls(request, Envelope(fleet, request.horizon, baseline_kw))
 
     @property
     def fleet(self) -> Fleet:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from ven.storage import (
     DispatchDecision,
+    EventBaseline,
     EventRecord,
     EventStatus,
     OptAnswer,
@@ -145,8 +147,16 @@ def test_performance_rows_upsert(store, clock):
     row = PerformanceRow("evt-1", 0, start, start + timedelta(minutes=15), requested_kw=500.0)
     store.performance.save(row)
     final = PerformanceRow(
-        "evt-1", 0, start, start + timedelta(minutes=15), 500.0, delivered_kw=490.0, baseline_kw=800.0,
-        measured_kw=310.0, exported_kwh=12.5, departure_socs={"ev1": 0.81},
+        "evt-1",
+        0,
+        start,
+        start + timedelta(minutes=15),
+        500.0,
+        delivered_kw=490.0,
+        baseline_kw=800.0,
+        measured_kw=310.0,
+        exported_kwh=12.5,
+        departure_socs={"ev1": 0.81},
     )
     clock.advance(timedelta(minutes=15))
     store.performance.save(final)
@@ -159,6 +169,7 @@ def test_performance_rows_upsert(store, clock):
 
 def test_transaction_is_all_or_nothing(store, clock):
     """Calls grouped in store.transaction() are rolled back together on error."""
+
     def failing_batch() -> None:
         with store.transaction():
             store.registration.save(Registration("ven-1", "reg-1", "VTN"))
@@ -179,3 +190,19 @@ def test_naive_datetimes_are_refused(store, clock):
     """Times without a UTC offset are refused rather than stored ambiguously."""
     with pytest.raises(ValueError, match="naive"):
         store.events.save(event(clock, start=clock.now().replace(tzinfo=None)))
+
+
+def test_event_baseline_is_frozen_once_and_survives_a_reopen(tmp_path):
+    """The first baseline stored for an event wins; a reopened store returns it unchanged."""
+    start = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
+    first = EventBaseline("e1", start, ("bus-1", "bus-2"), np.array([[60.0, 60.0], [30.5, 0.0]]))
+    with Store.open(tmp_path / "ven.db") as store:
+        store.baselines.save(first)
+        store.baselines.save(EventBaseline("e1", start, ("bus-1", "bus-2"), np.zeros((2, 2))))
+    with Store.open(tmp_path / "ven.db") as store:
+        got = store.baselines.get("e1")
+        assert got is not None
+        assert got.ev_ids == ("bus-1", "bus-2")
+        assert got.start == start
+        assert got.baseline_kw.tolist() == [[60.0, 60.0], [30.5, 0.0]]
+        assert store.baselines.get("other") is None

@@ -79,8 +79,10 @@ def test_ten_thousand_samples_in_one_transaction(store, clock):
     started = time.perf_counter()
     store.telemetry.mark_reported(s.id for s in backlog if s.id is not None)
     mark_s = time.perf_counter() - started
-    print(f"\n10k telemetry: insert {insert_s * 1e3:.1f} ms, unreported {read_s * 1e3:.1f} ms, "
-          f"mark_reported {mark_s * 1e3:.1f} ms")
+    print(
+        f"\n10k telemetry: insert {insert_s * 1e3:.1f} ms, unreported {read_s * 1e3:.1f} ms, "
+        f"mark_reported {mark_s * 1e3:.1f} ms"
+    )
     assert len(backlog) == 10_000
     assert store.telemetry.count_unreported() == 0
     assert insert_s < 0.5
@@ -88,6 +90,7 @@ def test_ten_thousand_samples_in_one_transaction(store, clock):
 
 def test_threads_can_share_one_store(store, clock):
     """Worker threads writing through one Store lose nothing (the connection is lock-protected)."""
+
     def writer(k: int) -> None:
         for i in range(50):
             store.telemetry.add(samples(clock, 4, start_s=1000 * k + 4 * i))

@@ -29,6 +29,8 @@ class Envelope:
 
     fleet: Fleet
     horizon: Horizon
+    # A baseline fixed elsewhere (an event's, frozen when it started); default: computed from `fleet`.
+    baseline_override: FloatArray | None = field(default=None, repr=False, compare=False)
     available: BoolArray = field(init=False, repr=False)  # (N, K)
     baseline_kw: FloatArray = field(init=False, repr=False)  # (N, K)
     discharge_limit_kw: FloatArray = field(init=False, repr=False)  # (N,) 0 where discharge is forbidden
@@ -65,7 +67,7 @@ class Envelope:
         discharge = np.where(below_reserve | hopeless, 0.0, fleet.max_discharge_kw)
         values = {
             "available": available,
-            "baseline_kw": baseline_kw(fleet, horizon),
+            "baseline_kw": self._baseline(),
             "discharge_limit_kw": discharge,
             "reserve_kwh": reserve,
             "required_kwh": required,
@@ -75,6 +77,14 @@ class Envelope:
         for name, array in values.items():
             array.setflags(write=False)
             object.__setattr__(self, name, array)
+
+    def _baseline(self) -> FloatArray:
+        if self.baseline_override is None:
+            return baseline_kw(self.fleet, self.horizon)
+        override = np.array(self.baseline_override, dtype=np.float64)
+        if override.shape != (len(self.fleet), len(self.horizon)):
+            raise ValueError(f"baseline shape {override.shape} != {(len(self.fleet), len(self.horizon))}")
+        return override
 
     def step_bounds(self, k: int, energy_kwh: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(lo, hi) kW for interval k from stored energy `energy_kwh`; lo ≤ hi always holds."""

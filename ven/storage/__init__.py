@@ -1,5 +1,6 @@
 """VEN persistence in SQLite: registration, events and answers, dispatch, telemetry backlog, performance."""
 
+from ven.storage.baselines import EventBaseline
 from ven.storage.errors import NotAVenDatabaseError, SchemaTooNewError, StorageError, StorageUrlError
 from ven.storage.migrations import LATEST_VERSION
 from ven.storage.records import (
@@ -19,6 +20,7 @@ __all__ = [
     "FLEET_RESOURCE",
     "LATEST_VERSION",
     "DispatchDecision",
+    "EventBaseline",
     "EventRecord",
     "EventStatus",
     "NotAVenDatabaseError",

@@ -95,6 +95,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX events_by_status ON events (status)",
         ),
     ),
+    Migration(
+        3,
+        "each event's baseline, frozen when its dispatch starts",
+        (
+            """CREATE TABLE event_baselines (
+                event_id TEXT PRIMARY KEY,
+                start_at TEXT NOT NULL,
+                ev_ids TEXT NOT NULL,
+                baseline_kw TEXT NOT NULL,
+                frozen_at TEXT NOT NULL
+            ) STRICT""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from ven.clock import SystemClock
+from ven.storage.baselines import BaselineRepository
 from ven.storage.db import Database
 from ven.storage.events import EventRepository
 from ven.storage.outcomes import DispatchRepository, PerformanceRepository
@@ -30,6 +31,7 @@ class Store:
         self.dispatch = DispatchRepository(db)
         self.telemetry = TelemetryRepository(db)
         self.performance = PerformanceRepository(db)
+        self.baselines = BaselineRepository(db)
 
     @classmethod
     def open(cls, url: str | Path, *, base_dir: str | Path | None = None, clock: Clock | None = None) -> Self:
