@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -25,23 +27,87 @@ def test_ci_runs_the_readme_test_command():
     assert "pytest" in command_after("ci:test-command")
 
 
-def test_the_main_command_plans_the_example_depot():
-    """The README's first command, minus the install, prints a plan table for the depot."""
-    main = command_after("ci:main-command")
-    ven_part = main.split("&&")[-1].strip()
-    args = shlex.split(ven_part)
-    assert args[0] == ".venv/bin/ven"
-    result = subprocess.run(
-        [sys.executable, "-m", "ven.cli.main", *args[1:]],
-        cwd=ROOT,
+def run_ven(args: list[str], cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ven.cli.main", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def sh_blocks(section: str) -> list[str]:
+    """The command lines of every ```sh block in the README section under `section`."""
+    body = README.split(section)[1].split("\n## ")[0]
+    blocks = re.findall(r"```sh\n(.*?)```", body, flags=re.DOTALL)
+    return [line for block in blocks for line in block.strip().splitlines() if line.strip()]
+
+
+def test_markers_each_hold_exactly_one_command_line():
+    """Each ci marker is followed by a ```sh block with exactly one command line."""
+    for marker in ("ci:main-command", "ci:test-command"):
+        match = re.search(rf"<!-- {marker} -->\n```sh\n(.*?)```", README, flags=re.DOTALL)
+        assert match, marker
+        assert len(match.group(1).strip().splitlines()) == 1, marker
+    assert command_after("ci:test-command") == (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/pytest -q"
+    )
+
+
+@pytest.mark.slow
+def test_the_main_command_runs_the_demo(tmp_path: Path):
+    """The README's first command ends in `ven demo`; minus the install (and at 400x, plot in tmp) it runs
+    the showcase event and prints the per-interval table."""
+    main = command_after("ci:main-command")
+    ven_part = main.split("&&")[-1].strip()
+    args = shlex.split(ven_part)
+    assert args == [".venv/bin/ven", "demo"]
+    result = run_ven(
+        [*args[1:], "--time-scale", "400", "--plot", str(tmp_path / "demo.png")], cwd=tmp_path, timeout=150
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "requested kW" in result.stdout
+    assert "SOC school districts" in result.stdout
+    assert "0 below it" in result.stdout
+    assert "[demo]" in result.stderr
+    assert (tmp_path / "demo.png").is_file()
+
+
+def test_the_showcase_command_is_the_one_tests_demo_runs():
+    """The README's `ven demo --json` line is the one tests/demo/test_demo_e2e.py runs (read from here)."""
+    from tests.demo.test_demo_e2e import readme_demo_command  # noqa: PLC0415
+
+    lines = sh_blocks("## The showcase")
+    assert len(lines) == 1
+    assert shlex.split(lines[0])[1:] == readme_demo_command()
+
+
+def test_the_enrollment_check_in_the_readme_runs():
+    """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet with no shortfall."""
+    lines = sh_blocks("## Enrolling a fleet")
+    assert len(lines) == 1
+    result = run_ven(shlex.split(lines[0])[1:])
     assert result.returncode == 0, result.stderr
-    assert "north-depot" in result.stdout
-    assert "shortfall" in result.stdout
+    assert "school-merrimack" in result.stdout
+
+
+def test_every_readme_command_block_is_covered():
+    """Every ```sh block in the README belongs to a section a test here runs."""
+    tested = {"Set up and run", "The showcase", "Enrolling a fleet", "Planning offline"}
+    sections = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
+    for section in sections:
+        if sh_blocks(f"## {section}"):
+            assert any(section.startswith(name) for name in tested), section
+
+
+def test_readme_links_resolve():
+    """Relative links in the README point at files that exist (docs/SECURITY.md, docs/policies.md, ...)."""
+    links = re.findall(r"\]\(([^)#:]+)\)", README)
+    assert {"docs/SECURITY.md", "docs/policies.md", "benchmarks/RESULTS.md"} <= set(links)
+    for link in links:
+        assert (ROOT / link).exists(), link
 
 
 def test_the_plan_examples_in_the_readme_run():

@@ -1,0 +1,59 @@
+"""`ven demo --json` end to end (mock VTN, VEN, simulated fleet over real OpenADR), as the README runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WALL_LIMIT_S = 90.0
+
+
+def readme_demo_command() -> list[str]:
+    """The `ven demo --json` line of the README's showcase section, as arguments after `ven`."""
+    section = (ROOT / "README.md").read_text().split("## The showcase")[1]
+    line = re.search(r"```sh\n(.+)\n```", section)
+    assert line
+    args = shlex.split(line.group(1))
+    assert args[0] == ".venv/bin/ven"
+    return args[1:]
+
+
+@pytest.mark.slow
+def test_demo_json_delivers_a_megawatt_with_no_departure_violations(tmp_path: Path):
+    """≥ 1 MW requested, ≥ 98 % delivered as the VTN measured it, 0 departure SOC violations, in < 90 s."""
+    args = readme_demo_command()
+    assert args[:2] == ["demo", "--json"]
+    args[args.index("--plot") + 1] = str(tmp_path / "ven-demo.png")
+    began = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "ven.cli.main", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    wall_s = time.monotonic() - began
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["requested_kw"] >= 1000
+    assert summary["delivered_kw"] >= 0.98 * summary["requested_kw"]
+    assert summary["delivered_ratio"] >= 0.98
+    assert summary["departure_soc_violations"] == 0
+    assert summary["departures_checked"] > 80
+    assert summary["ven"]["opt"] == "optIn"
+    assert len(summary["intervals"]) == 12
+    assert all(i["measured_kw"] is not None for i in summary["intervals"])
+    assert set(summary["intervals"][0]["soc_by_site_type"]) == {"school districts", "municipal", "residences"}
+    assert Path(summary["plot"]).read_bytes()[:4] == b"\x89PNG"
+    assert "[demo] registered as venID" in result.stderr
+    assert "12/12" in result.stderr  # progress lines while it ran
+    assert wall_s < WALL_LIMIT_S, wall_s

@@ -1,0 +1,137 @@
+"""The demo's parts: the example fleet and program, time shifting, departure checks, table and plot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from ven.chargers.simulated import SimulatedFleet
+from ven.cli.main import main
+from ven.clock import ManualClock
+from ven.demo import departures
+from ven.demo.departures import DepartureCheck
+from ven.demo.kinds import site_type, vehicle_class
+from ven.demo.plot import write_plot
+from ven.demo.result import DemoResult, IntervalRow, Series
+from ven.demo.showcase import EXAMPLE_DIR, load_showcase
+from ven.demo.table import render
+from ven.demo.timeshift import shift_fleet_csv
+from ven.model.enrollment import load_fleet, parse_fleet
+from vtn_mock.scenario import load_scenario
+
+NOW = datetime(2026, 7, 14, 19, 0, tzinfo=UTC)
+
+
+def test_example_fleet_has_the_program_shape():
+    """5 school districts, 4 municipal sites, 30 residences; buses 155–226 kWh on 60 kW bidirectional DC."""
+    fleet = load_fleet(EXAMPLE_DIR / "fleet.csv")
+    sites = {ev.site for ev in fleet.evs}
+    assert sum(site_type(s) == "school districts" for s in sites) == 5
+    assert sum(site_type(s) == "municipal" for s in sites) == 4
+    assert sum(site_type(s) == "residences" for s in sites) == 30
+    buses = [ev for ev in fleet.evs if vehicle_class(ev.ev_id) == "school buses"]
+    assert {ev.capacity_kwh for ev in buses} == {155.0, 226.0}
+    assert all(ev.max_charge_kw == ev.max_discharge_kw == 60.0 for ev in buses)
+    assert all(vehicle_class(ev.ev_id) != "other" for ev in fleet.evs)
+
+
+def test_scenario_is_connectedsolutions_style_and_showcase_asks_a_megawatt():
+    """Weekday events of 3 h between 2 and 7 pm, called a day ahead; the showcase asks ≥ 1 MW throughout."""
+    planned = load_scenario(EXAMPLE_DIR / "scenario.toml", NOW)
+    showcase = load_showcase(EXAMPLE_DIR, NOW)
+    for item in planned:
+        start = item.body.start.astimezone(showcase.timezone)
+        end = start + sum((i.duration for i in item.body.intervals), timedelta())
+        assert start.weekday() < 5
+        assert 6 <= start.month <= 9
+        assert end - start == timedelta(hours=3)
+        assert start.hour >= 14
+        assert (end.hour, end.minute) <= (19, 0)
+        assert item.body.start - item.notify_at == timedelta(hours=24)
+    assert min(showcase.requested_kw) >= 1000
+    assert showcase.event.startafter is None  # no randomisation: intervals line up with the VTN's
+
+
+def test_timeshift_moves_departures_and_nothing_else():
+    """Departures move by the shift; an empty departure and every other column stay as written."""
+    text = (
+        "ev_id,site,capacity_kwh,soc,max_charge_kw,departure\n"
+        "a,s,60,0.5,11,2026-07-14T18:00:00-04:00\n"
+        "b,s,60,0.5,11,\n"
+    )
+    shifted = parse_fleet(shift_fleet_csv(text, timedelta(days=2, minutes=5)))
+    original = parse_fleet(text)
+    assert shifted.evs[0].departure == datetime(2026, 7, 16, 22, 5, tzinfo=UTC)
+    assert shifted.evs[1].departure is None
+    assert shifted.evs[0].soc == original.evs[0].soc
+
+
+def test_departure_check_counts_evs_that_left_short():
+    """An EV that cannot charge enough before it leaves is counted, one that can is not."""
+    start = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
+    leave = (start + timedelta(hours=1)).isoformat()
+    fleet = parse_fleet(
+        "ev_id,site,capacity_kwh,soc,max_charge_kw,departure,departure_soc,plugged_in\n"
+        f"short,home-1,60,0.5,1,{leave},0.9,true\n"
+        f"fine,home-2,60,0.85,11,{leave},0.9,true\n"
+        f"away,home-3,60,0.1,11,{leave},0.9,false\n"
+        "stays,home-4,60,0.1,11,,0.9,true\n"
+    )
+    gateway = SimulatedFleet(fleet, ManualClock(start), step_s=60.0)
+    mask = departures.watched(fleet)
+    assert mask.tolist() == [True, True, False, False]
+    seconds = departures.run_past_departures(gateway, fleet, mask)
+    assert 3600 <= seconds <= 3602
+    check = departures.check(gateway, fleet, mask)
+    assert (check.watched, check.departed, check.violations) == (2, 2, ("short",))
+
+
+def _result(tmp_path: Path) -> DemoResult:
+    start = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
+    local = start.astimezone(ZoneInfo("America/New_York"))
+    rows = [
+        IntervalRow(
+            start + timedelta(minutes=15 * k),
+            start + timedelta(minutes=15 * (k + 1)),
+            local + timedelta(minutes=15 * k),
+            local + timedelta(minutes=15 * (k + 1)),
+            1100.0,
+            1200.0,
+            100.0 + k,
+            1100.0 - k,
+            {"school districts": 0.8, "residences": 0.7},
+        )
+        for k in range(2)
+    ]
+    times = [start + timedelta(minutes=m) for m in range(0, 31, 5)]
+    series = Series(times, [None, *([1100.0] * 5), None], {"school buses": list(np.linspace(0.9, 0.8, 7))})
+    return DemoResult(
+        "evt-1", "ma-v2x-fleet", "ven-1", "optIn", "optimal", 200.0, 90, "2026-07-14", 1100.0, 1099.5, 0.9995,
+        100.5, DepartureCheck(3, 3, (), None), rows, 61.0, series, str(tmp_path / "p.png"),
+    )  # fmt: skip
+
+
+def test_table_shows_each_interval_and_the_totals(tmp_path: Path):
+    """The table has one row per interval, SOC by site type, the totals and the departure count."""
+    text = render(_result(tmp_path))
+    assert "16:00" in text
+    assert "16:15" in text
+    assert "SOC school districts" in text
+    assert "requested 1,100 kW, delivered 1,100 kW" in text
+    assert "0 below it" in text
+
+
+def test_plot_is_a_png(tmp_path: Path):
+    """write_plot saves a PNG with the Agg canvas (no display)."""
+    path = write_plot(_result(tmp_path), tmp_path / "p.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_arguments_exit_2(tmp_path: Path, capsys):
+    """A time scale out of range or an example folder without its files is refused with exit code 2."""
+    assert main(["demo", "--time-scale", "0"]) == 2
+    assert main(["demo", "--example", str(tmp_path)]) == 2
+    assert "--example" in capsys.readouterr().err

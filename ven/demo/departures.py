@@ -1,0 +1,57 @@
+"""Departure SOC, measured: run the simulated fleet on past the last departure and look at who left short.
+
+After the event the VEN has released every charger, so the EVs charge as their owners' chargers would
+(unmanaged, up to target_soc); an EV's SOC no longer changes once it has left.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ven.chargers.simulated import SimulatedFleet
+    from ven.model.fleet import BoolArray, Fleet
+
+SOC_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class DepartureCheck:
+    watched: int  # EVs plugged in at the start that leave at a set time
+    departed: int
+    violations: tuple[str, ...]  # those that left below their departure_soc
+    last_departure: datetime | None
+
+
+def watched(fleet: Fleet) -> BoolArray:
+    """EVs plugged in at the start with a departure time: the ones whose departure SOC is ours to keep."""
+    return fleet.plugged_in & np.isfinite(fleet.departure_ts)
+
+
+def run_past_departures(gateway: SimulatedFleet, fleet: Fleet, mask: BoolArray) -> float:
+    """Advance the simulation just past the last watched departure; the simulated seconds it ran."""
+    if not mask.any():
+        return 0.0
+    last_ts = float(fleet.departure_ts[mask].max())
+    seconds = max(0.0, last_ts + 1.0 - gateway.now().timestamp())
+    gateway.advance(seconds)
+    return seconds
+
+
+def check(gateway: SimulatedFleet, fleet: Fleet, mask: BoolArray) -> DepartureCheck:
+    """Who of the watched EVs has left, and who of them left below departure_soc."""
+    now_ts = gateway.now().timestamp()
+    left = mask & (fleet.departure_ts <= now_ts)
+    short = left & (gateway.soc < fleet.departure_soc - SOC_TOLERANCE)
+    last = float(fleet.departure_ts[mask].max()) if mask.any() else math.nan
+    return DepartureCheck(
+        watched=int(mask.sum()),
+        departed=int(left.sum()),
+        violations=tuple(fleet.ids[i] for i in np.flatnonzero(short)),
+        last_departure=None if math.isnan(last) else datetime.fromtimestamp(last, UTC),
+    )

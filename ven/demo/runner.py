@@ -1,0 +1,327 @@
+"""The whole demo in one event loop: mock VTN, VEN (time-scaled simulated fleet), one event, end to end.
+
+Time: the VEN runs on its simulated clock (`time_scale` simulated seconds per wall second), which starts
+at wall time now. The example fleet describes a summer afternoon; its departures are moved so that the
+fleet's afternoon is now. The event is created through the VTN's admin API with an absolute start on the
+VEN's clock; the VEN reads dtstart and durations on that clock and stamps its report samples with it,
+so the VTN's performance (event intervals vs reading timestamps) is measured in one time frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from ven.chargers.simulated import SimulatedFleet
+from ven.demo import departures
+from ven.demo.kinds import groups, site_type, vehicle_class
+from ven.demo.progress import Progress
+from ven.demo.recorder import Frame, Recorder
+from ven.demo.result import DemoResult, IntervalRow, Series
+from ven.demo.showcase import EXAMPLE_DIR, Showcase, load_showcase
+from ven.demo.timeshift import shift_fleet_csv
+from ven.errors import V2XError
+from ven.model.fleet import Fleet
+from ven.runtime.app import VenApp
+from ven.runtime.config import VenConfig
+from vtn_mock.config import AdminSection, VtnConfig, VtnSection
+from vtn_mock.server import RunningVtn, start_vtn
+
+REGISTER_TIMEOUT_S = 20.0
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+class DemoError(V2XError):
+    """The demo could not run to the end (the message says which step)."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    example_dir: Path = EXAMPLE_DIR
+    time_scale: float = 200.0
+    lead: timedelta = timedelta(minutes=20)  # the fleet file's afternoon starts this long before the event
+    min_notice: timedelta = timedelta(minutes=10)  # the event starts at least this long after registration
+    frame_every_s: float = 0.2  # wall seconds between recorded frames
+    progress_every_s: float = 3.0  # wall seconds between progress lines
+
+
+async def run_demo(options: DemoOptions, workdir: Path, progress: Progress) -> DemoResult:
+    """Run the showcase event end to end; every server and task is stopped before it returns."""
+    began = time.monotonic()
+    showcase = load_showcase(options.example_dir, datetime.now(UTC))
+    vtn = await start_vtn(_vtn_config(workdir))
+    try:
+        progress(f"mock VTN: {vtn.openadr_url} (admin {vtn.admin_url})")
+        return await _with_vtn(options, showcase, vtn, workdir=workdir, progress=progress, began=began)
+    finally:
+        await vtn.stop()
+
+
+async def _with_vtn(
+    options: DemoOptions,
+    showcase: Showcase,
+    vtn: RunningVtn,
+    *,
+    workdir: Path,
+    progress: Progress,
+    began: float,
+) -> DemoResult:
+    shift = datetime.now(UTC) + options.lead - showcase.start
+    fleet_path = workdir / "fleet.csv"
+    fleet_path.write_text(shift_fleet_csv(showcase.fleet_csv, shift), encoding="utf-8")
+    config = _ven_config(showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale)
+    app = VenApp.build(config)
+    progress(
+        f"VEN {config.ven.name}: {len(app.fleet)} EVs, policy {config.dispatch.policy}, "
+        f"time x{options.time_scale:g}"
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run(stop), name="ven")
+    try:
+        async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as session:
+            run = _Run(options, showcase, app, vtn, session=session, progress=progress)
+            result = await run.execute(shift, task)
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(task), 15.0)
+    check = _departures(app, progress)
+    return DemoResult(**{**result, "departures": check, "wall_s": time.monotonic() - began})
+
+
+class _Run:
+    """One demo run against a started VTN and VEN app."""
+
+    def __init__(
+        self,
+        options: DemoOptions,
+        showcase: Showcase,
+        app: VenApp,
+        vtn: RunningVtn,
+        *,
+        session: aiohttp.ClientSession,
+        progress: Progress,
+    ) -> None:
+        self.options, self.showcase, self.app, self.vtn = options, showcase, app, vtn
+        self.session, self.progress = session, progress
+        self.recorder = Recorder(app, _simulated(app))
+        self.sites = groups([site_type(ev.site) for ev in app.fleet.evs])
+        self.classes = groups([vehicle_class(ev.ev_id) for ev in app.fleet.evs])
+        self.start = showcase.start
+
+    async def execute(self, shift: timedelta, task: asyncio.Task[None]) -> dict[str, Any]:
+        ven_id = await self._registered(task)
+        sim_now = self.app.clock.now()
+        self.start = max(self.showcase.start + shift, _ceil_minute(sim_now + self.options.min_notice))
+        self.progress(
+            f"registered as venID {ven_id}; event at {self._program(self.start)} "
+            f"(in {(self.start - sim_now).total_seconds() / 60:.0f} simulated minutes)"
+        )
+        event_id = await self._create_event()
+        end = self.start + self.showcase.duration
+        await self._watch(end + 2 * self.app.config.reports.sampling, task)
+        performance = await self._performance(event_id)
+        opt = await self._opt(event_id)
+        totals = performance["totals"]
+        if totals["delivered_kw_avg"] is None or totals["requested_kw_avg"] is None:
+            raise DemoError(f"the VTN measured no performance for {event_id}: no readings in the event")
+        return {
+            "event_id": event_id,
+            "ven_name": self.app.config.ven.name,
+            "ven_id": ven_id,
+            "opt": opt,
+            "policy": self.app.config.dispatch.policy,
+            "time_scale": self.options.time_scale,
+            "evs": len(self.app.fleet),
+            "program_day": self.showcase.start.astimezone(self.showcase.timezone).date().isoformat(),
+            "requested_kw": float(totals["requested_kw_avg"]),
+            "delivered_kw": float(totals["delivered_kw_avg"]),
+            "delivered_ratio": totals["delivered_ratio"],
+            "measured_kw": _average(performance["intervals"], "measured_kw"),
+            "intervals": [self._row(i) for i in performance["intervals"]],
+            "series": self._series(),
+        }
+
+    async def _registered(self, task: asyncio.Task[None]) -> str:
+        deadline = time.monotonic() + REGISTER_TIMEOUT_S
+        while (registration := self.app.client.registration) is None:
+            if task.done():
+                task.result()  # the VEN stopped: its error says why
+                raise DemoError("the VEN stopped before it registered")
+            if time.monotonic() > deadline:
+                raise DemoError(f"the VEN did not register with the mock VTN in {REGISTER_TIMEOUT_S:.0f} s")
+            await asyncio.sleep(0.05)
+        return registration.ven_id
+
+    async def _create_event(self) -> str:
+        body = self.showcase.event.model_dump(mode="json", exclude_none=True)
+        body.update(ven=self.app.config.ven.name, start=self.start.isoformat())
+        async with self.session.post(f"{self.vtn.admin_url}/events", json=body) as response:
+            answer = await response.json()
+            if response.status != 201:
+                raise DemoError(f"the mock VTN refused the event: {answer}")
+        event_id = str(answer["event_id"])
+        asked = self.showcase.requested_kw
+        self.progress(
+            f"event {event_id}: LOAD_DISPATCH delta, {len(asked)} intervals, "
+            f"{min(asked):,.0f}–{max(asked):,.0f} kW, {self.showcase.duration} (day-ahead notice)"
+        )
+        return event_id
+
+    async def _watch(self, until: datetime, task: asyncio.Task[None]) -> None:
+        next_line = 0.0
+        while (frame := self.recorder.take()).ts < until:
+            if task.done():
+                task.result()
+                raise DemoError("the VEN stopped during the event")
+            if time.monotonic() >= next_line:
+                next_line = time.monotonic() + self.options.progress_every_s
+                self._status(frame)
+            await asyncio.sleep(self.options.frame_every_s)
+        self._status(frame)
+
+    def _status(self, frame: Frame) -> None:
+        asked = self.showcase.requested_kw
+        index = self._interval(frame.ts)
+        where = "before" if frame.ts < self.start else "after"
+        label = where if index is None else f"{index + 1}/{len(asked)}"
+        requested = None if index is None else asked[index]
+        delivered = None if frame.baseline_kw is None else frame.baseline_kw - frame.usage_kw
+        socs = self._soc(frame, self.sites)
+        self.progress.status(self._program(frame.ts), label, requested, delivered, socs)
+
+    def _interval(self, ts: datetime) -> int | None:
+        offset = ts - self.start
+        for index, interval in enumerate(self.showcase.event.intervals):
+            if timedelta() <= offset < interval.duration:
+                return index
+            offset -= interval.duration
+        return None
+
+    async def _performance(self, event_id: str) -> dict[str, Any]:
+        url = f"{self.vtn.admin_url}/events/{event_id}/performance"
+        for _ in range(20):  # the last samples may still be on their way
+            async with self.session.get(url) as response:
+                performance: dict[str, Any] = await response.json()
+            if all(i["measured_kw"] is not None for i in performance["intervals"]):
+                return performance
+            await asyncio.sleep(0.25)
+        return performance
+
+    async def _opt(self, event_id: str) -> str | None:
+        async with self.session.get(f"{self.vtn.admin_url}/events/{event_id}") as response:
+            event = await response.json()
+        answers = [v.get("opt") for v in event.get("vens", [])]
+        return str(answers[0]) if answers and answers[0] is not None else None
+
+    def _row(self, interval: dict[str, Any]) -> IntervalRow:
+        start = datetime.fromisoformat(interval["start"])
+        end = datetime.fromisoformat(interval["end"])
+        frame = self.recorder.at(end) or self.recorder.frames[-1]
+        return IntervalRow(
+            start,
+            end,
+            self._program_dt(start),
+            self._program_dt(end),
+            interval["requested_kw"],
+            interval["baseline_kw"],
+            interval["measured_kw"],
+            interval["delivered_kw"],
+            self._soc(frame, self.sites),
+        )
+
+    def _series(self) -> Series:
+        frames = self.recorder.frames
+        return Series(
+            program_times=[self._program_dt(f.ts) for f in frames],
+            delivered_kw=[
+                None if f.baseline_kw is None or self._interval(f.ts) is None else f.baseline_kw - f.usage_kw
+                for f in frames
+            ],
+            soc_by_class={
+                name: [self._soc(f, {name: idx})[name] for f in frames] for name, idx in self.classes.items()
+            },
+        )
+
+    def _soc(self, frame: Frame, by: dict[str, list[int]]) -> dict[str, float]:
+        """Energy-weighted SOC per group: stored energy over capacity."""
+        capacity = self.app.fleet.capacity_kwh
+        energy = frame.soc * capacity
+        return {name: float(energy[idx].sum() / capacity[idx].sum()) for name, idx in by.items()}
+
+    def _program_dt(self, ts: datetime) -> datetime:
+        """A VEN time mapped onto the program day (local time)."""
+        return (self.showcase.start + (ts - self.start)).astimezone(self.showcase.timezone)
+
+    def _program(self, ts: datetime) -> str:
+        return self._program_dt(ts).strftime("%H:%M")
+
+
+def _simulated(app: VenApp) -> SimulatedFleet:
+    if not isinstance(app.gateway, SimulatedFleet):
+        raise DemoError('the demo runs the simulated fleet: set [chargers] backend = "simulated"')
+    return app.gateway
+
+
+def _departures(app: VenApp, progress: Progress) -> departures.DepartureCheck:
+    fleet: Fleet = app.fleet
+    gateway = _simulated(app)
+    mask = departures.watched(fleet)
+    seconds = departures.run_past_departures(gateway, fleet, mask)
+    check = departures.check(gateway, fleet, mask)
+    progress(
+        f"ran the fleet {seconds / 3600:.1f} simulated hours on (unmanaged) past the last departure: "
+        f"{check.departed} of {check.watched} EVs left, {len(check.violations)} below departure SOC"
+    )
+    return check
+
+
+def _vtn_config(workdir: Path) -> VtnConfig:
+    # TELEMETRY_USAGE goes out store-and-forward with the VEN's (simulated) sample times
+    # (ven.telemetry.uploader); openleadr's live jobs stamp the other reports with wall time, so the demo
+    # asks for those only hourly: they would land outside the simulated event anyway.
+    vtn = VtnSection(
+        host="127.0.0.1",
+        port=0,
+        poll_interval=timedelta(seconds=1),
+        report_sampling=timedelta(hours=1),
+        database=str(workdir / "vtn.sqlite"),
+    )
+    return VtnConfig(vtn=vtn, admin=AdminSection(host="127.0.0.1", port=0))
+
+
+def _ven_config(config: VenConfig, vtn_url: str, fleet: Path, workdir: Path, time_scale: float) -> VenConfig:
+    return config.model_copy(
+        update={
+            "ven": config.ven.model_copy(update={"vtn_url": vtn_url}),
+            "fleet": config.fleet.model_copy(update={"file": fleet}),
+            "chargers": config.chargers.model_copy(update={"time_scale": time_scale}),
+            "storage": config.storage.model_copy(update={"url": f"sqlite:///{workdir / 'ven.sqlite'}"}),
+            "http": config.http.model_copy(update={"listen": ""}),
+        }
+    )
+
+
+def _average(intervals: list[dict[str, Any]], key: str) -> float:
+    """Duration-weighted average of one per-interval figure over the intervals that have it."""
+    pairs = [(float(i[key]), _seconds(i)) for i in intervals if i[key] is not None]
+    weight = sum(w for _, w in pairs)
+    return sum(v * w for v, w in pairs) / weight if weight > 0 else float("nan")
+
+
+def _seconds(interval: dict[str, Any]) -> float:
+    return (
+        datetime.fromisoformat(interval["end"]) - datetime.fromisoformat(interval["start"])
+    ).total_seconds()
+
+
+def _ceil_minute(when: datetime) -> datetime:
+    floor = when.replace(second=0, microsecond=0)
+    return floor if floor == when else floor + timedelta(minutes=1)
