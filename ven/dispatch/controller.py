@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 from policies.base import PlanningProblem
+from ven.dispatch.baseline import FrozenBaselines
 from ven.dispatch.request import Remaining, remaining_request
 from ven.errors import PolicyError, SafetyViolationError
 from ven.storage import DispatchDecision
@@ -80,6 +81,7 @@ class DispatchController:
         self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
         self._planner = planner
         self._store = store
+        self._baselines = FrozenBaselines(store)
         self._levels = dict(simple_levels)
         self._margin = margin
         self._state = _State()
@@ -108,14 +110,20 @@ class DispatchController:
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
         remaining = remaining_request(
-            tracked.event, tracked.offset, snapshot, now, simple_levels=self._levels, margin=self._margin
+            tracked.event,
+            tracked.offset,
+            snapshot,
+            now,
+            simple_levels=self._levels,
+            margin=self._margin,
+            baselines=self._baselines,
         )
         if remaining is None:
             return StepOutcome()
         if remaining.first_index != self._state.interval:
             self._state.interval, self._state.excluded = remaining.first_index, set()
         self._requested.setdefault((tracked.event_id, remaining.first_index), remaining.requested_now_kw)
-        problem = PlanningProblem.build(snapshot, remaining.request)
+        problem = PlanningProblem.build(snapshot, remaining.request, remaining.baseline_kw)
         self._state.generation += 1
         await self._cancel_refine()
         try:

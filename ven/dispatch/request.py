@@ -16,7 +16,8 @@ from ven.openadr.signals import event_horizon, event_request
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ven.model.fleet import Fleet
+    from ven.dispatch.baseline import FrozenBaselines
+    from ven.model.fleet import Fleet, FloatArray
     from ven.openadr.models import OadrEvent
 
 # A remainder shorter than this is not worth planning: the next interval starts almost at once.
@@ -29,6 +30,7 @@ class Remaining:
 
     request: Request
     first_index: int
+    baseline_kw: FloatArray  # (N, K) the event's frozen baseline over `request.horizon`
 
     @property
     def requested_now_kw(self) -> float:
@@ -43,8 +45,12 @@ def remaining_request(
     *,
     simple_levels: Mapping[int, float],
     margin: float,
+    baselines: FrozenBaselines,
 ) -> Remaining | None:
-    """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left."""
+    """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left.
+
+    Every figure is against the event's frozen baseline (ven.dispatch.baseline), not one recomputed now.
+    """
     full = event_horizon(event, offset)
     now_ts = now.timestamp()
     current = int(np.searchsorted(full.end_ts, now_ts, side="right"))
@@ -55,7 +61,9 @@ def remaining_request(
     first_start = max(now, full.interval_start(current))
     first = full.interval_end(current) - first_start
     horizon = Horizon(first_start, (first, *full.durations[current + 1 :]))
-    envelope = Envelope(fleet, horizon)
+    frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]
+    frozen = np.where(fleet.plugged_in[:, None], frozen, 0.0)  # gone: would have left without the event too
+    envelope = Envelope(fleet, horizon, frozen)
     baseline = envelope.baseline_kw.sum(axis=0)
     discharge = (envelope.available * envelope.discharge_limit_kw[:, None]).sum(axis=0)
     pad = np.zeros(current)
@@ -68,4 +76,4 @@ def remaining_request(
         offset=offset,
     )
     price = whole.price[current:] if len(whole.price) else whole.price
-    return Remaining(Request(horizon, whole.reduction_kw[current:], margin, price), current)
+    return Remaining(Request(horizon, whole.reduction_kw[current:], margin, price), current, frozen)
