@@ -7,13 +7,16 @@ paraphrased from the profile specification as cited in epri-dev/OpenADR-VEN-Libr
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from openleadr.messaging import parse_message
 
 from ven.openadr.events import EventResponder
 from ven.openadr.models import MalformedEventError, OadrEvent, OptDecision, event_from_openleadr
+from ven.openadr.reports import ReportRequest, update_report
 from ven.openadr.signals import event_request
+from ven.security.signing import MessageFactory
 
 from .conftest import Vtn, make_client, raw_event, signal_dict
 
@@ -117,3 +120,26 @@ async def test_unsupported_signal_opts_out_460(vtn: Vtn, started: list) -> None:
     assert await asyncio.wait_for(opted, WAIT) == "optOut"
     assert vtn.created_events[-1]["event_responses"][0]["response_code"] == 460
     assert asked == []
+
+
+def test_conformance_001() -> None:
+    """Date-time values go on the wire in UTC.
+
+    The rule's text could not be found to quote; openleadr's own test_conformance_001 checks exactly this
+    (a dateTime given with a +04:00 offset is sent, and parsed back, as the same instant in UTC). Here it
+    is checked on what our VEN sends: a report reading stamped in US Eastern time.
+    """
+    eastern = datetime(2026, 7, 14, 16, 0, tzinfo=timezone(timedelta(hours=-4)))
+    request = ReportRequest("rr-1", "TELEMETRY_USAGE", ("fleet.usage",), None, timedelta(0))
+    xml = MessageFactory()(
+        "oadrUpdateReport",
+        ven_id="ven-1",
+        request_id="req-1",
+        reports=[update_report(request, [(eastern, "fleet.usage", 12.5)])],
+    )
+    assert "2026-07-14T20:00:00" in xml
+    assert "16:00:00-04:00" not in xml
+    _, parsed = parse_message(xml)
+    stamp = parsed["reports"][0]["intervals"][0]["dtstart"]
+    assert stamp.tzinfo == UTC
+    assert stamp == eastern
