@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
     from ven.dispatch.planner import Planned, Planner
     from ven.events.view import EventView
-    from ven.model.fleet import Fleet
+    from ven.model.fleet import BoolArray, Fleet, IntArray
     from ven.plan import Plan
     from ven.storage import Store
 
@@ -100,7 +100,9 @@ class DispatchController:
 
     def baseline_now_kw(self) -> float | None:
         """The contract baseline of the fleet over the current interval, from the latest plan."""
-        return None if self.last_plan is None else float(self.last_plan.baseline_kw[0])
+        if self.last_plan is None or self.last_remaining is None:
+            return None
+        return float(self.last_plan.baseline_kw[0] + self.last_remaining.outside_baseline_kw[0])
 
     async def step(self, tracked: EventView, now: datetime) -> StepOutcome:
         key = (tracked.event_id, tracked.modification_number)
@@ -109,6 +111,7 @@ class DispatchController:
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
+        outside, outside_draw_kw = self._outside(reading, snapshot)
         remaining = remaining_request(
             tracked.event,
             tracked.offset,
@@ -117,6 +120,8 @@ class DispatchController:
             simple_levels=self._levels,
             margin=self._margin,
             baselines=self._baselines,
+            outside=outside,
+            outside_draw_kw=outside_draw_kw,
         )
         if remaining is None:
             return StepOutcome()
@@ -156,10 +161,7 @@ class DispatchController:
     def snapshot(self, reading: FleetReading) -> Fleet:
         """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
         fleet = self._fleet if self._reported is None else self._reported()
-        if reading.ev_ids != fleet.ids:  # a gateway may list EVs in its own order
-            order = np.array([reading.index(ev_id) for ev_id in fleet.ids])
-        else:
-            order = np.arange(len(fleet))
+        order = _order(reading, fleet)
         soc = reading.soc[order]
         soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)
         usable = reading.plugged_in[order] & reading.online[order]
@@ -167,6 +169,17 @@ class DispatchController:
         if blocked:
             usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
         return fleet.with_state(soc=soc, plugged_in=usable)
+
+    @staticmethod
+    def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:
+        """EVs still plugged in that this plan cannot command, and the power they draw as measured."""
+        order = (
+            np.array([reading.index(ev_id) for ev_id in fleet.ids]) if reading.ev_ids != fleet.ids else None
+        )
+        plugged = reading.plugged_in if order is None else reading.plugged_in[order]
+        power = reading.power_kw if order is None else reading.power_kw[order]
+        outside = plugged & ~fleet.plugged_in
+        return outside, float(np.where(outside, np.nan_to_num(power), 0.0).sum())
 
     async def _apply(self, planned: Planned, remaining: Remaining, event_id: str) -> ApplyResult:
         plan = planned.plan
@@ -220,3 +233,10 @@ class DispatchController:
         result = await self._gateway.release()
         if result.rejected:
             logger.warning("release: %d chargers did not answer", len(result.rejected))
+
+
+def _order(reading: FleetReading, fleet: Fleet) -> IntArray:
+    """Positions in `reading` of the fleet's EVs (a gateway may list EVs in its own order)."""
+    if reading.ev_ids == fleet.ids:
+        return np.arange(len(fleet))
+    return np.array([reading.index(ev_id) for ev_id in fleet.ids], dtype=np.int64)

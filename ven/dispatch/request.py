@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ven.dispatch.baseline import FrozenBaselines
-    from ven.model.fleet import Fleet, FloatArray
+    from ven.model.fleet import BoolArray, Fleet, FloatArray
     from ven.openadr.models import OadrEvent
 
 # A remainder shorter than this is not worth planning: the next interval starts almost at once.
@@ -28,13 +28,15 @@ MIN_REMAINDER = timedelta(milliseconds=200)
 class Remaining:
     """`request` covers event intervals `first_index` .. end; its interval 0 may be a partial one."""
 
-    request: Request
+    request: Request  # what the plan must deliver: the event's request less what EVs outside it give
     first_index: int
-    baseline_kw: FloatArray  # (N, K) the event's frozen baseline over `request.horizon`
+    baseline_kw: FloatArray  # (N, K) the event's frozen baseline of the planned EVs over the horizon
+    requested_kw: FloatArray  # (K,) the event's own requested reduction
+    outside_baseline_kw: FloatArray  # (K,) frozen baseline of EVs plugged in but outside the plan
 
     @property
     def requested_now_kw(self) -> float:
-        return float(self.request.reduction_kw[0])
+        return float(self.requested_kw[0])
 
 
 def remaining_request(
@@ -46,10 +48,15 @@ def remaining_request(
     simple_levels: Mapping[int, float],
     margin: float,
     baselines: FrozenBaselines,
+    outside: BoolArray | None = None,
+    outside_draw_kw: float = 0.0,
 ) -> Remaining | None:
     """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left.
 
     Every figure is against the event's frozen baseline (ven.dispatch.baseline), not one recomputed now.
+    `outside`: EVs still plugged in that the plan cannot command (a charger that faulted, went offline or
+    refused setpoints); together they draw `outside_draw_kw` as measured, and whatever reduction they give
+    or fail to give against their baseline, the planned EVs make up.
     """
     full = event_horizon(event, offset)
     now_ts = now.timestamp()
@@ -62,18 +69,24 @@ def remaining_request(
     first = full.interval_end(current) - first_start
     horizon = Horizon(first_start, (first, *full.durations[current + 1 :]))
     frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]
-    frozen = np.where(fleet.plugged_in[:, None], frozen, 0.0)  # gone: would have left without the event too
-    envelope = Envelope(fleet, horizon, frozen)
-    baseline = envelope.baseline_kw.sum(axis=0)
+    outside = np.zeros(len(fleet), dtype=bool) if outside is None else outside
+    # EVs that left drop out of the baseline: they would have left without the event too.
+    planned = np.where(fleet.plugged_in[:, None], frozen, 0.0)
+    outside_baseline = np.where(outside[:, None], frozen, 0.0).sum(axis=0)
+    envelope = Envelope(fleet, horizon, planned)
+    baseline = envelope.baseline_kw.sum(axis=0) + outside_baseline
     discharge = (envelope.available * envelope.discharge_limit_kw[:, None]).sum(axis=0)
     pad = np.zeros(current)
     whole = event_request(
         event,
         baseline_kw=np.concatenate([pad, baseline]),
-        available_reduction_kw=np.concatenate([pad, baseline + discharge]),
+        available_reduction_kw=np.concatenate([pad, envelope.baseline_kw.sum(axis=0) + discharge]),
         simple_levels=simple_levels,
         margin=margin,
         offset=offset,
     )
     price = whole.price[current:] if len(whole.price) else whole.price
-    return Remaining(Request(horizon, whole.reduction_kw[current:], margin, price), current, frozen)
+    requested = whole.reduction_kw[current:]
+    from_outside = outside_baseline - outside_draw_kw
+    request = Request(horizon, requested - from_outside, margin, price)
+    return Remaining(request, current, planned, requested, outside_baseline)
