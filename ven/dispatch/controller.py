@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -75,6 +76,7 @@ class DispatchController:
         *,
         simple_levels: Mapping[int, float],
         margin: float,
+        departure_guard: timedelta = timedelta(0),
     ) -> None:
         self._gateway = gateway
         self._fleet = fleet
@@ -84,6 +86,7 @@ class DispatchController:
         self._baselines = FrozenBaselines(store)
         self._levels = dict(simple_levels)
         self._margin = margin
+        self._departure_guard = departure_guard
         self._state = _State()
         self._requested: dict[tuple[str, int], float] = {}
         self._refine: asyncio.Task[None] | None = None
@@ -122,6 +125,7 @@ class DispatchController:
             baselines=self._baselines,
             outside=outside,
             outside_draw_kw=outside_draw_kw,
+            departure_guard=self._departure_guard,
         )
         if remaining is None:
             return StepOutcome()
@@ -173,12 +177,9 @@ class DispatchController:
     @staticmethod
     def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:
         """EVs still plugged in that this plan cannot command, and the power they draw as measured."""
-        order = (
-            np.array([reading.index(ev_id) for ev_id in fleet.ids]) if reading.ev_ids != fleet.ids else None
-        )
-        plugged = reading.plugged_in if order is None else reading.plugged_in[order]
-        power = reading.power_kw if order is None else reading.power_kw[order]
-        outside = plugged & ~fleet.plugged_in
+        order = _order(reading, fleet)
+        outside = reading.plugged_in[order] & ~fleet.plugged_in
+        power = reading.power_kw[order]
         return outside, float(np.where(outside, np.nan_to_num(power), 0.0).sum())
 
     async def _apply(self, planned: Planned, remaining: Remaining, event_id: str) -> ApplyResult:
@@ -186,7 +187,8 @@ class DispatchController:
         fleet = plan.fleet
         plugged = np.flatnonzero(fleet.plugged_in)
         ids = fleet.ids
-        power = plan.power_kw[:, 0]
+        # EVs leaving within this interval are outside the plan (0 there): they charge for their departure.
+        power = plan.power_kw[:, 0] + remaining.leaving_kw
         setpoints = {ids[i]: float(power[i]) for i in plugged}
         result = await self._gateway.apply(setpoints)
         self.last_plan, self.last_remaining = plan, remaining

@@ -33,6 +33,7 @@ class Remaining:
     baseline_kw: FloatArray  # (N, K) the event's frozen baseline of the planned EVs over the horizon
     requested_kw: FloatArray  # (K,) the event's own requested reduction
     outside_baseline_kw: FloatArray  # (K,) frozen baseline of EVs plugged in but outside the plan
+    leaving_kw: FloatArray  # (N,) charge for EVs leaving before interval 0 ends (outside the plan)
 
     @property
     def requested_now_kw(self) -> float:
@@ -50,6 +51,7 @@ def remaining_request(
     baselines: FrozenBaselines,
     outside: BoolArray | None = None,
     outside_draw_kw: float = 0.0,
+    departure_guard: timedelta = timedelta(0),
 ) -> Remaining | None:
     """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left.
 
@@ -57,6 +59,8 @@ def remaining_request(
     `outside`: EVs still plugged in that the plan cannot command (a charger that faulted, went offline or
     refused setpoints); together they draw `outside_draw_kw` as measured, and whatever reduction they give
     or fail to give against their baseline, the planned EVs make up.
+    `departure_guard`: plan as if every EV left this much earlier, so that a setpoint standing until the
+    next correction (up to a control period) can never cost an EV its departure SOC.
     """
     full = event_horizon(event, offset)
     now_ts = now.timestamp()
@@ -68,7 +72,8 @@ def remaining_request(
     first_start = max(now, full.interval_start(current))
     first = full.interval_end(current) - first_start
     horizon = Horizon(first_start, (first, *full.durations[current + 1 :]))
-    frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]
+    frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]  # real departures
+    fleet = fleet.departing_earlier(departure_guard)
     outside = np.zeros(len(fleet), dtype=bool) if outside is None else outside
     # EVs that left drop out of the baseline: they would have left without the event too.
     planned = np.where(fleet.plugged_in[:, None], frozen, 0.0)
@@ -87,6 +92,26 @@ def remaining_request(
     )
     price = whole.price[current:] if len(whole.price) else whole.price
     requested = whole.reduction_kw[current:]
+    leaving = leaving_kw(fleet, horizon, now)
     from_outside = outside_baseline - outside_draw_kw
+    from_outside[0] -= leaving.sum()  # they charge with no baseline left: the others make up for it
     request = Request(horizon, requested - from_outside, margin, price)
-    return Remaining(request, current, planned, requested, outside_baseline)
+    return Remaining(request, current, planned, requested, outside_baseline, leaving)
+
+
+def leaving_kw(fleet: Fleet, horizon: Horizon, now: datetime) -> FloatArray:
+    """Charge for EVs that leave before the first interval ends: enough to reach departure_soc.
+
+    The plan gives them 0 from their partial last interval on (CONTRACT.md availability), while their
+    departure constraint assumed they could charge at full rate from its start: so they get exactly that
+    chance, at the rate that reaches departure_soc by departure (at most max_charge_kw).
+    """
+    leaving = (
+        fleet.plugged_in & (fleet.departure_ts < horizon.end_ts[0]) & (fleet.departure_ts > now.timestamp())
+    )
+    hours = np.maximum(np.where(leaving, fleet.departure_ts - now.timestamp(), 1.0), 1.0) / 3600.0
+    needed_kwh = np.maximum(fleet.departure_soc * fleet.capacity_kwh - fleet.energy_kwh, 0.0)
+    rate: FloatArray = np.where(
+        leaving, np.minimum(needed_kwh / (fleet.efficiency * hours), fleet.max_charge_kw), 0.0
+    )
+    return rate

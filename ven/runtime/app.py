@@ -12,7 +12,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -80,8 +80,15 @@ class VenApp:
         gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
+        # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
-            gateway, fleet, planner, store, simple_levels=levels, margin=dispatch.margin
+            gateway,
+            fleet,
+            planner,
+            store,
+            simple_levels=levels,
+            margin=dispatch.margin,
+            departure_guard=dispatch.control_period,
         )
         supervisor = Supervisor(
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
@@ -171,9 +178,7 @@ class VenApp:
     ) -> None:
         scheduler.stop()
         async with self.supervisor.lock:  # the control step in progress finishes first
-            for task in (*tasks, stopper):
-                task.cancel()
-            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            await _cancel_all([*tasks, stopper])
         await self.controller.close()
         if self.http is not None:
             await self.http.cleanup()
@@ -201,6 +206,23 @@ class VenApp:
             self.performance.record(sample, interval, requested)
             await self.uploader.upload()
             await asyncio.sleep(period_s)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
+    """Cancel `tasks` and wait for them, cancelling again any that swallowed the cancellation.
+
+    Python 3.11's `asyncio.wait_for` returns normally when it is cancelled in the same moment its
+    awaitable completes (CPython gh-86296): a loop around it (Supervisor.run, woken by a gateway event
+    such as a station dropping off as the VEN stops) would otherwise keep running and never finish.
+    """
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=retry_s)
+    for task in tasks:  # retrieve outcomes: nothing is left "never retrieved"
+        if not task.cancelled():
+            task.exception()
 
 
 def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, Clock]:
