@@ -1,4 +1,4 @@
-"""Fleet enrollment: good files load with contract defaults; bad files are refused naming file, line, column."""
+"""Fleet enrollment: files load with contract defaults; bad ones are refused naming file, line, column."""
 
 from __future__ import annotations
 

@@ -211,9 +211,8 @@ class VenApp:
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
     """Cancel `tasks` and wait for them, cancelling again any that swallowed the cancellation.
 
-    Python 3.11's `asyncio.wait_for` returns normally when it is cancelled in the same moment its
-    awaitable completes (CPython gh-86296): a loop around it (Supervisor.run, woken by a gateway event
-    such as a station dropping off as the VEN stops) would otherwise keep running and never finish.
+    Defence in depth: a task that swallows a cancellation (as Python 3.11's `asyncio.wait_for` can when
+    it is cancelled in the same moment its awaitable completes, CPython gh-86296) must not hang shutdown.
     """
     pending = set(tasks)
     while pending:

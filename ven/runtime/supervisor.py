@@ -74,8 +74,10 @@ class Supervisor:
     async def run(self) -> None:
         """Re-dispatch the running event every control period, or at once when woken."""
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (gh-86296).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._period_s)
+                async with asyncio.timeout(self._period_s):
+                    await self._wake.wait()
             self._wake.clear()
             view = None if self.scheduler is None else self.scheduler.dispatching
             if view is not None:
