@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from ven.model.fleet import BoolArray, FloatArray
+    from ven.model.fleet import BoolArray, Fleet, FloatArray
 
 __all__ = [
     "ApplyResult",
@@ -31,6 +31,7 @@ __all__ = [
     "FleetReading",
     "GatewayEvent",
     "GatewayEventKind",
+    "KnowsFleet",
     "RejectReason",
     "Rejection",
     "Subscribers",
@@ -238,3 +239,12 @@ class Subscribers:
         for event in events:
             for callback in tuple(self._callbacks):
                 callback(event)
+
+
+@runtime_checkable
+class KnowsFleet(Protocol):
+    """A gateway whose chargers report their EVs (departure, target SOC, limits) beyond the enrollment."""
+
+    def fleet(self) -> Fleet:
+        """The enrolled fleet with what the chargers reported applied, in enrollment order."""
+        ...

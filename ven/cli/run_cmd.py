@@ -22,7 +22,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("openleadr", "apscheduler", "aiohttp.access"):
+    for noisy in ("openleadr", "apscheduler", "aiohttp.access", "ocpp", "websockets.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app = VenApp.build(config)
     asyncio.run(_serve(app))

@@ -16,11 +16,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policies.base import PlanningProblem
+from ven.chargers.gateway import KnowsFleet
 from ven.dispatch.baseline import FrozenBaselines
 from ven.dispatch.request import Remaining, remaining_request
 from ven.errors import PolicyError, SafetyViolationError
@@ -38,15 +39,6 @@ if TYPE_CHECKING:
     from ven.storage import Store
 
 logger = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class KnowsFleet(Protocol):
-    """A gateway whose chargers report their EVs (departure, target SOC, limits) beyond the enrollment."""
-
-    def fleet(self) -> Fleet:
-        """The enrolled fleet with what the chargers reported applied, in enrollment order."""
-        ...
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ven.chargers.gateway import KnowsFleet
 from ven.storage import FLEET_RESOURCE, TelemetrySample
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class TelemetrySampler:
         return sample
 
     def _figures(self, reading: FleetReading, now: datetime) -> FleetSample:
-        fleet = self._fleet
+        # What the chargers report (OCPP: V1G-only stations, real limits) beats the enrollment file.
+        fleet = self._gateway.fleet() if isinstance(self._gateway, KnowsFleet) else self._fleet
         usage = reading.total_power_kw
         planned = self._baseline_kw()
         baseline = usage if planned is None else planned
