@@ -60,3 +60,20 @@ def format_duration(delta: timedelta) -> str:
     if secs or out == "PT":
         out += f"{secs}S"
     return out
+
+
+def coerce_duration(value: object) -> timedelta:
+    """A config value as a duration: `10s`, `PT10S`, a number of seconds or a timedelta.
+
+    Raises ValueError (not InputError): pydantic turns ValueErrors into field-level errors.
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except InputError as err:
+            raise ValueError(str(err)) from None
+    raise ValueError("expected a duration such as 10s, 15m or PT15M")

@@ -14,7 +14,8 @@ from typing import Any
 import aiohttp
 
 from ven.errors import InputError
-from vtn_mock.config import VtnConfig, duration_field, load_config
+from ven.timeparse import coerce_duration
+from vtn_mock.config import VtnConfig, load_config
 from vtn_mock.server import TOKEN_ENV, serve
 
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
@@ -28,7 +29,7 @@ def _serve_config(args: argparse.Namespace) -> VtnConfig:
     config = load_config(Path(args.config)) if args.config else VtnConfig()
     vtn, admin = config.vtn, config.admin
     try:
-        poll = duration_field(args.poll_interval) if args.poll_interval else vtn.poll_interval
+        poll = coerce_duration(args.poll_interval) if args.poll_interval else vtn.poll_interval
     except ValueError as err:
         raise InputError(f"--poll-interval: {err}") from None
     vtn = vtn.model_copy(

@@ -10,25 +10,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ven.errors import InputError
-from ven.timeparse import parse_duration
+from ven.timeparse import coerce_duration
 
 DEFAULT_VTN_ID = (
     "V2X-MOCK-VTN"  # upper case on purpose: an all-lowercase vtnID makes openleadr VENs answer 452
 )
-
-
-def duration_field(value: object) -> timedelta:
-    """Accept `10s`, `PT10S` or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except InputError as err:  # pydantic reports ValueErrors per field; InputError is not one
-            raise ValueError(str(err)) from None
-    raise ValueError("expected a duration such as 10s, 15m or PT15M")
 
 
 class _Strict(BaseModel):
@@ -47,7 +33,7 @@ class VtnSection(_Strict):
     @field_validator("poll_interval", "report_sampling", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta:
-        return duration_field(value)
+        return coerce_duration(value)
 
     @field_validator("vtn_id")
     @classmethod

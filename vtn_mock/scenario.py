@@ -34,8 +34,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ven.errors import InputError
+from ven.timeparse import coerce_duration
 from vtn_mock.admin.models import EventCreate
-from vtn_mock.config import describe, duration_field
+from vtn_mock.config import describe
 from vtn_mock.core import VenSelectionError, VtnCore
 
 logger = logging.getLogger("vtn_mock.scenario")
@@ -101,7 +102,7 @@ def expand(scenario: ScenarioFile, now: datetime) -> list[PlannedEvent]:
     planned = []
     for number, (where, body) in enumerate(raw, start=1):
         try:
-            notice = duration_field(body.pop("notice", "0s"))
+            notice = coerce_duration(body.pop("notice", "0s"))
             model = EventCreate.model_validate(body, context={"now": now})
         except ValidationError as err:
             raise ValueError(f"{where}.{describe(err)}") from None

@@ -24,21 +24,7 @@ from pydantic import (
 )
 
 from ven.errors import InputError
-from ven.timeparse import parse_duration
-
-
-def _duration(value: object) -> timedelta:
-    """`10s`, `PT10S` or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except InputError as err:  # pydantic reports ValueErrors per field; InputError is not one
-            raise ValueError(str(err)) from None
-    raise ValueError("expected a duration such as 10s, 15m or PT15M")
+from ven.timeparse import coerce_duration
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -47,7 +33,7 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Duration = Annotated[timedelta, BeforeValidator(coerce_duration)]
 HostPort = Annotated[str, Field(pattern=r"^$|^[^:\s]+:\d{1,5}$")]
 
 

@@ -21,20 +21,19 @@ from pydantic import (
 )
 
 from ven.errors import InputError
-from ven.timeparse import format_duration, parse_time
-from vtn_mock.config import duration_field
+from ven.timeparse import coerce_duration, format_duration, parse_time
 from vtn_mock.events import SIGNAL_TYPES, EventSpec, Interval, StoredEvent
 
 
 def _whole_positive(value: object) -> timedelta:
-    delta = duration_field(value)
+    delta = coerce_duration(value)
     if delta <= timedelta() or delta.total_seconds() != int(delta.total_seconds()):
         raise ValueError("must be a positive whole number of seconds")
     return delta
 
 
 def _whole_non_negative(value: object) -> timedelta:
-    delta = duration_field(value)
+    delta = coerce_duration(value)
     if delta < timedelta() or delta.total_seconds() != int(delta.total_seconds()):
         raise ValueError("must be a whole number of seconds, not negative")
     return delta
