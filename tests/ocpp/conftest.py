@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.runtime.conftest import start_app  # noqa: F401 - the runtime tests' fixture, shared
 from ven.chargers.cpsim import EvSpec, SimStation, close_all, ev_spec
 from ven.chargers.gateway import GatewayEvent
 from ven.chargers.ocpp import OcppGateway, OcppVersion

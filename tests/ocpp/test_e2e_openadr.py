@@ -62,27 +62,6 @@ async def vtn() -> AsyncIterator[RecordingVtn]:
         await server.stop()
 
 
-StartVen = Callable[[Path], Awaitable[Running]]
-
-
-@pytest.fixture
-async def start_ven() -> AsyncIterator[StartVen]:
-    """Run VenApps in this loop; each is stopped at the end."""
-    running: list[Running] = []
-
-    async def start(config_path: Path) -> Running:
-        app = VenApp.build(load_config(config_path))
-        stop = asyncio.Event()
-        item = Running(app, stop, asyncio.create_task(app.run(stop)))
-        running.append(item)
-        return item
-
-    yield start
-    for item in running:
-        if not item.task.done():
-            await item.shutdown()
-
-
 def ocpp_config(
     folder: Path, vtn_url: str, chargers: str = f'{OCPP_CHARGERS}\nocpp_call_timeout = "2s"'
 ) -> Path:
@@ -127,14 +106,14 @@ def setpoint_kw(station: SimStation) -> float:
 
 
 async def test_delta_event_discharges_v21_curtails_v201_and_redispatches_around_failures(
-    vtn: RecordingVtn, tmp_path: Path, start_ven: StartVen
+    vtn: RecordingVtn, tmp_path: Path, start_app: Callable[[Path], Awaitable[Running]]
 ) -> None:
     """A LOAD_DISPATCH delta becomes signed setpoints on 2.1 stations and limits ≥ 0 on 2.0.1 ones,
     planned from what the stations reported; meter values reach the VTN as TELEMETRY_USAGE; a station
     that drops its profile and rejects new ones, then one that drops off the network, are planned around
     (the others make up what they no longer give, as far as their limits allow); at the end every station
     is released."""
-    running = await start_ven(ocpp_config(tmp_path, vtn.url))
+    running = await start_app(ocpp_config(tmp_path, vtn.url))
     ven_id = await running.registered()  # the CSMS is listening once the VEN talks to its VTN
     csms, app = csms_of(running), running.app
     stations = make_stations(tmp_path, f"ws://127.0.0.1:{csms.port}")
@@ -218,7 +197,7 @@ def _latest_without(app: VenApp, ev_id: str, *, after: int) -> bool:
 
 
 async def test_tls_and_passwords_admit_only_stations_with_their_password(
-    vtn: RecordingVtn, tmp_path: Path, start_ven: StartVen
+    vtn: RecordingVtn, tmp_path: Path, start_app: Callable[[Path], Awaitable[Running]]
 ) -> None:
     """With ocpp_cert/ocpp_key and ocpp_passwords_file, stations connect over wss:// with basic auth;
     a wrong password is refused with HTTP 401."""
@@ -228,7 +207,7 @@ async def test_tls_and_passwords_admit_only_stations_with_their_password(
         "charger_id,password\n" + "".join(f"{k},{v}\n" for k, v in passwords.items())
     )
     chargers = f'{OCPP_CHARGERS}\nocpp_passwords_file = "passwords.csv"\n{TLS_FILES}'
-    running = await start_ven(ocpp_config(tmp_path, vtn.url, chargers))
+    running = await start_app(ocpp_config(tmp_path, vtn.url, chargers))
     await running.registered()
     csms = csms_of(running)
     url = f"wss://127.0.0.1:{csms.port}"
