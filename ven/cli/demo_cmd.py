@@ -1,4 +1,8 @@
-"""`ven demo [--json]`: mock VTN, VEN and the simulated Massachusetts fleet; one ≥ 1 MW event end to end.
+"""`ven demo [--json] [--chargers ocpp]`: mock VTN, VEN, Massachusetts fleet; one ≥ 1 MW event end to end.
+
+The fleet is simulated (time-scaled) by default; with `--chargers ocpp` every EV sits behind a simulated
+OCPP station connected to the VEN's OCPP backend, in real time, and the event is the showcase's first
+intervals, shortened (ven.demo.ocpp_stations).
 
 Progress goes to stderr; stdout gets the per-interval table, or with --json the CONTRACT.md summary object.
 """
@@ -10,6 +14,7 @@ import asyncio
 import json
 import logging
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,13 @@ def register(commands: Any) -> None:
         default=str(EXAMPLE_DIR),
         help="folder with ven.toml (and its fleet) and scenario.toml; default: the Massachusetts example",
     )
+    parser.add_argument(
+        "--chargers",
+        choices=("simulated", "ocpp"),
+        default="simulated",
+        help="simulated: the time-scaled simulated fleet (default); ocpp: a simulated OCPP station per EV "
+        "through the VEN's OCPP backend, in real time, on a shortened event",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(handler=run)
 
@@ -51,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
     plot = Path(args.plot).resolve()
     if not plot.parent.is_dir():
         raise InputError(f"--plot {args.plot}: folder {plot.parent} does not exist")
-    for noisy in ("openleadr", "apscheduler", "aiohttp.access", "ven", "vtn_mock"):
+    for noisy in ("openleadr", "apscheduler", "aiohttp.access", "ven", "vtn_mock", "ocpp", "websockets"):
         logging.getLogger(noisy).setLevel(logging.ERROR)  # the demo reports progress itself
-    options = DemoOptions(example_dir=example, time_scale=args.time_scale)
+    options = _options(args, example)
     progress = Progress(enabled=not args.quiet)
     with tempfile.TemporaryDirectory(prefix="ven-demo-") as workdir:
         result = asyncio.run(run_demo(options, Path(workdir), progress))
@@ -62,3 +74,18 @@ def run(args: argparse.Namespace) -> int:
     progress(f"plot written to {plot}")
     print(json.dumps(result.to_json()) if args.json else render(result))
     return 0
+
+
+def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
+    if args.chargers == "simulated":
+        return DemoOptions(example_dir=example, time_scale=args.time_scale)
+    # Stations live in real time: no time scale, no lead, the event starts seconds after the stations are up.
+    return DemoOptions(
+        example_dir=example,
+        time_scale=1.0,
+        lead=timedelta(0),
+        min_notice=timedelta(seconds=5),
+        align=timedelta(seconds=1),
+        progress_every_s=2.0,
+        chargers="ocpp",
+    )

@@ -15,6 +15,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ven.chargers.simulated import SimulatedFleet
+    from ven.demo.progress import Progress
+    from ven.demo.recorder import FleetTruth
     from ven.model.fleet import BoolArray, Fleet
 
 SOC_TOLERANCE = 1e-6
@@ -43,7 +45,7 @@ def run_past_departures(gateway: SimulatedFleet, fleet: Fleet, mask: BoolArray) 
     return seconds
 
 
-def check(gateway: SimulatedFleet, fleet: Fleet, mask: BoolArray) -> DepartureCheck:
+def check(gateway: FleetTruth, fleet: Fleet, mask: BoolArray) -> DepartureCheck:
     """Who of the watched EVs has left, and who of them left below departure_soc."""
     now_ts = gateway.now().timestamp()
     left = mask & (fleet.departure_ts <= now_ts)
@@ -55,3 +57,15 @@ def check(gateway: SimulatedFleet, fleet: Fleet, mask: BoolArray) -> DepartureCh
         violations=tuple(fleet.ids[i] for i in np.flatnonzero(short)),
         last_departure=None if math.isnan(last) else datetime.fromtimestamp(last, UTC),
     )
+
+
+def run_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> DepartureCheck:
+    """Run the simulated fleet past the last departure, then check; one progress line says what it found."""
+    mask = watched(fleet)
+    seconds = run_past_departures(gateway, fleet, mask)
+    found = check(gateway, fleet, mask)
+    progress(
+        f"ran the fleet {seconds / 3600:.1f} simulated hours on (unmanaged) past the last departure: "
+        f"{found.departed} of {found.watched} EVs left, {len(found.violations)} below departure SOC"
+    )
+    return found

@@ -1,17 +1,34 @@
-"""What the simulated fleet did, frame by frame: true SOC of every EV and the VEN's own fleet figures."""
+"""What the fleet did, frame by frame: true SOC of every EV and the VEN's own fleet figures.
+
+The truth comes from the simulated fleet itself, or (`ven demo --chargers ocpp`) from the simulated
+stations behind the VEN's OCPP backend: anything with the FleetTruth shape.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from ven.chargers.simulated import SimulatedFleet
     from ven.model.fleet import FloatArray
     from ven.runtime.app import VenApp
+
+
+class FleetTruth(Protocol):
+    """What the EVs really do, in fleet order (the simulation, not the VEN's view of it)."""
+
+    def sync(self) -> None: ...
+
+    def now(self) -> datetime: ...
+
+    @property
+    def soc(self) -> FloatArray: ...
+
+    @property
+    def power_kw(self) -> FloatArray: ...
 
 
 @dataclass(frozen=True)
@@ -25,9 +42,9 @@ class Frame:
 class Recorder:
     """Takes a Frame on each `take()`; frames are kept oldest first."""
 
-    def __init__(self, app: VenApp, gateway: SimulatedFleet) -> None:
+    def __init__(self, app: VenApp, gateway: FleetTruth) -> None:
         self._app = app
-        self._gateway = gateway  # the app's gateway, as the simulation it is (true SOC and power)
+        self._gateway = gateway  # the simulation behind the app's gateway (true SOC and power)
         self.frames: list[Frame] = []
 
     def take(self) -> Frame:

@@ -57,6 +57,8 @@ class DemoResult:
     wall_s: float
     series: Series = field(repr=False)
     plot: str | None = None
+    chargers: str = "simulated"  # the VEN's backend: the simulated fleet, or simulated OCPP stations
+    departure_note: str | None = None  # how far departure SOC could be checked (real-time runs)
 
     def with_plot(self, path: str) -> DemoResult:
         return replace(self, plot=path)
@@ -71,9 +73,11 @@ class DemoResult:
             "departure_soc_violations": len(self.departures.violations),
             "departure_soc_violators": list(self.departures.violations),
             "departures_checked": self.departures.departed,
+            **({"departure_note": self.departure_note} if self.departure_note else {}),
             "event_id": self.event_id,
             "ven": {"name": self.ven_name, "ven_id": self.ven_id, "opt": self.opt},
             "policy": self.policy,
+            "chargers": self.chargers,
             "evs": self.evs,
             "program_day": self.program_day,
             "time_scale": self.time_scale,

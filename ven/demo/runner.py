@@ -15,23 +15,21 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
 from ven.chargers.simulated import SimulatedFleet
-from ven.demo import departures
+from ven.demo import departures, ocpp_stations
 from ven.demo.kinds import groups, site_type, vehicle_class
+from ven.demo.plumbing import average, ceil, ven_config, vtn_config, wait_text
 from ven.demo.progress import Progress
-from ven.demo.recorder import Frame, Recorder
+from ven.demo.recorder import FleetTruth, Frame, Recorder
 from ven.demo.result import DemoResult, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, Showcase, load_showcase
 from ven.demo.timeshift import shift_fleet_csv
 from ven.errors import V2XError
-from ven.model.fleet import Fleet
 from ven.runtime.app import VenApp
-from ven.runtime.config import VenConfig
-from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.server import RunningVtn, start_vtn
 
 REGISTER_TIMEOUT_S = 20.0
@@ -50,13 +48,17 @@ class DemoOptions:
     min_notice: timedelta = timedelta(minutes=10)  # the event starts at least this long after registration
     frame_every_s: float = 0.2  # wall seconds between recorded frames
     progress_every_s: float = 3.0  # wall seconds between progress lines
+    chargers: Literal["simulated", "ocpp"] = "simulated"  # ocpp: real time, stations (ven.demo.ocpp_stations)
+    align: timedelta = timedelta(minutes=1)  # the event starts on a multiple of this (VEN clock)
 
 
 async def run_demo(options: DemoOptions, workdir: Path, progress: Progress) -> DemoResult:
     """Run the showcase event end to end; every server and task is stopped before it returns."""
     began = time.monotonic()
     showcase = load_showcase(options.example_dir, datetime.now(UTC))
-    vtn = await start_vtn(_vtn_config(workdir))
+    if options.chargers == "ocpp":
+        showcase = ocpp_stations.compress(showcase)
+    vtn = await start_vtn(vtn_config(workdir))
     try:
         progress(f"mock VTN: {vtn.openadr_url} (admin {vtn.admin_url})")
         return await _with_vtn(options, showcase, vtn, workdir=workdir, progress=progress, began=began)
@@ -76,7 +78,9 @@ async def _with_vtn(
     shift = datetime.now(UTC) + options.lead - showcase.start
     fleet_path = workdir / "fleet.csv"
     fleet_path.write_text(shift_fleet_csv(showcase.fleet_csv, shift), encoding="utf-8")
-    config = _ven_config(showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale)
+    config = ven_config(showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale)
+    if options.chargers == "ocpp":
+        config = ocpp_stations.configure(config)
     app = VenApp.build(config)
     progress(
         f"VEN {config.ven.name}: {len(app.fleet)} EVs, policy {config.dispatch.policy}, "
@@ -84,16 +88,28 @@ async def _with_vtn(
     )
     stop = asyncio.Event()
     task = asyncio.create_task(app.run(stop), name="ven")
+    swarm: ocpp_stations.StationSwarm | None = None
     try:
+        if options.chargers == "ocpp":
+            swarm = await ocpp_stations.connect(app, task, progress)
         async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as session:
-            run = _Run(options, showcase, app, vtn, session=session, progress=progress)
+            truth = swarm or _simulated(app)
+            run = _Run(options, showcase, app, vtn, truth, session=session, progress=progress)
             result = await run.execute(shift, task)
     finally:
+        if swarm is not None:
+            await swarm.close()
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(task), 15.0)
-    check = _departures(app, progress)
-    return DemoResult(**{**result, "departures": check, "wall_s": time.monotonic() - began})
+    note = None
+    if swarm is None:
+        check = departures.run_and_check(_simulated(app), app.fleet, progress)
+    else:
+        check, note = ocpp_stations.departure_check(app.fleet, swarm, progress)
+    wall_s = time.monotonic() - began
+    extra = {"departures": check, "wall_s": wall_s, "chargers": options.chargers, "departure_note": note}
+    return DemoResult(**{**result, **extra})
 
 
 class _Run:
@@ -105,13 +121,14 @@ class _Run:
         showcase: Showcase,
         app: VenApp,
         vtn: RunningVtn,
+        truth: FleetTruth,
         *,
         session: aiohttp.ClientSession,
         progress: Progress,
     ) -> None:
         self.options, self.showcase, self.app, self.vtn = options, showcase, app, vtn
         self.session, self.progress = session, progress
-        self.recorder = Recorder(app, _simulated(app))
+        self.recorder = Recorder(app, truth)
         self.sites = groups([site_type(ev.site) for ev in app.fleet.evs])
         self.classes = groups([vehicle_class(ev.ev_id) for ev in app.fleet.evs])
         self.start = showcase.start
@@ -119,10 +136,11 @@ class _Run:
     async def execute(self, shift: timedelta, task: asyncio.Task[None]) -> dict[str, Any]:
         ven_id = await self._registered(task)
         sim_now = self.app.clock.now()
-        self.start = max(self.showcase.start + shift, _ceil_minute(sim_now + self.options.min_notice))
+        earliest = ceil(sim_now + self.options.min_notice, self.options.align)
+        self.start = max(self.showcase.start + shift, earliest)
         self.progress(
             f"registered as venID {ven_id}; event at {self._program(self.start)} "
-            f"(in {(self.start - sim_now).total_seconds() / 60:.0f} simulated minutes)"
+            f"(in {wait_text(self.start - sim_now, self.options.time_scale)})"
         )
         event_id = await self._create_event()
         end = self.start + self.showcase.duration
@@ -144,7 +162,7 @@ class _Run:
             "requested_kw": float(totals["requested_kw_avg"]),
             "delivered_kw": float(totals["delivered_kw_avg"]),
             "delivered_ratio": totals["delivered_ratio"],
-            "measured_kw": _average(performance["intervals"], "measured_kw"),
+            "measured_kw": average(performance["intervals"], "measured_kw"),
             "intervals": [self._row(i) for i in performance["intervals"]],
             "series": self._series(),
         }
@@ -171,9 +189,13 @@ class _Run:
         asked = self.showcase.requested_kw
         self.progress(
             f"event {event_id}: LOAD_DISPATCH delta, {len(asked)} intervals, "
-            f"{min(asked):,.0f}–{max(asked):,.0f} kW, {self.showcase.duration} (day-ahead notice)"
+            f"{min(asked):,.0f}–{max(asked):,.0f} kW, {self.showcase.duration} ({self._notice()})"
         )
         return event_id
+
+    def _notice(self) -> str:
+        factor = self.showcase.time_compression
+        return "day-ahead notice" if factor == 1 else f"the scenario's event {factor:g}x shorter, real time"
 
     async def _watch(self, until: datetime, task: asyncio.Task[None]) -> None:
         next_line = 0.0
@@ -258,7 +280,8 @@ class _Run:
 
     def _program_dt(self, ts: datetime) -> datetime:
         """A VEN time mapped onto the program day (local time)."""
-        return (self.showcase.start + (ts - self.start)).astimezone(self.showcase.timezone)
+        offset = (ts - self.start) * self.showcase.time_compression
+        return (self.showcase.start + offset).astimezone(self.showcase.timezone)
 
     def _program(self, ts: datetime) -> str:
         return self._program_dt(ts).strftime("%H:%M")
@@ -268,60 +291,3 @@ def _simulated(app: VenApp) -> SimulatedFleet:
     if not isinstance(app.gateway, SimulatedFleet):
         raise DemoError('the demo runs the simulated fleet: set [chargers] backend = "simulated"')
     return app.gateway
-
-
-def _departures(app: VenApp, progress: Progress) -> departures.DepartureCheck:
-    fleet: Fleet = app.fleet
-    gateway = _simulated(app)
-    mask = departures.watched(fleet)
-    seconds = departures.run_past_departures(gateway, fleet, mask)
-    check = departures.check(gateway, fleet, mask)
-    progress(
-        f"ran the fleet {seconds / 3600:.1f} simulated hours on (unmanaged) past the last departure: "
-        f"{check.departed} of {check.watched} EVs left, {len(check.violations)} below departure SOC"
-    )
-    return check
-
-
-def _vtn_config(workdir: Path) -> VtnConfig:
-    # TELEMETRY_USAGE goes out store-and-forward with the VEN's (simulated) sample times
-    # (ven.telemetry.uploader); openleadr's live jobs stamp the other reports with wall time, so the demo
-    # asks for those only hourly: they would land outside the simulated event anyway.
-    vtn = VtnSection(
-        host="127.0.0.1",
-        port=0,
-        poll_interval=timedelta(seconds=1),
-        report_sampling=timedelta(hours=1),
-        database=str(workdir / "vtn.sqlite"),
-    )
-    return VtnConfig(vtn=vtn, admin=AdminSection(host="127.0.0.1", port=0))
-
-
-def _ven_config(config: VenConfig, vtn_url: str, fleet: Path, workdir: Path, time_scale: float) -> VenConfig:
-    return config.model_copy(
-        update={
-            "ven": config.ven.model_copy(update={"vtn_url": vtn_url}),
-            "fleet": config.fleet.model_copy(update={"file": fleet}),
-            "chargers": config.chargers.model_copy(update={"time_scale": time_scale}),
-            "storage": config.storage.model_copy(update={"url": f"sqlite:///{workdir / 'ven.sqlite'}"}),
-            "http": config.http.model_copy(update={"listen": ""}),
-        }
-    )
-
-
-def _average(intervals: list[dict[str, Any]], key: str) -> float:
-    """Duration-weighted average of one per-interval figure over the intervals that have it."""
-    pairs = [(float(i[key]), _seconds(i)) for i in intervals if i[key] is not None]
-    weight = sum(w for _, w in pairs)
-    return sum(v * w for v, w in pairs) / weight if weight > 0 else float("nan")
-
-
-def _seconds(interval: dict[str, Any]) -> float:
-    return (
-        datetime.fromisoformat(interval["end"]) - datetime.fromisoformat(interval["start"])
-    ).total_seconds()
-
-
-def _ceil_minute(when: datetime) -> datetime:
-    floor = when.replace(second=0, microsecond=0)
-    return floor if floor == when else floor + timedelta(minutes=1)

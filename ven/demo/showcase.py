@@ -27,6 +27,7 @@ class Showcase:
     event: EventCreate  # as the scenario has it (its own, absolute start)
     scenario_event_id: str
     timezone: ZoneInfo
+    time_compression: float = 1.0  # program time per event time (`ven demo --chargers ocpp` runs it faster)
 
     @property
     def start(self) -> datetime:

@@ -51,8 +51,12 @@ def render(result: DemoResult) -> str:
         ),
         f"fleet net power {result.measured_kw:,.0f} kW on average (negative = back to the grid)",
         f"departure SOC: {departures.departed} EVs left, {len(departures.violations)} below it{short}",
-        f"{result.wall_s:.0f} s wall at {result.time_scale:g}x simulated time",
+        f"{result.wall_s:.0f} s wall at {result.time_scale:g}x simulated time"
+        if result.chargers == "simulated"
+        else f"{result.wall_s:.0f} s wall in real time, chargers: {result.chargers}",
     ]
+    if result.departure_note:
+        out.insert(-1, f"  ({result.departure_note})")
     if result.plot:
         out.append(f"plot: {result.plot}")
     return "\n".join(out)

@@ -1,0 +1,67 @@
+"""`ven demo --chargers ocpp --json`: the showcase event, shortened, through the VEN's OCPP backend with a
+simulated OCPP station per EV (2.1 for V2G, 2.0.1 for V1G) over loopback websockets, in real time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ven.chargers.ocpp import OcppVersion
+from ven.demo import ocpp_stations
+from ven.demo.showcase import EXAMPLE_DIR, load_showcase
+from ven.model.enrollment import load_fleet
+
+WALL_LIMIT_S = 60.0
+
+
+def test_compressed_showcase_keeps_the_first_intervals_values() -> None:
+    """The short event: the showcase's first intervals at the same kW, COMPRESSED_INTERVAL each."""
+    showcase = load_showcase(EXAMPLE_DIR, datetime.now(UTC))
+    short = ocpp_stations.compress(showcase)
+    n = ocpp_stations.COMPRESSED_INTERVALS
+    assert short.requested_kw == showcase.requested_kw[:n]
+    assert short.duration == n * ocpp_stations.COMPRESSED_INTERVAL
+    assert short.time_compression * ocpp_stations.COMPRESSED_INTERVAL == showcase.event.intervals[0].duration
+
+
+def test_v2g_evs_get_ocpp_21_stations_and_v1g_ones_201() -> None:
+    fleet = load_fleet(EXAMPLE_DIR / "fleet.csv")
+    versions = [ocpp_stations.version_for(ev) for ev in fleet.evs]
+    pairs = zip(fleet.evs, versions, strict=True)
+    assert all((version is OcppVersion.V21) == (ev.max_discharge_kw > 0) for ev, version in pairs)
+    assert OcppVersion.V201 in versions  # the example has V1G-only EVs
+
+
+@pytest.mark.slow
+def test_demo_over_ocpp_stations_delivers_the_request(tmp_path: Path) -> None:
+    """Opt-in, ≥ 1 MW asked, ≥ 90 % delivered as the VTN measured it, 0 departure violations, < 60 s."""
+    began = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "ven.cli.main", "demo", "--chargers", "ocpp", "--json",
+         "--plot", str(tmp_path / "demo.png")],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=180,
+    )
+    wall_s = time.monotonic() - began
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["ven"]["opt"] == "optIn"
+    assert summary["chargers"] == "ocpp"
+    assert summary["time_scale"] == 1
+    assert summary["requested_kw"] >= 1000
+    assert summary["delivered_ratio"] >= 0.9
+    assert summary["delivered_kw"] >= 0.9 * summary["requested_kw"]
+    assert summary["measured_kw"] < 0  # the fleet exports through its OCPP 2.1 stations
+    assert summary["departure_soc_violations"] == 0
+    assert "real-time run" in summary["departure_note"]
+    assert len(summary["intervals"]) == ocpp_stations.COMPRESSED_INTERVALS
+    assert all(i["measured_kw"] is not None for i in summary["intervals"])
+    assert "OCPP 2.1 V2G" in result.stderr
+    assert "OCPP 2.0.1 V1G" in result.stderr
+    assert f"{ocpp_stations.COMPRESSED_INTERVALS}/{ocpp_stations.COMPRESSED_INTERVALS}" in result.stderr
+    assert wall_s < WALL_LIMIT_S, wall_s
