@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from ven.chargers.ocpp import OcppVersion
 from ven.demo import ocpp_stations
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
 from ven.model.enrollment import load_fleet
-
-WALL_LIMIT_S = 60.0
 
 
 def test_compressed_showcase_keeps_the_first_intervals_values() -> None:
@@ -40,14 +37,12 @@ def test_v2g_evs_get_ocpp_21_stations_and_v1g_ones_201() -> None:
 
 @pytest.mark.slow
 def test_demo_over_ocpp_stations_delivers_the_request(tmp_path: Path) -> None:
-    """Opt-in, ≥ 1 MW asked, ≥ 90 % delivered as the VTN measured it, 0 departure violations, < 60 s."""
-    began = time.monotonic()
+    """Opt-in, ≥ 1 MW asked, ≥ 90 % delivered as the VTN measured it, 0 departure violations."""
     result = subprocess.run(
         [sys.executable, "-m", "ven.cli.main", "demo", "--chargers", "ocpp", "--json",
          "--plot", str(tmp_path / "demo.png")],
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=180,
     )
-    wall_s = time.monotonic() - began
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)
     assert summary["ven"]["opt"] == "optIn"
@@ -64,4 +59,3 @@ def test_demo_over_ocpp_stations_delivers_the_request(tmp_path: Path) -> None:
     assert "OCPP 2.1 V2G" in result.stderr
     assert "OCPP 2.0.1 V1G" in result.stderr
     assert f"{ocpp_stations.COMPRESSED_INTERVALS}/{ocpp_stations.COMPRESSED_INTERVALS}" in result.stderr
-    assert wall_s < WALL_LIMIT_S, wall_s

