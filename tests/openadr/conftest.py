@@ -50,11 +50,19 @@ class Vtn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/OpenADR2/Simple/2.0b"
 
+    def server_settings(self) -> dict[str, Any]:
+        """Extra OpenADRServer arguments (TLS, signing) for subclasses."""
+        return {}
+
+    def middleware(self) -> Callable[..., Any]:
+        return self._middleware
+
     async def start(self) -> None:
         with warnings.catch_warnings():  # openleadr stores a str key in the aiohttp app: not ours to fix
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
             self.server = OpenADRServer(vtn_id=self.vtn_id, http_port=self.port, http_host="127.0.0.1",
-                                        ven_lookup=self._lookup, requested_poll_freq=timedelta(seconds=1))
+                                        ven_lookup=self._lookup, requested_poll_freq=timedelta(seconds=1),
+                                        **self.server_settings())
         self.server.add_handler("on_create_party_registration", self._register)
         self.server.add_handler("on_register_report", self._register_report)
         service = self.server.services["event_service"]
@@ -65,7 +73,7 @@ class Vtn:
             return await original(payload)
 
         service.handlers["oadrCreatedEvent"] = created_event
-        self.server.app.middlewares.append(self._middleware)
+        self.server.app.middlewares.append(self.middleware())
         await self.server.run()
 
     async def stop(self) -> None:

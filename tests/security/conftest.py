@@ -7,16 +7,14 @@ be replaced one by one (`poll_answers`) to play a hostile VTN.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from openleadr import OpenADRServer
 
 from tests.openadr.conftest import Vtn, fast_sleep, free_port, opt_in
 from ven.openadr.client import Backoff, VenClient
@@ -59,37 +57,21 @@ class TlsVtn(Vtn):
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}/OpenADR2/Simple/2.0b"
 
-    async def start(self) -> None:
+    def server_settings(self) -> dict[str, Any]:
         certs = self.pki_dir
-        with warnings.catch_warnings():  # openleadr stores a str key in the aiohttp app: not ours to fix
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            self.server = OpenADRServer(
-                vtn_id=self.vtn_id,
-                http_port=self.port,
-                http_host="127.0.0.1",
-                ven_lookup=self._lookup,
-                requested_poll_freq=timedelta(seconds=1),
-                cert=str(certs / "vtn.crt"),
-                key=str(certs / "vtn.key"),
-                http_cert=str(certs / "vtn.crt"),
-                http_key=str(certs / "vtn.key"),
-                http_ca_file=str(certs / "ca.crt"),
-                show_fingerprint=False,
-                show_server_cert_domain=False,
-                verify_message_signatures=True,
-            )
-        self.server.add_handler("on_create_party_registration", self._register)
-        self.server.add_handler("on_register_report", self._register_report)
-        service = self.server.services["event_service"]
-        original = service.handlers["oadrCreatedEvent"]
+        return {
+            "cert": str(certs / "vtn.crt"),
+            "key": str(certs / "vtn.key"),
+            "http_cert": str(certs / "vtn.crt"),
+            "http_key": str(certs / "vtn.key"),
+            "http_ca_file": str(certs / "ca.crt"),
+            "show_fingerprint": False,
+            "show_server_cert_domain": False,
+            "verify_message_signatures": True,
+        }
 
-        async def created_event(payload: dict[str, Any]) -> Any:
-            self.created_events.append(payload)
-            return await original(payload)
-
-        service.handlers["oadrCreatedEvent"] = created_event
-        self.server.app.middlewares.append(self._poll_middleware)
-        await self.server.run()
+    def middleware(self) -> Callable[..., Any]:
+        return self._poll_middleware
 
     def _lookup(self, ven_id: str) -> dict[str, Any] | None:
         found = super()._lookup(ven_id)
