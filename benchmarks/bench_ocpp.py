@@ -38,11 +38,20 @@ HARD_LIMIT_S = 50.0
 
 def make_fleet(size: int) -> Fleet:
     departure = datetime.now(UTC) + timedelta(hours=8)
-    return Fleet(tuple(
-        EV(ev_id=f"ev{i:05d}", site="depot", capacity_kwh=60.0, soc=0.5, max_charge_kw=11.0,
-           max_discharge_kw=10.0, departure=departure)
-        for i in range(size)
-    ))
+    return Fleet(
+        tuple(
+            EV(
+                ev_id=f"ev{i:05d}",
+                site="depot",
+                capacity_kwh=60.0,
+                soc=0.5,
+                max_charge_kw=11.0,
+                max_discharge_kw=10.0,
+                departure=departure,
+            )
+            for i in range(size)
+        )
+    )
 
 
 def version_of(ev: EV) -> OcppVersion:
@@ -97,18 +106,32 @@ def micro_costs() -> None:
     for version in OcppVersion:
         name = version.value.removeprefix("ocpp")
         profile = profiles.set_charging_profile(
-            version, power_kw=-5.0, max_charge_kw=11.0, max_discharge_kw=10.0, transaction_id="tx-1",
-            evse_id=1, start=now,
+            version,
+            power_kw=-5.0,
+            max_charge_kw=11.0,
+            max_discharge_kw=10.0,
+            transaction_id="tx-1",
+            evse_id=1,
+            start=now,
         )
         meter = messages.meter_value(version, power_kw=-5.0, soc=0.5, at=now)
-        event = messages.transaction_event(version, event_type="Updated", trigger="ChargingRateChanged",
-                                           seq_no=1, transaction_id="tx-1", at=now, meter=meter)
+        event = messages.transaction_event(
+            version,
+            event_type="Updated",
+            trigger="ChargingRateChanged",
+            seq_no=1,
+            transaction_id="tx-1",
+            at=now,
+            meter=meter,
+        )
         validate_profile = partial(get_validator(2, "SetChargingProfile", name).validate, to_wire(profile))
         validate_event = partial(get_validator(2, "TransactionEvent", name).validate, to_wire(event))
-        print(f"  {version.value}: SetChargingProfile schema validation {per_call_us(validate_profile):.0f}"
-              f" (the CSMS skips it for its own requests; stations do it), serialisation "
-              f"{per_call_us(partial(to_wire, profile)):.0f}; TransactionEvent schema validation "
-              f"{per_call_us(validate_event):.0f}")
+        print(
+            f"  {version.value}: SetChargingProfile schema validation {per_call_us(validate_profile):.0f}"
+            f" (the CSMS skips it for its own requests; stations do it), serialisation "
+            f"{per_call_us(partial(to_wire, profile)):.0f}; TransactionEvent schema validation "
+            f"{per_call_us(validate_event):.0f}"
+        )
 
 
 async def run_stations(url: str, size: int) -> None:
@@ -124,13 +147,18 @@ async def run_stations(url: str, size: int) -> None:
 async def connect(args: argparse.Namespace, gateway: OcppGateway, fleet: Fleet) -> tuple[list, object]:
     url = f"ws://127.0.0.1:{gateway.port}"
     if not args.split:
-        stations = stations_for(fleet, url, version=version_of, meter_interval_s=0,
-                            validate=False)
+        stations = stations_for(fleet, url, version=version_of, meter_interval_s=0, validate=False)
         await start_all(stations)
         return stations, None
     child = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--child", url, "--stations", str(args.stations),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        __file__,
+        "--child",
+        url,
+        "--stations",
+        str(args.stations),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     assert child.stdout is not None
     line = await child.stdout.readline()
@@ -146,9 +174,11 @@ async def main(args: argparse.Namespace) -> None:
     began = time.perf_counter()
     stations, child = await connect(args, gateway, fleet)
     reading = await gateway.read()
-    print(f"stations: {args.stations} ({'child process' if args.split else 'same event loop'}), "
-          f"connected+booted in {time.perf_counter() - began:.2f} s, online {reading.online_count}, "
-          f"plugged in {reading.plugged_in_count}")
+    print(
+        f"stations: {args.stations} ({'child process' if args.split else 'same event loop'}), "
+        f"connected+booted in {time.perf_counter() - began:.2f} s, online {reading.online_count}, "
+        f"plugged in {reading.plugged_in_count}"
+    )
     timings = []
     for round_no in range(args.rounds):
         sign = -1.0 if round_no % 2 == 0 else 1.0
@@ -165,15 +195,19 @@ async def main(args: argparse.Namespace) -> None:
             timings.append(elapsed)
         acknowledged = len(result.accepted) + sum("V1G only" in r.detail for r in result.rejected)
         other = [r for r in result.rejected if "V1G only" not in r.detail]
-        print(f"round {round_no + 1}: apply() {elapsed:.3f} s, acknowledged {acknowledged}/"
-              f"{len(setpoints)} ({len(result.accepted)} accepted, {len(result.rejected) - len(other)} "
-              f"V1G-only clipped to 0), failed {len(other)}" + (f" e.g. {other[0]}" if other else ""))
+        print(
+            f"round {round_no + 1}: apply() {elapsed:.3f} s, acknowledged {acknowledged}/"
+            f"{len(setpoints)} ({len(result.accepted)} accepted, {len(result.rejected) - len(other)} "
+            f"V1G-only clipped to 0), failed {len(other)}" + (f" e.g. {other[0]}" if other else "")
+        )
         if profiler is not None:
             report_profile(profiler, "CSMS" if args.split else "CSMS + stations")
     timings.sort()
-    print(f"apply() for {args.stations} stations: best {timings[0]:.3f} s, median "
-          f"{timings[len(timings) // 2]:.3f} s, worst {timings[-1]:.3f} s "
-          f"(target <= 2 s); {args.stations / timings[len(timings) // 2]:.0f} round trips/s")
+    print(
+        f"apply() for {args.stations} stations: best {timings[0]:.3f} s, median "
+        f"{timings[len(timings) // 2]:.3f} s, worst {timings[-1]:.3f} s "
+        f"(target <= 2 s); {args.stations / timings[len(timings) // 2]:.0f} round trips/s"
+    )
     if args.profile:
         micro_costs()
     released = await gateway.release()

@@ -11,11 +11,7 @@ the fleet-wide mean burden, which pulls every battery towards the same burden pe
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import highspy
 import numpy as np
@@ -216,22 +212,15 @@ def _rows(
     return matrix, row_lower, row_upper
 
 
-@cache
-def _silence_banner() -> None:
-    """HiGHS prints a banner from C++ to fd 1 on first use; `ven plan --json` output must stay JSON."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _quiet_highs() -> highspy.Highs:
-    _silence_banner()
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    """A HiGHS instance that prints nothing, from its own options (never by redirecting fd 1).
+
+    highspy's `Highs()` wrapper enables its Python callbacks in the constructor, and that prints HiGHS's
+    banner to fd 1 before any option can be set (highspy 1.16); `ven plan --json` and `ven demo --json`
+    must print JSON only. The pybind11 core class `_Highs` is the same solver without that wrapper (we use
+    no callbacks), so output_flag takes effect before anything is logged.
+    """
+    core: type[highspy.Highs] = getattr(highspy, "_Highs")  # noqa: B009 - private, absent from the stubs
+    highs = core()
     highs.setOptionValue("output_flag", False)  # noqa: FBT003 - pybind overloads are positional
     return highs

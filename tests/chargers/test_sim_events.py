@@ -57,8 +57,13 @@ async def test_schedule_arrival_and_unexpected_plug_out(clock, fleet):
     t0 = clock.now()
     schedule = [
         PlugEvent(t0 + timedelta(seconds=90), "v2g", plugged_in=False),
-        PlugEvent(t0 + timedelta(seconds=300), "v2g", plugged_in=True, soc=0.2,
-                  departure=t0 + timedelta(seconds=420)),
+        PlugEvent(
+            t0 + timedelta(seconds=300),
+            "v2g",
+            plugged_in=True,
+            soc=0.2,
+            departure=t0 + timedelta(seconds=420),
+        ),
     ]
     sim = SimulatedFleet(fleet, clock, schedule=schedule, step_s=60)
     events = record(sim)

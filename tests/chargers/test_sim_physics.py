@@ -68,10 +68,12 @@ async def test_setpoints_are_limited_to_the_ev(clock, fleet):
 
 async def test_battery_stops_at_full_and_empty(clock):
     """SOC stays in [0, 1]: the BMS cuts power to what fits, whatever the setpoint."""
-    fleet = Fleet((
-        EV("full", "s", capacity_kwh=10.0, soc=0.99, max_charge_kw=11.0, max_discharge_kw=11.0),
-        EV("empty", "s", capacity_kwh=10.0, soc=0.01, max_charge_kw=11.0, max_discharge_kw=11.0),
-    ))
+    fleet = Fleet(
+        (
+            EV("full", "s", capacity_kwh=10.0, soc=0.99, max_charge_kw=11.0, max_discharge_kw=11.0),
+            EV("empty", "s", capacity_kwh=10.0, soc=0.01, max_charge_kw=11.0, max_discharge_kw=11.0),
+        )
+    )
     sim = SimulatedFleet(fleet, clock)
     await sim.apply({"full": 11.0, "empty": -11.0})
     sim.advance(3600)

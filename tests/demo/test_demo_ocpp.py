@@ -39,9 +39,22 @@ def test_v2g_evs_get_ocpp_21_stations_and_v1g_ones_201() -> None:
 def test_demo_over_ocpp_stations_delivers_the_request(tmp_path: Path) -> None:
     """Opt-in, ≥ 1 MW asked, ≥ 90 % delivered as the VTN measured it, 0 departure violations."""
     result = subprocess.run(
-        [sys.executable, "-m", "ven.cli.main", "demo", "--chargers", "ocpp", "--json",
-         "--plot", str(tmp_path / "demo.png")],
-        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "ven.cli.main",
+            "demo",
+            "--chargers",
+            "ocpp",
+            "--json",
+            "--plot",
+            str(tmp_path / "demo.png"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)

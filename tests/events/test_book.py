@@ -19,7 +19,12 @@ def test_status_runs_far_near_active_completed(book: EventBook) -> None:
     book.apply_distribution(distribution(make_event(ramp_up=RAMP)))
     end = START + 4 * QUARTER
     assert [book.status("e1", t) for t in (T0, START - RAMP, START, end - QUARTER, end)] == [
-        Live.FAR, Live.NEAR, Live.ACTIVE, Live.ACTIVE, Live.COMPLETED]
+        Live.FAR,
+        Live.NEAR,
+        Live.ACTIVE,
+        Live.ACTIVE,
+        Live.COMPLETED,
+    ]
     assert book.transitions(T0, end + QUARTER) == [
         Transition("e1", Live.NEAR, START - RAMP),
         Transition("e1", Live.ACTIVE, START),
@@ -52,8 +57,11 @@ def test_current_interval_uses_randomised_times(clock: ManualClock) -> None:
     assert book.current_interval(START) is None or view.offset_s == 0
     interval = book.current_interval(view.start + QUARTER + timedelta(seconds=1))
     assert interval is not None
-    assert (interval.index, interval.start, interval.end) == (1, view.start + QUARTER,
-                                                              view.start + 2 * QUARTER)
+    assert (interval.index, interval.start, interval.end) == (
+        1,
+        view.start + QUARTER,
+        view.start + 2 * QUARTER,
+    )
 
 
 def test_offsets_stay_within_startafter_and_replay_with_the_seed(clock: ManualClock) -> None:
@@ -73,13 +81,15 @@ def test_offsets_stay_within_startafter_and_replay_with_the_seed(clock: ManualCl
     assert offsets(6) != drawn
 
 
-def test_cancelling_before_the_start_is_immediate_even_with_startafter(book: EventBook,
-                                                                       clock: ManualClock) -> None:
+def test_cancelling_before_the_start_is_immediate_even_with_startafter(
+    book: EventBook, clock: ManualClock
+) -> None:
     """Randomised termination applies to a started event only; before the start it is cancelled now."""
     window = timedelta(minutes=5)
     book.apply_distribution(distribution(make_event(startafter=window)))
-    book.apply_distribution(distribution(make_event(modification_number=1, startafter=window,
-                                                    status=EventStatus.CANCELLED)))
+    book.apply_distribution(
+        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.CANCELLED))
+    )
     assert known(book, "e1").cancel_at == clock.now()
     assert book.next_wakeups(clock.now()) == []  # nothing left to happen
 
@@ -123,8 +133,11 @@ def test_cancel_confirmation_keeps_an_opt_out(book: EventBook, clock: ManualCloc
     book.apply_distribution(distribution(make_event(startafter=timedelta(minutes=5))))
     book.record_answer("e1", 0, OptDecision.opt_out("no"))
     clock.set(START + timedelta(minutes=20))
-    [change] = book.apply_distribution(distribution(make_event(
-        modification_number=1, startafter=timedelta(minutes=5), status=EventStatus.CANCELLED)))
+    [change] = book.apply_distribution(
+        distribution(
+            make_event(modification_number=1, startafter=timedelta(minutes=5), status=EventStatus.CANCELLED)
+        )
+    )
     assert change.decision is not None
     book.record_answer("e1", 1, change.decision)
     assert book.active_at(clock.now()) is None
@@ -133,8 +146,9 @@ def test_cancel_confirmation_keeps_an_opt_out(book: EventBook, clock: ManualCloc
 def test_retargeting_away_stops_a_known_event(book: EventBook) -> None:
     """A modification that no longer targets this VEN re-plans (drops) the event."""
     book.apply_distribution(distribution(make_event()))
-    [change] = book.apply_distribution(distribution(make_event(
-        modification_number=1, targets=Targets(ven_id=("other",)))))
+    [change] = book.apply_distribution(
+        distribution(make_event(modification_number=1, targets=Targets(ven_id=("other",))))
+    )
     assert (change.kind, change.replan) == (ChangeKind.NOT_TARGETED, True)
     assert book.active_at(START) is None
     decision = book.decision_for(known(book, "e1").event)

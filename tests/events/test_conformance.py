@@ -52,6 +52,7 @@ def test_conformance_018(book: EventBook) -> None:
     high = make_event("p1", priority=1, start=START + QUARTER, market_context="c")
     later_same = make_event("p1-late", priority=1, start=START + 2 * QUARTER, market_context="d")
     book.apply_distribution(distribution(none, low, high, later_same))
+
     def winner(t: datetime) -> str | None:
         view = book.active_at(t)
         return None if view is None else view.event_id
@@ -79,11 +80,22 @@ def test_conformance_022(clock: ManualClock) -> None:
     However, the VENs behavior with respect to responding to an event when it matches one of the
     eiTarget criteria is implementation dependent.
     """
-    book = EventBook(VEN_ID, clock, seeded(1), resource_ids=frozenset({"fleet"}),
-                     group_ids=frozenset({"g"}), party_ids=frozenset({"p"}))
-    matching = [Targets(), Targets(ven_id=(VEN_ID,)), Targets(resource_id=("fleet",)),
-                Targets(group_id=("g",)), Targets(party_id=("p",)),
-                Targets(ven_id=("other",), group_id=("g",))]
+    book = EventBook(
+        VEN_ID,
+        clock,
+        seeded(1),
+        resource_ids=frozenset({"fleet"}),
+        group_ids=frozenset({"g"}),
+        party_ids=frozenset({"p"}),
+    )
+    matching = [
+        Targets(),
+        Targets(ven_id=(VEN_ID,)),
+        Targets(resource_id=("fleet",)),
+        Targets(group_id=("g",)),
+        Targets(party_id=("p",)),
+        Targets(ven_id=("other",), group_id=("g",)),
+    ]
     assert all(book.targets_us(t) for t in matching)
     assert not book.targets_us(Targets(ven_id=("other",), resource_id=("site-9",)))
 
@@ -135,8 +147,13 @@ def test_conformance_047(book: EventBook, clock: ManualClock) -> None:
     assert interval is not None
     assert interval.end is None
     clock.set(START + timedelta(days=1))
-    book.apply_distribution(distribution(make_event(values=(-100.0,), interval=timedelta(0),
-                                                    modification_number=1, status=EventStatus.CANCELLED)))
+    book.apply_distribution(
+        distribution(
+            make_event(
+                values=(-100.0,), interval=timedelta(0), modification_number=1, status=EventStatus.CANCELLED
+            )
+        )
+    )
     assert book.status("e1", clock.now()) is Live.CANCELLED
 
 
@@ -154,8 +171,10 @@ def test_conformance_048(book: EventBook, clock: ManualClock) -> None:
     [change] = book.apply_distribution(distribution(other))
     assert change.kind is ChangeKind.NOT_TARGETED
     assert change.decision is not None
-    assert (change.decision.opt, change.decision.response_code) == (OptType.OPT_OUT,
-                                                                    ResponseCode.TARGET_MISMATCH)
+    assert (change.decision.opt, change.decision.response_code) == (
+        OptType.OPT_OUT,
+        ResponseCode.TARGET_MISMATCH,
+    )
     assert book.status("e1", START) is Live.ACTIVE  # tracked ...
     assert book.active_at(START) is None  # ... never dispatched
 
@@ -165,8 +184,12 @@ def test_conformance_056(book: EventBook) -> None:
     the event and add it to its list of known events
     """
     [change] = book.apply_distribution(distribution(make_event()))
-    assert (change.kind, change.answer_due, change.replan, change.decision) == (ChangeKind.NEW, True,
-                                                                                True, None)
+    assert (change.kind, change.answer_due, change.replan, change.decision) == (
+        ChangeKind.NEW,
+        True,
+        True,
+        None,
+    )
     assert book.get("e1") is not None
 
 
@@ -176,8 +199,7 @@ def test_conformance_057(book: EventBook) -> None:
     list of known events.
     """
     book.apply_distribution(distribution(make_event()))
-    [change] = book.apply_distribution(distribution(make_event(modification_number=1,
-                                                               values=(-300.0,) * 4)))
+    [change] = book.apply_distribution(distribution(make_event(modification_number=1, values=(-300.0,) * 4)))
     assert (change.kind, change.replan) == (ChangeKind.MODIFIED, True)
     assert known(book, "e1").event.signals[0].intervals[0].value == -300.0
     assert book.apply_distribution(distribution(make_event(modification_number=1))) == []
@@ -206,8 +228,9 @@ def test_conformance_059(book: EventBook, clock: ManualClock) -> None:
     events.
     """
     book.apply_distribution(distribution(make_event()))
-    [change] = book.apply_distribution(distribution(make_event(modification_number=1,
-                                                               status=EventStatus.CANCELLED)))
+    [change] = book.apply_distribution(
+        distribution(make_event(modification_number=1, status=EventStatus.CANCELLED))
+    )
     assert (change.kind, change.replan) == (ChangeKind.CANCELLED, True)
     assert book.status("e1", clock.now()) is Live.CANCELLED  # not started: cancelled at once
     assert book.active_at(START) is None
@@ -252,11 +275,13 @@ def test_conformance_065(clock: ManualClock) -> None:
     for seed in range(50):
         book = EventBook(VEN_ID, clock, seeded(seed))
         clock.set(START - timedelta(hours=1))
-        book.apply_distribution(distribution(make_event("x", startafter=window),
-                                             make_event("i", startafter=window)))
+        book.apply_distribution(
+            distribution(make_event("x", startafter=window), make_event("i", startafter=window))
+        )
         clock.set(START + timedelta(minutes=20))  # both started, whatever their offsets
-        book.apply_distribution(distribution(make_event("x", 1, startafter=window,
-                                                        status=EventStatus.CANCELLED)))
+        book.apply_distribution(
+            distribution(make_event("x", 1, startafter=window, status=EventStatus.CANCELLED))
+        )
         for event_id in ("x", "i"):  # explicit and implied
             cancel_at = known(book, event_id).cancel_at
             assert cancel_at is not None
@@ -276,8 +301,9 @@ def test_conformance_066(book: EventBook, clock: ManualClock) -> None:
     book.apply_distribution(distribution(make_event(startafter=window)))
     view = known(book, "e1")
     clock.set(START + 4 * QUARTER)  # the VTN's end; ours is later by the offset
-    book.apply_distribution(distribution(make_event(modification_number=1, startafter=window,
-                                                    status=EventStatus.COMPLETED)))
+    book.apply_distribution(
+        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.COMPLETED))
+    )
     assert view.offset_s > 0
     assert book.status("e1", clock.now()) is Live.ACTIVE
     assert view.end is not None

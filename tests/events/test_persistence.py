@@ -19,11 +19,21 @@ from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, s
 
 def test_json_round_trip_keeps_every_field() -> None:
     """to_json/from_json reproduce the event exactly, through real JSON text."""
-    event = make_event(startafter=timedelta(seconds=90.5), ramp_up=timedelta(minutes=5),
-                       targets=Targets(ven_id=("v",), group_id=("g1", "g2")), priority=3, test_event=True)
+    event = make_event(
+        startafter=timedelta(seconds=90.5),
+        ramp_up=timedelta(minutes=5),
+        targets=Targets(ven_id=("v",), group_id=("g1", "g2")),
+        priority=3,
+        test_event=True,
+    )
     signal = replace(event.signals[0], item_base=ItemBase("powerReal", "W", "k"), current_value=0.0)
-    event = replace(event, signals=(signal,), recovery=timedelta(minutes=1),
-                    notification=timedelta(hours=1), vtn_comment="hi")
+    event = replace(
+        event,
+        signals=(signal,),
+        recovery=timedelta(minutes=1),
+        notification=timedelta(hours=1),
+        vtn_comment="hi",
+    )
     assert from_json(json.loads(json.dumps(to_json(event)))) == event
 
 
@@ -31,11 +41,13 @@ def test_record_round_trip_keeps_offset_cancellation_and_open_end(clock: ManualC
     """A view saved as an EventRecord comes back with its offset, cancel time and answer."""
     book = EventBook(VEN_ID, clock, seeded(2))
     window = timedelta(minutes=5)
-    book.apply_distribution(distribution(make_event(startafter=window),
-                                         make_event("open", values=(-1.0,), interval=timedelta(0))))
+    book.apply_distribution(
+        distribution(make_event(startafter=window), make_event("open", values=(-1.0,), interval=timedelta(0)))
+    )
     clock.set(START + timedelta(minutes=30))
-    book.apply_distribution(distribution(make_event(modification_number=1, startafter=window,
-                                                    status=EventStatus.CANCELLED)))  # and "open" implied
+    book.apply_distribution(
+        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.CANCELLED))
+    )  # and "open" implied
     for view in book.views():
         record = to_record(view, view.status(clock.now()))
         assert view_from_record(record) == view
@@ -53,8 +65,9 @@ def test_restore_from_sqlite_resumes_without_answering_twice(tmp_path: Path, clo
             store.events.save(to_record(view, view.status(clock.now())))
             decision = OptDecision.opt_in("can deliver")
             before.record_answer(change.event_id, change.modification_number, decision)
-            assert store.events.answer(change.event_id, change.modification_number, OptAnswer.OPT_IN,
-                                       decision.reason, at=clock.now())
+            assert store.events.answer(
+                change.event_id, change.modification_number, OptAnswer.OPT_IN, decision.reason, at=clock.now()
+            )
         records = store.events.latest()
 
     clock.set(START + QUARTER)  # the VEN was down for a while

@@ -53,8 +53,9 @@ async def test_ticks_report_statuses_intervals_and_end(book: EventBook, clock: M
     assert scheduler.dispatching is None
 
 
-async def test_late_tick_reports_skipped_statuses_and_current_interval_only(book: EventBook,
-                                                                          clock: ManualClock) -> None:
+async def test_late_tick_reports_skipped_statuses_and_current_interval_only(
+    book: EventBook, clock: ManualClock
+) -> None:
     """A tick after a long pause reports every status in order but dispatches only the live interval."""
     seen = Recorder()
     scheduler = seen.scheduler(book, clock)
@@ -62,8 +63,11 @@ async def test_late_tick_reports_skipped_statuses_and_current_interval_only(book
     book.apply_distribution(distribution(make_event(ramp_up=timedelta(minutes=5))))
     clock.set(START + 2 * QUARTER + timedelta(seconds=1))
     await scheduler.tick()
-    assert seen.calls == [("status", "e1", Live.NEAR), ("status", "e1", Live.ACTIVE),
-                          ("interval", "e1", 0, 2)]
+    assert seen.calls == [
+        ("status", "e1", Live.NEAR),
+        ("status", "e1", Live.ACTIVE),
+        ("interval", "e1", 0, 2),
+    ]
 
 
 async def test_modification_replans_and_cancellation_ends(book: EventBook, clock: ManualClock) -> None:
@@ -77,8 +81,12 @@ async def test_modification_replans_and_cancellation_ends(book: EventBook, clock
     await scheduler.tick()
     book.apply_distribution(distribution(make_event(modification_number=2, status=EventStatus.CANCELLED)))
     await scheduler.tick()
-    assert seen.calls[-4:] == [("interval", "e1", 0, 0), ("interval", "e1", 1, 0),
-                               ("status", "e1", Live.CANCELLED), ("end", "e1")]
+    assert seen.calls[-4:] == [
+        ("interval", "e1", 0, 0),
+        ("interval", "e1", 1, 0),
+        ("status", "e1", Live.CANCELLED),
+        ("end", "e1"),
+    ]
 
 
 async def test_own_loop_follows_a_fast_clock(book: EventBook, clock: ManualClock) -> None:
@@ -100,8 +108,7 @@ async def test_own_loop_follows_a_fast_clock(book: EventBook, clock: ManualClock
             scheduler.stop()
         await asyncio.sleep(0)
 
-    scheduler = LifecycleScheduler(book, clock, interval, ignore, ignore, time_scale=1000.0,
-                                   sleep=fake_sleep)
+    scheduler = LifecycleScheduler(book, clock, interval, ignore, ignore, time_scale=1000.0, sleep=fake_sleep)
     book.apply_distribution(distribution(make_event()))
     await asyncio.wait_for(scheduler.run(), timeout=5)
     assert started == [(k, START + k * QUARTER) for k in range(4)]

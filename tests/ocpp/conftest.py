@@ -26,8 +26,13 @@ def _quiet_ocpp() -> None:
 
 def make_ev(ev_id: str, **changes: object) -> EV:
     values: dict[str, object] = {
-        "ev_id": ev_id, "site": "depot", "capacity_kwh": 60.0, "soc": 0.5, "max_charge_kw": 11.0,
-        "max_discharge_kw": 10.0, "departure": DEPARTURE,
+        "ev_id": ev_id,
+        "site": "depot",
+        "capacity_kwh": 60.0,
+        "soc": 0.5,
+        "max_charge_kw": 11.0,
+        "max_discharge_kw": 10.0,
+        "departure": DEPARTURE,
     }
     values.update(changes)
     return EV(**values)  # type: ignore[arg-type]

@@ -6,8 +6,9 @@ import pytest
 
 from ven.chargers.cpsim import EvSpec, Limit, Setpoint, StationEV
 
-SPEC = EvSpec(capacity_kwh=60.0, soc=0.5, max_charge_kw=11.0, max_discharge_kw=10.0, target_soc=0.9,
-              efficiency=0.9)
+SPEC = EvSpec(
+    capacity_kwh=60.0, soc=0.5, max_charge_kw=11.0, max_discharge_kw=10.0, target_soc=0.9, efficiency=0.9
+)
 
 
 def test_unmanaged_charges_at_full_rate_until_target():

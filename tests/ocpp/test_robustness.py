@@ -27,11 +27,17 @@ BAD_FRAMES = [
     ('[2, "u1", "NoSuchAction", {}]', "u1", "NotSupported"),
     ('[2, "u2", "Authorize", {"idToken": {"idToken": "x", "type": "Central"}}]', "u2", "NotImplemented"),
     ('[2, "u3", "Heartbeat", "not an object"]', "u3", "TypeConstraintViolation"),
-    (json.dumps([2, "u4", "StatusNotification", {**STATUS, "evseId": "one"}]), "u4",
-     "TypeConstraintViolation"),
+    (
+        json.dumps([2, "u4", "StatusNotification", {**STATUS, "evseId": "one"}]),
+        "u4",
+        "TypeConstraintViolation",
+    ),
     (json.dumps([2, "u5", "StatusNotification", {**STATUS, "extra": 1}]), "u5", "FormatViolation"),
-    (json.dumps([2, "u6", "StatusNotification", {**STATUS, "connectorStatus": "Melting"}]), "u6",
-     "FormatViolation"),
+    (
+        json.dumps([2, "u6", "StatusNotification", {**STATUS, "connectorStatus": "Melting"}]),
+        "u6",
+        "FormatViolation",
+    ),
     ('[2, "u7", "BootNotification", {"reason": "PowerUp"}]', "u7", "ProtocolError"),
 ]
 

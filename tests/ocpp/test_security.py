@@ -64,7 +64,13 @@ async def test_tls_connection_works(csms_factory, tmp_path):
     station = await csms.station(fleet.evs[0], password="pw", ssl_context=client_context)
     assert (await csms.gateway.apply({"a": -2.0})).ok
     assert station.power_kw == -2.0
-    untrusting = SimStation("a", csms.url, OcppVersion.V21, ev_spec(fleet.evs[0]), password="pw",
-                            ssl_context=ssl.create_default_context())
+    untrusting = SimStation(
+        "a",
+        csms.url,
+        OcppVersion.V21,
+        ev_spec(fleet.evs[0]),
+        password="pw",
+        ssl_context=ssl.create_default_context(),
+    )
     with pytest.raises(ssl.SSLCertVerificationError):
         await untrusting.start()

@@ -47,8 +47,14 @@ async def test_ev_charging_needs_override_the_enrollment(csms_factory):
     fleet = make_fleet("a")
     csms = await csms_factory(fleet)
     departure = datetime(2031, 1, 2, 7, 30, tzinfo=UTC)
-    spec = EvSpec(capacity_kwh=80.0, soc=0.3, max_charge_kw=22.0, max_discharge_kw=7.0,
-                  departure=departure, departure_soc=0.9)
+    spec = EvSpec(
+        capacity_kwh=80.0,
+        soc=0.3,
+        max_charge_kw=22.0,
+        max_discharge_kw=7.0,
+        departure=departure,
+        departure_soc=0.9,
+    )
     await csms.station(fleet.evs[0], spec=spec)
     ev = csms.gateway.fleet().evs[0]
     assert (ev.departure, ev.departure_soc, ev.capacity_kwh) == (departure, 0.9, 80.0)

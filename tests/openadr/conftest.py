@@ -60,9 +60,14 @@ class Vtn:
     async def start(self) -> None:
         with warnings.catch_warnings():  # openleadr stores a str key in the aiohttp app: not ours to fix
             warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            self.server = OpenADRServer(vtn_id=self.vtn_id, http_port=self.port, http_host="127.0.0.1",
-                                        ven_lookup=self._lookup, requested_poll_freq=timedelta(seconds=1),
-                                        **self.server_settings())
+            self.server = OpenADRServer(
+                vtn_id=self.vtn_id,
+                http_port=self.port,
+                http_host="127.0.0.1",
+                ven_lookup=self._lookup,
+                requested_poll_freq=timedelta(seconds=1),
+                **self.server_settings(),
+            )
         self.server.add_handler("on_create_party_registration", self._register)
         self.server.add_handler("on_register_report", self._register_report)
         service = self.server.services["event_service"]
@@ -89,8 +94,14 @@ class Vtn:
 
         start = kwargs.pop("start", datetime.now(UTC) + timedelta(minutes=5))
         values = kwargs.pop("values", [-500.0])
-        intervals = [{"dtstart": start + timedelta(minutes=15 * k), "duration": timedelta(minutes=15),
-                      "signal_payload": value} for k, value in enumerate(values)]
+        intervals = [
+            {
+                "dtstart": start + timedelta(minutes=15 * k),
+                "duration": timedelta(minutes=15),
+                "signal_payload": value,
+            }
+            for k, value in enumerate(values)
+        ]
         kwargs.setdefault("signal_name", "LOAD_DISPATCH")
         kwargs.setdefault("signal_type", "delta")
         self.server.add_event(ven_id=ven_id, intervals=intervals, callback=callback, **kwargs)
@@ -109,11 +120,18 @@ class Vtn:
         return ven_id, registration_id
 
     def _register_report(  # noqa: PLR0917  # openleadr calls it positionally by these names
-        self, ven_id: str, resource_id: str, measurement: str, unit: str | None,
-        scale: str | None, min_sampling_interval: timedelta, max_sampling_interval: timedelta,
+        self,
+        ven_id: str,
+        resource_id: str,
+        measurement: str,
+        unit: str | None,
+        scale: str | None,
+        min_sampling_interval: timedelta,
+        max_sampling_interval: timedelta,
     ) -> tuple[Any, ...] | None:
-        self.registered_items.append({"resource_id": resource_id, "measurement": measurement, "unit": unit,
-                                      "scale": scale})
+        self.registered_items.append(
+            {"resource_id": resource_id, "measurement": measurement, "unit": unit, "scale": scale}
+        )
         if self.report_request is None:
             return None
         key = f"{resource_id}/{measurement}/{len(self.registered_items)}"
@@ -135,8 +153,10 @@ class Vtn:
 
 BILLION_LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + b"".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'.encode()
-               for i in range(1, 10))
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'.encode()
+        for i in range(1, 10)
+    )
     + b"]><oadrPayload>&lol9;</oadrPayload>"
 )
 
@@ -176,13 +196,25 @@ async def started() -> AsyncIterator[list[VenClient]]:
 def raw_event(**overrides: Any) -> dict[str, Any]:
     """One event as openleadr's parse_message hands it over (LOAD_DISPATCH delta, 2 x 15 min)."""
     start = datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
-    signal = {"signal_name": "LOAD_DISPATCH", "signal_type": "delta", "signal_id": "s1",
-              "intervals": [{"duration": timedelta(minutes=15), "uid": 0, "signal_payload": -500.0},
-                            {"duration": timedelta(minutes=15), "uid": 1, "signal_payload": -250.0}]}
+    signal = {
+        "signal_name": "LOAD_DISPATCH",
+        "signal_type": "delta",
+        "signal_id": "s1",
+        "intervals": [
+            {"duration": timedelta(minutes=15), "uid": 0, "signal_payload": -500.0},
+            {"duration": timedelta(minutes=15), "uid": 1, "signal_payload": -250.0},
+        ],
+    }
     event: dict[str, Any] = {
-        "event_descriptor": {"event_id": "e1", "modification_number": 0, "priority": 1,
-                             "market_context": "oadr://ctx", "created_date_time": start - timedelta(hours=1),
-                             "event_status": "far", "test_event": False},
+        "event_descriptor": {
+            "event_id": "e1",
+            "modification_number": 0,
+            "priority": 1,
+            "market_context": "oadr://ctx",
+            "created_date_time": start - timedelta(hours=1),
+            "event_status": "far",
+            "test_event": False,
+        },
         "active_period": {"dtstart": start, "duration": timedelta(minutes=30)},
         "event_signals": [signal],
         "targets": [{"ven_id": "ven-1"}],
@@ -199,6 +231,13 @@ def raw_event(**overrides: Any) -> dict[str, Any]:
 
 
 def signal_dict(name: str, type_: str, values: list[float], minutes: int = 15, **extra: Any) -> dict:
-    return {"signal_name": name, "signal_type": type_, "signal_id": f"{name}-{type_}",
-            "intervals": [{"duration": timedelta(minutes=minutes), "uid": k, "signal_payload": v}
-                          for k, v in enumerate(values)], **extra}
+    return {
+        "signal_name": name,
+        "signal_type": type_,
+        "signal_id": f"{name}-{type_}",
+        "intervals": [
+            {"duration": timedelta(minutes=minutes), "uid": k, "signal_payload": v}
+            for k, v in enumerate(values)
+        ],
+        **extra,
+    }

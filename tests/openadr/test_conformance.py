@@ -98,11 +98,16 @@ async def test_conformance_021() -> None:
     async def on_event(_event: OadrEvent) -> OptDecision:
         return OptDecision.opt_in("cancellation noted")
 
-    cancelled = raw_event(event_id="never-seen", event_status="cancelled", modification_number=3,
-                          event_signals=[signal_dict("BID_LOAD", "setpoint", [1, 1])])
+    cancelled = raw_event(
+        event_id="never-seen",
+        event_status="cancelled",
+        modification_number=3,
+        event_signals=[signal_dict("BID_LOAD", "setpoint", [1, 1])],
+    )
     responses = await EventResponder(on_event).respond({"request_id": "r", "events": [cancelled]})
     assert [(r["event_id"], r["response_code"], r["opt_type"]) for r in responses] == [
-        ("never-seen", 200, "optIn")]
+        ("never-seen", 200, "optIn")
+    ]
 
 
 async def test_unsupported_signal_opts_out_460(vtn: Vtn, started: list) -> None:

@@ -23,21 +23,30 @@ from .conftest import raw_event
 def test_full_event_is_typed() -> None:
     """Every field the runtime needs comes out typed."""
     raw = raw_event(targets=[{"ven_id": "ven-1"}, {"resource_id": "fleet"}, {"group_id": "g"}])
-    raw["active_period"].update(ramp_up=timedelta(minutes=2), recovery=timedelta(minutes=3),
-                                tolerance={"tolerate": {"startafter": timedelta(minutes=5)}})
+    raw["active_period"].update(
+        ramp_up=timedelta(minutes=2),
+        recovery=timedelta(minutes=3),
+        tolerance={"tolerate": {"startafter": timedelta(minutes=5)}},
+    )
     raw["event_signals"][0]["measurement"] = {"name": "powerReal", "unit": "W", "scale": "k"}
     event = event_from_openleadr(raw)
     assert (event.event_id, event.modification_number, event.priority) == ("e1", 0, 1)
     assert event.dtstart == datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
     assert event.end == datetime(2026, 7, 1, 16, 30, tzinfo=UTC)
     assert (event.startafter, event.ramp_up, event.recovery) == (
-        timedelta(minutes=5), timedelta(minutes=2), timedelta(minutes=3))
+        timedelta(minutes=5),
+        timedelta(minutes=2),
+        timedelta(minutes=3),
+    )
     assert event.event_status is EventStatus.FAR
     assert event.response_required is ResponseRequired.ALWAYS
     assert event.targets == Targets(ven_id=("ven-1",), resource_id=("fleet",), group_id=("g",))
     signal = event.signals[0]
     assert (signal.name, signal.type, signal.item_base.multiplier if signal.item_base else None) == (
-        "LOAD_DISPATCH", "delta", 1000.0)
+        "LOAD_DISPATCH",
+        "delta",
+        1000.0,
+    )
     assert [(i.uid, i.value) for i in signal.intervals] == [(0, -500.0), (1, -250.0)]
 
 
@@ -98,7 +107,8 @@ async def test_unchanged_event_is_decided_once() -> None:
     responder = EventResponder(on_event)
     for modification in (0, 0, 1):
         responses = await responder.respond(
-            {"request_id": "r", "events": [raw_event(modification_number=modification)]})
+            {"request_id": "r", "events": [raw_event(modification_number=modification)]}
+        )
         assert responses[0]["modification_number"] == modification
     assert asked == [0, 1]
 

@@ -18,8 +18,9 @@ KW_SCALE = {"name": "powerReal", "unit": "W", "scale": "k", "description": "Real
 
 def request_for(signals: list[dict], baseline=(300.0, 300.0), available=(200.0, 100.0), **kwargs):
     event = event_from_openleadr(raw_event(event_signals=signals))
-    return event_request(event, baseline_kw=baseline, available_reduction_kw=available,
-                         simple_levels=LEVELS, **kwargs)
+    return event_request(
+        event, baseline_kw=baseline, available_reduction_kw=available, simple_levels=LEVELS, **kwargs
+    )
 
 
 def test_delta_negative_means_reduce() -> None:
@@ -68,15 +69,19 @@ def test_price_only_event_asks_no_reduction() -> None:
 
 def test_price_resampled_onto_dispatch_intervals() -> None:
     """A price signal with other interval lengths is read at each dispatch interval's start."""
-    signals = [signal_dict("LOAD_DISPATCH", "delta", [-10.0, -10.0]),
-               signal_dict("ELECTRICITY_PRICE", "price", [0.1, 0.2, 0.3], minutes=10)]
+    signals = [
+        signal_dict("LOAD_DISPATCH", "delta", [-10.0, -10.0]),
+        signal_dict("ELECTRICITY_PRICE", "price", [0.1, 0.2, 0.3], minutes=10),
+    ]
     assert request_for(signals).price.tolist() == [0.1, 0.2]
 
 
 def test_dispatch_beats_simple_in_one_event() -> None:
     """LOAD_DISPATCH and SIMPLE together: the LOAD_DISPATCH values drive the request."""
-    signals = [signal_dict("SIMPLE", "level", [3.0, 3.0]),
-               signal_dict("LOAD_DISPATCH", "delta", [-1.0, -2.0])]
+    signals = [
+        signal_dict("SIMPLE", "level", [3.0, 3.0]),
+        signal_dict("LOAD_DISPATCH", "delta", [-1.0, -2.0]),
+    ]
     assert request_for(signals).reduction_kw.tolist() == [1.0, 2.0]
 
 

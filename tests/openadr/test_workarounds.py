@@ -30,16 +30,32 @@ START = datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
 
 def distribute_xml(vtn_id: str = "VTN", duration: timedelta = timedelta(minutes=30)) -> bytes:
     event = objects.Event(
-        event_descriptor=objects.EventDescriptor(event_id="e1", modification_number=0, market_context="oadr://m",
-                                                 event_status="far", created_date_time=START),
+        event_descriptor=objects.EventDescriptor(
+            event_id="e1",
+            modification_number=0,
+            market_context="oadr://m",
+            event_status="far",
+            created_date_time=START,
+        ),
         active_period=objects.ActivePeriod(dtstart=START, duration=duration),
-        event_signals=[objects.EventSignal(
-            intervals=[objects.Interval(dtstart=START, duration=duration, signal_payload=-5.0, uid=0)],
-            signal_name="LOAD_DISPATCH", signal_type="delta", signal_id="s1")],
-        targets=[objects.Target(ven_id="ven-1")], response_required="always")
-    message = create_message("oadrDistributeEvent", request_id="r1", vtn_id=vtn_id, events=[event],
-                             response={"response_code": 200, "response_description": "OK",
-                                       "request_id": "r0"})
+        event_signals=[
+            objects.EventSignal(
+                intervals=[objects.Interval(dtstart=START, duration=duration, signal_payload=-5.0, uid=0)],
+                signal_name="LOAD_DISPATCH",
+                signal_type="delta",
+                signal_id="s1",
+            )
+        ],
+        targets=[objects.Target(ven_id="ven-1")],
+        response_required="always",
+    )
+    message = create_message(
+        "oadrDistributeEvent",
+        request_id="r1",
+        vtn_id=vtn_id,
+        events=[event],
+        response={"response_code": 200, "response_description": "OK", "request_id": "r0"},
+    )
     return str(message).encode()
 
 
@@ -93,9 +109,11 @@ async def test_empty_answer_returns_none_not_tuple(vtn: Vtn) -> None:
     """An empty HTTP body (openleadr's VTN answers oadrResponse so) gives (None, {}), not None."""
     client = PatchedClient("v", vtn.url)
     try:
-        message = client._create_message("oadrResponse", ven_id="x",
-                                         response={"response_code": 200, "response_description": "OK",
-                                                   "request_id": None})
+        message = client._create_message(
+            "oadrResponse",
+            ven_id="x",
+            response={"response_code": 200, "response_description": "OK", "request_id": None},
+        )
         assert await client._perform_request("EiRegisterParty", message) == (None, {})
     finally:
         await client.client_session.close()
@@ -104,9 +122,15 @@ async def test_empty_answer_returns_none_not_tuple(vtn: Vtn) -> None:
 async def test_reports_share_requested_r_ids(vtn: Vtn, started: list) -> None:
     """Two reports whose report interval exceeds the sampling interval each complete with their own r_ids."""
     vtn.report_request = (timedelta(seconds=1), timedelta(seconds=2))
-    sources = ReportSources(usage_kw=lambda: 1.0, baseline_kw=lambda: 2.0, delta_usage_kw=lambda: 1.0,
-                            online=lambda: 1.0, available_reduction_kw=lambda: 3.0,
-                            stored_energy_kwh=lambda: 4.0, min_sampling=timedelta(seconds=1))
+    sources = ReportSources(
+        usage_kw=lambda: 1.0,
+        baseline_kw=lambda: 2.0,
+        delta_usage_kw=lambda: 1.0,
+        online=lambda: 1.0,
+        available_reduction_kw=lambda: 3.0,
+        stored_energy_kwh=lambda: 4.0,
+        min_sampling=timedelta(seconds=1),
+    )
     client = make_client(vtn.url, reports=sources)
     started.append(client)
     await client.start()

@@ -166,8 +166,11 @@ class EventBook:
         self._answers[(event_id, modification_number)] = decision
         view = self._views.get(event_id)
         # The confirmation of a cancellation is no answer to the event itself: it keeps its opt.
-        if (view is not None and view.modification_number == modification_number
-                and view.event.event_status is not EventStatus.CANCELLED):
+        if (
+            view is not None
+            and view.modification_number == modification_number
+            and view.event.event_status is not EventStatus.CANCELLED
+        ):
             self._views[event_id] = replace(view, opt=decision.opt)
 
     def apply_distribution(self, distribution: Distribution) -> list[Change]:
@@ -190,8 +193,9 @@ class EventBook:
             view = view_from_record(record)
             self._views[event_id] = replace(view, targeted=self.targets_us(view.event.targets))
             if record.answered and record.opt is not None:
-                self._answers[(event_id, number)] = OptDecision(OptType(record.opt.value),
-                                                                record.opt_reason or "OK")
+                self._answers[(event_id, number)] = OptDecision(
+                    OptType(record.opt.value), record.opt_reason or "OK"
+                )
 
     def targets_us(self, targets: Targets) -> bool:
         """eiTarget criteria are OR'd; no criteria at all means every VEN (rule 22)."""
@@ -210,11 +214,18 @@ class EventBook:
         known = self._views.get(event.event_id)
         due = event.response_required is ResponseRequired.ALWAYS
         if known is not None and event.modification_number < known.modification_number:
-            reason = (f"modification {event.modification_number} is older than the known "
-                      f"{known.modification_number}; kept the known one")
+            reason = (
+                f"modification {event.modification_number} is older than the known "
+                f"{known.modification_number}; kept the known one"
+            )
             logger.warning("event %s: %s", event.event_id, reason)
-            return self._impose(event, ChangeKind.STALE_REFUSED, due, replan=False,
-                                decision=OptDecision.opt_out(reason, ResponseCode.OUT_OF_SEQUENCE))
+            return self._impose(
+                event,
+                ChangeKind.STALE_REFUSED,
+                due,
+                replan=False,
+                decision=OptDecision.opt_out(reason, ResponseCode.OUT_OF_SEQUENCE),
+            )
         if known is not None and event.modification_number == known.modification_number:
             return None
         if event.event_status is EventStatus.CANCELLED:
@@ -228,11 +239,18 @@ class EventBook:
         self._views[event.event_id] = view
         if not targeted:
             logger.info("event %s: %s", event.event_id, _NOT_TARGETED)
-            return self._impose(event, ChangeKind.NOT_TARGETED, due, replan=known is not None,
-                                decision=_mismatch())
+            return self._impose(
+                event, ChangeKind.NOT_TARGETED, due, replan=known is not None, decision=_mismatch()
+            )
         kind = ChangeKind.NEW if known is None else ChangeKind.MODIFIED
-        return Change(kind, event.event_id, event.modification_number, due, replan=True,
-                      decision=self._answers.get((event.event_id, event.modification_number)))
+        return Change(
+            kind,
+            event.event_id,
+            event.modification_number,
+            due,
+            replan=True,
+            decision=self._answers.get((event.event_id, event.modification_number)),
+        )
 
     def _absent(self, event_id: str, now: datetime) -> Change | None:
         view = self._views[event_id]
@@ -244,8 +262,14 @@ class EventBook:
             return None  # already being cancelled: its randomised termination stands
         self._views[event_id] = self._cancelled(view, now)
         logger.info("event %s: absent from the distribution, implied cancellation", event_id)
-        return Change(ChangeKind.IMPLIED_CANCEL, event_id, view.modification_number, answer_due=False,
-                      replan=True, reason="absent from the distribution")
+        return Change(
+            ChangeKind.IMPLIED_CANCEL,
+            event_id,
+            view.modification_number,
+            answer_due=False,
+            replan=True,
+            reason="absent from the distribution",
+        )
 
     def _cancelled(self, view: EventView, now: datetime) -> EventView:
         """Cancel now if not started; once started, stop at a random point within startafter (65)."""
@@ -261,11 +285,11 @@ class EventBook:
         window = event.startafter or timedelta(0)
         return self._rng.uniform(0.0, window.total_seconds()) if window else 0.0
 
-    def _impose(self, event: OadrEvent, kind: ChangeKind, due: bool, *, replan: bool,
-                decision: OptDecision) -> Change:
+    def _impose(
+        self, event: OadrEvent, kind: ChangeKind, due: bool, *, replan: bool, decision: OptDecision
+    ) -> Change:
         self._imposed[(event.event_id, event.modification_number)] = decision
-        return Change(kind, event.event_id, event.modification_number, due, replan, decision,
-                      decision.reason)
+        return Change(kind, event.event_id, event.modification_number, due, replan, decision, decision.reason)
 
     def _forget(self, event_id: str) -> None:
         for key in [k for k in self._answers if k[0] == event_id]:

@@ -34,8 +34,13 @@ def decide(
     are answered, never dispatched), untargeted ones refused with 462 (rule 48)."""
     decision = _decide(event, request, deliverable_kw, share, targeted=targeted)
     log = logger.info if decision.opt is OptType.OPT_IN else logger.warning
-    log("event %s modification %d: %s (%s)", event.event_id, event.modification_number,
-        decision.opt.value, decision.reason)
+    log(
+        "event %s modification %d: %s (%s)",
+        event.event_id,
+        event.modification_number,
+        decision.opt.value,
+        decision.reason,
+    )
     return decision
 
 
@@ -52,8 +57,9 @@ def _decide(
     if event.event_status is EventStatus.CANCELLED:
         return OptDecision.opt_in("cancellation confirmed")
     if not targeted:
-        return OptDecision.opt_out("event targets none of this VEN's ids, resources, groups or parties",
-                                   ResponseCode.TARGET_MISMATCH)
+        return OptDecision.opt_out(
+            "event targets none of this VEN's ids, resources, groups or parties", ResponseCode.TARGET_MISMATCH
+        )
     if event.test_event:
         return OptDecision.opt_in("test event: answered, not dispatched")
     requested = np.asarray(request.reduction_kw, dtype=np.float64) * share
@@ -67,6 +73,8 @@ def _decide(
         return OptDecision.opt_in(f"can deliver the request in all {requested.size} intervals")
     k = int(short[0])
     more = f" ({short.size} of {requested.size} intervals short)" if short.size > 1 else ""
-    reason = (f"can deliver {abs(deliverable[k]):.0f} of {abs(requested[k]):.0f} kW "
-              f"{'reduction' if requested[k] >= 0 else 'load-up'} in interval {k}{more}")
+    reason = (
+        f"can deliver {abs(deliverable[k]):.0f} of {abs(requested[k]):.0f} kW "
+        f"{'reduction' if requested[k] >= 0 else 'load-up'} in interval {k}{more}"
+    )
     return OptDecision.opt_out(reason)

@@ -141,8 +141,11 @@ class LifecycleScheduler:
 
     async def _dispatch(self, now: datetime) -> None:
         current = self._book.current_interval(now)
-        key = None if current is None else (current.view.event_id, current.view.modification_number,
-                                            current.index)
+        key = (
+            None
+            if current is None
+            else (current.view.event_id, current.view.modification_number, current.index)
+        )
         if key == self._running:
             return
         previous = self._running_view

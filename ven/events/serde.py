@@ -97,8 +97,9 @@ def view_from_record(record: EventRecord) -> EventView:
     time is its stored end when that is earlier than the event's own (randomised) end, or when the
     VTN's last word was "cancelled"."""
     event = from_json(record.payload)
-    view = EventView(event, record.randomised_offset_s,
-                     opt=None if record.opt is None else OptType(record.opt.value))
+    view = EventView(
+        event, record.randomised_offset_s, opt=None if record.opt is None else OptType(record.opt.value)
+    )
     end = None if record.end >= OPEN_END else record.end
     nominal = view.nominal_end
     cut_short = end is not None and (nominal is None or end < nominal)
@@ -116,8 +117,9 @@ def _signal_json(signal: EventSignal) -> dict[str, Any]:
         "name": signal.name,
         "type": signal.type,
         "signal_id": signal.signal_id,
-        "intervals": [{"uid": i.uid, "duration": i.duration.total_seconds(), "value": i.value}
-                      for i in signal.intervals],
+        "intervals": [
+            {"uid": i.uid, "duration": i.duration.total_seconds(), "value": i.value} for i in signal.intervals
+        ],
         "item_base": None if base is None else {"name": base.name, "unit": base.unit, "scale": base.scale},
         "current_value": signal.current_value,
     }
@@ -130,8 +132,10 @@ def _signal(data: Mapping[str, Any]) -> EventSignal:
         name=str(data["name"]),
         type=str(data["type"]),
         signal_id=str(data["signal_id"]),
-        intervals=tuple(SignalInterval(int(i["uid"]), timedelta(seconds=float(i["duration"])),
-                                       float(i["value"])) for i in data["intervals"]),
+        intervals=tuple(
+            SignalInterval(int(i["uid"]), timedelta(seconds=float(i["duration"])), float(i["value"]))
+            for i in data["intervals"]
+        ),
         item_base=None if base is None else ItemBase(str(base["name"]), base.get("unit"), base.get("scale")),
         current_value=None if current is None else float(current),
     )

@@ -69,10 +69,16 @@ class StationEV:
         """The power the EV draws under its control now (BMS-limited so a step of dt_s stays in bounds)."""
         spec, dt_h = self.spec, _one(dt_s / 3600.0)
         energy, capacity, efficiency = _one(self.energy_kwh), _one(spec.capacity_kwh), _one(spec.efficiency)
-        baseline = float(battery.baseline_kw(
-            energy, capacity_kwh=capacity, target_soc=_one(spec.target_soc), efficiency=efficiency,
-            max_charge_kw=_one(spec.max_charge_kw), dt_h=dt_h,
-        )[0])
+        baseline = float(
+            battery.baseline_kw(
+                energy,
+                capacity_kwh=capacity,
+                target_soc=_one(spec.target_soc),
+                efficiency=efficiency,
+                max_charge_kw=_one(spec.max_charge_kw),
+                dt_h=dt_h,
+            )[0]
+        )
         control = self.control
         if control is None:
             wanted = baseline
@@ -93,7 +99,12 @@ class StationEV:
             return
         spec, dt_h = self.spec, _one(dt_s / 3600.0)
         power = _one(self.power_kw(dt_s))
-        self.energy_kwh = float(battery.integrate_kwh(
-            _one(self.energy_kwh), power, capacity_kwh=_one(spec.capacity_kwh),
-            efficiency=_one(spec.efficiency), dt_h=dt_h,
-        )[0])
+        self.energy_kwh = float(
+            battery.integrate_kwh(
+                _one(self.energy_kwh),
+                power,
+                capacity_kwh=_one(spec.capacity_kwh),
+                efficiency=_one(spec.efficiency),
+                dt_h=dt_h,
+            )[0]
+        )

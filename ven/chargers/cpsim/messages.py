@@ -39,8 +39,9 @@ def meter_value(version: OcppVersion, *, power_kw: float, soc: float, at: dateti
         {"value": round(max(power_kw, 0.0) * _W_PER_KW, 1), "measurand": Measurand.POWER_IMPORT.value},
     ]
     if version.can_discharge:
-        samples.append({"value": round(max(-power_kw, 0.0) * _W_PER_KW, 1),
-                        "measurand": Measurand.POWER_EXPORT.value})
+        samples.append(
+            {"value": round(max(-power_kw, 0.0) * _W_PER_KW, 1), "measurand": Measurand.POWER_EXPORT.value}
+        )
     samples.append({"value": round(soc * 100.0, 2), "measurand": Measurand.SOC.value})
     return {"timestamp": timestamp(at), "sampled_value": samples}
 

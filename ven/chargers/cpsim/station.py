@@ -72,8 +72,12 @@ class SimStation:
             token = base64.b64encode(f"{self.charger_id}:{self._password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         self._connection = await connect(
-            self._url, subprotocols=[self.version.value], additional_headers=headers,  # type: ignore[list-item]
-            ssl=self._ssl, compression=None, open_timeout=self._call_timeout_s,
+            self._url,
+            subprotocols=[self.version.value],  # type: ignore[list-item]
+            additional_headers=headers,
+            ssl=self._ssl,
+            compression=None,
+            open_timeout=self._call_timeout_s,
         )
         if self._connection.subprotocol != self.version.value:
             await self._connection.close()
@@ -162,10 +166,17 @@ class SimStation:
     async def _transaction(self, event_type: str, trigger: str) -> None:
         meter = messages.meter_value(self.version, power_kw=self.power_kw, soc=self.ev.soc, at=self._now())
         self._seq_no += 1
-        await self._call(messages.transaction_event(
-            self.version, event_type=event_type, trigger=trigger, seq_no=self._seq_no,
-            transaction_id=self.transaction_id, at=self._now(), meter=meter,
-        ))
+        await self._call(
+            messages.transaction_event(
+                self.version,
+                event_type=event_type,
+                trigger=trigger,
+                seq_no=self._seq_no,
+                transaction_id=self.transaction_id,
+                at=self._now(),
+                meter=meter,
+            )
+        )
 
     async def _meter_loop(self) -> None:
         while True:

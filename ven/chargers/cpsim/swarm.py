@@ -16,9 +16,14 @@ from ven.model.fleet import EV, Fleet
 def ev_spec(ev: EV) -> EvSpec:
     """The simulated vehicle matching an enrollment row."""
     return EvSpec(
-        capacity_kwh=ev.capacity_kwh, soc=ev.soc, max_charge_kw=ev.max_charge_kw,
-        max_discharge_kw=ev.max_discharge_kw, target_soc=ev.target_soc, efficiency=ev.efficiency,
-        departure=ev.departure, departure_soc=ev.departure_soc,
+        capacity_kwh=ev.capacity_kwh,
+        soc=ev.soc,
+        max_charge_kw=ev.max_charge_kw,
+        max_discharge_kw=ev.max_discharge_kw,
+        target_soc=ev.target_soc,
+        efficiency=ev.efficiency,
+        departure=ev.departure,
+        departure_soc=ev.departure_soc,
     )
 
 
@@ -36,9 +41,15 @@ def stations_for(
     """One station per EV at its charger_id, speaking `version` (or `version(ev)`)."""
     return [
         SimStation(
-            ev.charger_id, csms_url, version(ev) if callable(version) else version, ev_spec(ev),
-            clock=clock, plugged_in=ev.plugged_in, meter_interval_s=meter_interval_s,
-            password=None if passwords is None else passwords.get(ev.charger_id), ssl_context=ssl_context,
+            ev.charger_id,
+            csms_url,
+            version(ev) if callable(version) else version,
+            ev_spec(ev),
+            clock=clock,
+            plugged_in=ev.plugged_in,
+            meter_interval_s=meter_interval_s,
+            password=None if passwords is None else passwords.get(ev.charger_id),
+            ssl_context=ssl_context,
             validate=validate,
         )
         for ev in fleet.evs

@@ -85,8 +85,12 @@ class OcppGateway:
         self._fault_hold_s = fault_hold_s
         self._subscribers = Subscribers()
         self._server = CsmsServer(
-            listen_host, listen_port, charger_ids, self._serve_station,
-            basic_auth=basic_auth, ssl_context=ssl_context,
+            listen_host,
+            listen_port,
+            charger_ids,
+            self._serve_station,
+            basic_auth=basic_auth,
+            ssl_context=ssl_context,
         )
 
     # -- the ChargerGateway seam ------------------------------------------------------------------------
@@ -112,9 +116,13 @@ class OcppGateway:
             if state.version is OcppVersion.V201 and power_kw < 0:
                 v1g_only.append(ev_id)  # max_discharge_kw is 0 for it: the profile says 0 W
             payload = profiles.set_charging_profile(
-                state.version or OcppVersion.V201, power_kw=target_kw, max_charge_kw=max_charge_kw,
-                max_discharge_kw=max_discharge_kw, transaction_id=state.transaction_id or "",
-                evse_id=state.evse_id, start=self._clock.now(),
+                state.version or OcppVersion.V201,
+                power_kw=target_kw,
+                max_charge_kw=max_charge_kw,
+                max_discharge_kw=max_discharge_kw,
+                transaction_id=state.transaction_id or "",
+                evse_id=state.evse_id,
+                start=self._clock.now(),
             )
             state.setpoint_kw = target_kw
             session = self._sessions[ev_id]

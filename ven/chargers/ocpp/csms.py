@@ -106,7 +106,12 @@ class CsmsChargePoint21(_Handlers, ChargePoint21):  # type: ignore[misc]  # ocpp
     version = OcppVersion.V21
 
     def __init__(
-        self, connection: Any, state: StationState, observer: StationObserver, *, heartbeat_s: int,
+        self,
+        connection: Any,
+        state: StationState,
+        observer: StationObserver,
+        *,
+        heartbeat_s: int,
         response_timeout_s: float,
     ) -> None:
         super().__init__(state.charger_id, connection, response_timeout=response_timeout_s, logger=_FRAMES)
@@ -126,8 +131,12 @@ class CsmsChargePoint21(_Handlers, ChargePoint21):  # type: ignore[misc]  # ocpp
 
     @on(Action21.transaction_event)
     def on_transaction_event(
-        self, event_type: str, transaction_info: dict[str, Any], evse: dict[str, Any] | None = None,
-        meter_value: list[dict[str, Any]] | None = None, **_: Any,
+        self,
+        event_type: str,
+        transaction_info: dict[str, Any],
+        evse: dict[str, Any] | None = None,
+        meter_value: list[dict[str, Any]] | None = None,
+        **_: Any,
     ) -> Any:
         return self._transaction(event_type, transaction_info, evse, meter_value)
 
@@ -146,7 +155,12 @@ class CsmsChargePoint201(_Handlers, ChargePoint201):  # type: ignore[misc]  # oc
     version = OcppVersion.V201
 
     def __init__(
-        self, connection: Any, state: StationState, observer: StationObserver, *, heartbeat_s: int,
+        self,
+        connection: Any,
+        state: StationState,
+        observer: StationObserver,
+        *,
+        heartbeat_s: int,
         response_timeout_s: float,
     ) -> None:
         super().__init__(state.charger_id, connection, response_timeout=response_timeout_s, logger=_FRAMES)
@@ -166,8 +180,12 @@ class CsmsChargePoint201(_Handlers, ChargePoint201):  # type: ignore[misc]  # oc
 
     @on(Action201.transaction_event)
     def on_transaction_event(
-        self, event_type: str, transaction_info: dict[str, Any], evse: dict[str, Any] | None = None,
-        meter_value: list[dict[str, Any]] | None = None, **_: Any,
+        self,
+        event_type: str,
+        transaction_info: dict[str, Any],
+        evse: dict[str, Any] | None = None,
+        meter_value: list[dict[str, Any]] | None = None,
+        **_: Any,
     ) -> Any:
         return self._transaction(event_type, transaction_info, evse, meter_value)
 
