@@ -113,6 +113,7 @@ def micro_costs() -> None:
             transaction_id="tx-1",
             evse_id=1,
             start=now,
+            valid_until=now + timedelta(seconds=20),
         )
         meter = messages.meter_value(version, power_kw=-5.0, soc=0.5, at=now)
         event = messages.transaction_event(
@@ -187,7 +188,7 @@ async def main(args: argparse.Namespace) -> None:
         began = time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        result = await gateway.apply(setpoints)
+        result = await gateway.apply(setpoints, valid_until=datetime.now(UTC) + timedelta(minutes=1))
         if profiler is not None:
             profiler.disable()
         elapsed = time.perf_counter() - began

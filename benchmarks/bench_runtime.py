@@ -84,7 +84,13 @@ async def bench(count: int, folder: Path) -> dict[str, float]:
     store = Store.open(folder / f"bench-{count}.db")
     gateway = SimulatedFleet(fleet, clock)
     controller = DispatchController(
-        gateway, fleet, Planner("optimal"), store, simple_levels=LEVELS, margin=0.05
+        gateway,
+        fleet,
+        Planner("optimal"),
+        store,
+        simple_levels=LEVELS,
+        margin=0.05,
+        setpoint_ttl=timedelta(seconds=20),
     )
     supervisor = Supervisor(controller, store, clock, control_period=timedelta(seconds=10), time_scale=1.0)
     book = EventBook("ven", clock, random.Random(1))

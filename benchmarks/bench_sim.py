@@ -48,7 +48,7 @@ async def bench() -> None:
     setpoints = dict.fromkeys(sim.ev_ids, -5.0)
     step_s = best_of(20, lambda: sim.advance(1.0))
     started = time.perf_counter()
-    result = await sim.apply(setpoints)
+    result = await sim.apply(setpoints, valid_until=clock.now() + timedelta(minutes=1))
     apply_s = time.perf_counter() - started
     started = time.perf_counter()
     reading = await sim.read()

@@ -20,9 +20,19 @@ class PlanningProblem:
     envelope: Envelope
 
     @classmethod
-    def build(cls, fleet: Fleet, request: Request, baseline_kw: FloatArray | None = None) -> PlanningProblem:
-        """The problem for `fleet` now; `baseline_kw` (N, K) fixes the baseline (e.g. an event's, frozen)."""
-        return cls(request, Envelope(fleet, request.horizon, baseline_kw))
+    def build(
+        cls,
+        fleet: Fleet,
+        request: Request,
+        baseline_kw: FloatArray | None = None,
+        *,
+        hold_h: float = 0.0,
+    ) -> PlanningProblem:
+        """The problem for `fleet` now; `baseline_kw` (N, K) fixes the baseline (e.g. an event's, frozen).
+
+        `hold_h`: the first interval's power must stay safe held this long, then baseline (the setpoint TTL).
+        """
+        return cls(request, Envelope(fleet, request.horizon, baseline_kw, hold_h))
 
     @property
     def fleet(self) -> Fleet:

@@ -10,6 +10,7 @@ from ven.clock import ManualClock
 from ven.model.fleet import EV, Fleet
 
 T0 = datetime(2025, 1, 15, 17, 0, tzinfo=UTC)
+FAR = T0 + timedelta(days=30)  # a setpoint end no test here reaches: setpoints stand until changed
 
 
 def make_fleet() -> Fleet:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from tests.chargers.conftest import FAR
 from ven.chargers import (
     Fault,
     GatewayEvent,
@@ -30,7 +31,7 @@ async def test_departure_unplugs_at_the_exact_time(clock):
     fleet = Fleet((EV("a", "s", 60.0, 0.5, 11.0, max_discharge_kw=10.0, departure=departure),))
     sim = SimulatedFleet(fleet, clock, step_s=60)
     events = record(sim)
-    await sim.apply({"a": 10.0})
+    await sim.apply({"a": 10.0}, valid_until=FAR)
     sim.advance(900)
     reading = await sim.read()
     assert sim.energy_kwh[0] == pytest.approx(30.0 + 0.92 * 10.0 * 630.5 / 3600)
@@ -46,7 +47,7 @@ async def test_ev_that_left_before_the_start_is_unplugged(clock):
     """An EV whose departure is already past is not plugged in, and takes no setpoint."""
     fleet = Fleet((EV("gone", "s", 60.0, 0.5, 11.0, departure=clock.now() - timedelta(minutes=1)),))
     sim = SimulatedFleet(fleet, clock)
-    result = await sim.apply({"gone": 5.0})
+    result = await sim.apply({"gone": 5.0}, valid_until=FAR)
     assert result.rejected[0].reason is RejectReason.NOT_PLUGGED_IN
     sim.advance(600)
     assert sim.soc[0] == 0.5
@@ -67,7 +68,7 @@ async def test_schedule_arrival_and_unexpected_plug_out(clock, fleet):
     ]
     sim = SimulatedFleet(fleet, clock, schedule=schedule, step_s=60)
     events = record(sim)
-    await sim.apply({"v2g": -10.0})
+    await sim.apply({"v2g": -10.0}, valid_until=FAR)
     sim.advance(120)
     assert sim.energy_kwh[0] == pytest.approx(30.0 - 10.0 * 90 / 3600 / 0.92)
     assert not (await sim.read()).plugged_in[0]
@@ -91,7 +92,7 @@ def test_schedule_naming_an_unknown_ev_is_refused(clock, fleet):
 async def test_apply_rejects_unknown_and_non_finite_setpoints(clock, fleet):
     """Unknown EVs and NaN/inf setpoints are rejected with a reason; the rest are accepted."""
     sim = SimulatedFleet(fleet, clock)
-    result = await sim.apply({"v2g": 3.0, "ghost": 1.0, "bus": float("nan")})
+    result = await sim.apply({"v2g": 3.0, "ghost": 1.0, "bus": float("nan")}, valid_until=FAR)
     assert result.accepted == ("v2g",)
     assert {(r.ev_id, r.reason) for r in result.rejected} == {
         ("ghost", RejectReason.UNKNOWN_EV),
@@ -104,7 +105,7 @@ async def test_apply_rejects_unknown_and_non_finite_setpoints(clock, fleet):
 async def test_release_returns_evs_to_baseline_charging(clock, fleet):
     """After release the EV charges as the baseline does again."""
     sim = SimulatedFleet(fleet, clock)
-    await sim.apply({"v2g": -10.0, "v1g": 0.0})
+    await sim.apply({"v2g": -10.0, "v1g": 0.0}, valid_until=FAR)
     sim.advance(60)
     result = await sim.release(["v2g"])
     assert result.accepted == ("v2g",)
@@ -119,7 +120,7 @@ async def test_offline_charger_rejects_commands_and_freezes_readings(clock, flee
     """An offline charger: OFFLINE event, commands rejected, stale readings; ONLINE again on recovery."""
     sim = SimulatedFleet(fleet, clock)
     events = record(sim)
-    await sim.apply({"v2g": -10.0})
+    await sim.apply({"v2g": -10.0}, valid_until=FAR)
     sim.advance(60)
     sim.inject_fault("v2g", Fault.OFFLINE)
     sim.advance(600)
@@ -129,7 +130,7 @@ async def test_offline_charger_rejects_commands_and_freezes_readings(clock, flee
     assert reading.ev("v2g").power_kw == -10.0
     assert reading.ev("v2g").soc == pytest.approx((30.0 - 10 / 0.92 / 60) / 60.0)
     assert sim.soc[0] < reading.soc[0]  # it kept discharging as last told
-    result = await sim.apply({"v2g": 0.0})
+    result = await sim.apply({"v2g": 0.0}, valid_until=FAR)
     assert result.rejected[0].reason is RejectReason.OFFLINE
     assert (await sim.release(["v2g"])).rejected[0].reason is RejectReason.OFFLINE
     sim.clear_fault("v2g")
@@ -154,7 +155,7 @@ async def test_rejecting_charger_stays_metered(clock, fleet):
     sim = SimulatedFleet(fleet, clock)
     events = record(sim)
     sim.inject_fault("v1g", Fault.REJECT_SETPOINTS)
-    result = await sim.apply({"v1g": 0.0, "v2g": 0.0})
+    result = await sim.apply({"v1g": 0.0, "v2g": 0.0}, valid_until=FAR)
     assert result.accepted == ("v2g",)
     assert result.rejected[0].reason is RejectReason.REJECTED
     sim.advance(60)
@@ -163,7 +164,7 @@ async def test_rejecting_charger_stays_metered(clock, fleet):
     assert reading.ev("v1g").power_kw == 7.4
     assert reading.faults == {"v1g": "reject_setpoints"}
     sim.clear_fault("v1g")
-    assert (await sim.apply({"v1g": 0.0})).ok
+    assert (await sim.apply({"v1g": 0.0}, valid_until=FAR)).ok
     assert [e.kind for e in events] == [GatewayEventKind.FAULT, GatewayEventKind.FAULT_CLEARED]
 
 
@@ -172,13 +173,15 @@ async def test_drift_is_notified_once_when_the_battery_is_full(clock):
     fleet = Fleet((EV("a", "s", 10.0, 0.999, 11.0),))
     sim = SimulatedFleet(fleet, clock, drift_hold_s=30)
     events = record(sim)
-    await sim.apply({"a": 11.0})
+    await sim.apply({"a": 11.0}, valid_until=FAR)
     sim.advance(20)
     assert events == []
     sim.advance(600)
     assert [(e.kind, e.ev_id) for e in events] == [(GatewayEventKind.DRIFT, "a")]
     assert "setpoint 11.00 kW" in events[0].detail
-    await sim.apply({"a": 11.0})  # a fresh setpoint gets a fresh hold time, then drifts again
+    await sim.apply(
+        {"a": 11.0}, valid_until=FAR
+    )  # a fresh setpoint gets a fresh hold time, then drifts again
     sim.advance(60)
     assert len(events) == 2
 
@@ -187,7 +190,7 @@ async def test_ramping_and_noise_are_not_drift(clock, fleet):
     """Ramping toward a setpoint, and meter noise below the tolerance, raise no DRIFT event."""
     sim = SimulatedFleet(fleet, clock, ramp_kw_per_s=0.5, noise_kw=0.2, seed=1)
     events = record(sim)
-    await sim.apply({"v2g": -10.0, "bus": 40.0})
+    await sim.apply({"v2g": -10.0, "bus": 40.0}, valid_until=FAR)
     sim.advance(600)
     assert events == []
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from tests.chargers.conftest import FAR
 from ven.chargers import SimulatedFleet
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.physics import trajectory_kwh
@@ -45,7 +46,7 @@ async def test_a_plan_matches_trajectory_kwh(clock, fleet):
     expected = trajectory_kwh(fleet.energy_kwh, plan, fleet.efficiency, horizon.duration_h)
     sim = SimulatedFleet(fleet, clock)
     for k in range(len(horizon)):
-        result = await sim.apply(dict(zip(fleet.ids, plan[:, k], strict=True)))
+        result = await sim.apply(dict(zip(fleet.ids, plan[:, k], strict=True)), valid_until=FAR)
         assert result.ok
         sim.advance(900)
         reading = await sim.read()
@@ -58,7 +59,7 @@ async def test_a_plan_matches_trajectory_kwh(clock, fleet):
 async def test_setpoints_are_limited_to_the_ev(clock, fleet):
     """An EV never draws beyond max_charge_kw nor exports beyond max_discharge_kw (0 for V1G)."""
     sim = SimulatedFleet(fleet, clock)
-    result = await sim.apply({"v2g": 100.0, "v1g": -20.0, "bus": -500.0})
+    result = await sim.apply({"v2g": 100.0, "v1g": -20.0, "bus": -500.0}, valid_until=FAR)
     assert result.accepted == ("v2g", "v1g", "bus")
     sim.advance(60)
     reading = await sim.read()
@@ -75,7 +76,7 @@ async def test_battery_stops_at_full_and_empty(clock):
         )
     )
     sim = SimulatedFleet(fleet, clock)
-    await sim.apply({"full": 11.0, "empty": -11.0})
+    await sim.apply({"full": 11.0, "empty": -11.0}, valid_until=FAR)
     sim.advance(3600)
     np.testing.assert_allclose(sim.soc, [1.0, 0.0])
     np.testing.assert_allclose(sim.power_kw, [0.0, 0.0])
@@ -86,7 +87,7 @@ async def test_ramp_limits_the_rate_of_change(clock, fleet):
     sim = SimulatedFleet(fleet, clock, ramp_kw_per_s=1.0)
     sim.advance(5)
     assert sim.power_kw[0] == pytest.approx(5.0)  # unmanaged charging ramps up from 0 too
-    await sim.apply({"v2g": -10.0})
+    await sim.apply({"v2g": -10.0}, valid_until=FAR)
     sim.advance(10)
     assert sim.power_kw[0] == pytest.approx(-5.0)
     sim.advance(10)
@@ -99,7 +100,7 @@ async def test_measurement_noise_is_seeded_and_leaves_physics_alone(clock, fleet
     clean = SimulatedFleet(fleet, clock)
     readings = []
     for sim in [*noisy, clean]:
-        await sim.apply({"v2g": 5.0})
+        await sim.apply({"v2g": 5.0}, valid_until=FAR)
         sim.advance(10)
         readings.append(await sim.read())
     np.testing.assert_array_equal(readings[0].power_kw, readings[1].power_kw)

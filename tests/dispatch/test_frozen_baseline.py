@@ -25,6 +25,9 @@ BUS = {
 }
 
 
+TTL = timedelta(minutes=10)  # two control periods of the 5-minute steps below
+
+
 def depot() -> Fleet:
     """Four buses at 80 %: the baseline charges all four at 60 kW for the first 15-minute interval."""
     return Fleet(tuple(EV(f"bus{i}", "depot", soc=0.8, **BUS) for i in range(4)))  # type: ignore[arg-type]
@@ -35,7 +38,9 @@ async def run_event(tmp_path, steps: int) -> tuple[DispatchController, Simulated
     fleet = depot()
     sim = SimulatedFleet(fleet, clock)
     store = Store.open(tmp_path / "ven.db")
-    controller = DispatchController(sim, fleet, Planner("optimal"), store, simple_levels={}, margin=0.05)
+    controller = DispatchController(
+        sim, fleet, Planner("optimal"), store, simple_levels={}, margin=0.05, setpoint_ttl=TTL
+    )
     book = EventBook("ven-1", clock, random.Random(0))  # noqa: S311 - start randomisation only
     book.apply_distribution(distribution(make_event(values=(-400.0, -400.0, -400.0, -400.0))))
     view = book.get("e1")
@@ -68,7 +73,13 @@ async def test_a_restarted_controller_reuses_the_stored_baseline(tmp_path):
     reopened = Store.open(tmp_path / "ven.db")
     fleet = sim.snapshot()  # SOC now well below 80 %: a recomputed baseline would be 240 kW
     controller = DispatchController(
-        SimulatedFleet(fleet, clock), fleet, Planner("fair"), reopened, simple_levels={}, margin=0.05
+        SimulatedFleet(fleet, clock),
+        fleet,
+        Planner("fair"),
+        reopened,
+        simple_levels={},
+        margin=0.05,
+        setpoint_ttl=TTL,
     )
     book = EventBook("ven-1", clock, random.Random(0))  # noqa: S311
     book.apply_distribution(distribution(make_event(values=(-400.0, -400.0, -400.0, -400.0))))

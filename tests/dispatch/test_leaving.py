@@ -46,7 +46,15 @@ async def test_an_ev_leaving_mid_interval_still_reaches_its_departure_soc(tmp_pa
     clock = ManualClock(START)
     sim = SimulatedFleet(fleet, clock)
     store = Store.open(tmp_path / "ven.db")
-    controller = DispatchController(sim, fleet, Planner("optimal"), store, simple_levels={}, margin=0.0)
+    controller = DispatchController(
+        sim,
+        fleet,
+        Planner("optimal"),
+        store,
+        simple_levels={},
+        margin=0.0,
+        setpoint_ttl=timedelta(minutes=30),
+    )
     book = EventBook("ven-1", clock, random.Random(0))  # noqa: S311 - start randomisation only
     book.apply_distribution(distribution(make_event(values=(-50.0, -50.0))))
     view = book.get("e1")

@@ -25,7 +25,9 @@ REQUEST_KW = 300.0
 
 async def supervised(tmp_path, sim: SimulatedFleet, clock: ManualClock):
     store = Store.open(tmp_path / "ven.db")
-    controller = DispatchController(sim, depot(), Planner("fair"), store, simple_levels={}, margin=0.0)
+    controller = DispatchController(
+        sim, depot(), Planner("fair"), store, simple_levels={}, margin=0.0, setpoint_ttl=timedelta(hours=2)
+    )
     # A control period of an hour: any step before that was triggered by the gateway, not the timer.
     supervisor = Supervisor(controller, store, clock, control_period=timedelta(hours=1), time_scale=1.0)
     book = EventBook("ven-1", clock, random.Random(0))  # noqa: S311 - start randomisation only

@@ -19,6 +19,11 @@ from ven.model.fleet import EV, Fleet
 DEPARTURE = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=6)
 
 
+def later(clock: Clock | None = None) -> datetime:
+    """A setpoint end well beyond any test here: the profile stands until changed."""
+    return (clock or SystemClock()).now() + timedelta(hours=1)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_ocpp() -> None:
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every frame at INFO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ocpp.conftest import eventually, make_ev, make_fleet
+from tests.ocpp.conftest import eventually, later, make_ev, make_fleet
 from ven.chargers.cpsim import Behaviour, Limit, Setpoint
 from ven.chargers.gateway import RejectReason
 from ven.chargers.ocpp import OcppVersion
@@ -16,7 +16,7 @@ async def test_v21_stations_get_signed_discharge_setpoints(csms_factory):
     csms = await csms_factory(fleet)
     a = await csms.station(fleet.evs[0])
     b = await csms.station(fleet.evs[1])
-    result = await csms.gateway.apply({"a": -7.5, "b": 4.0})
+    result = await csms.gateway.apply({"a": -7.5, "b": 4.0}, valid_until=later())
     assert result.ok
     assert set(result.accepted) == {"a", "b"}
     assert a.control == Setpoint(power_kw=-7.5, max_charge_kw=11.0, max_discharge_kw=10.0)
@@ -29,7 +29,7 @@ async def test_v21_setpoints_are_limited_to_the_ev(csms_factory):
     fleet = make_fleet("a")
     csms = await csms_factory(fleet)
     a = await csms.station(fleet.evs[0])
-    await csms.gateway.apply({"a": -25.0})
+    await csms.gateway.apply({"a": -25.0}, valid_until=later())
     assert isinstance(a.control, Setpoint)
     assert a.control.power_kw == pytest.approx(-10.0)
 
@@ -40,7 +40,7 @@ async def test_v201_stations_only_get_non_negative_limits(csms_factory):
     csms = await csms_factory(fleet)
     old = await csms.station(fleet.evs[0], OcppVersion.V201)
     new = await csms.station(fleet.evs[1], OcppVersion.V21)
-    result = await csms.gateway.apply({"old": -6.0, "new": -6.0})
+    result = await csms.gateway.apply({"old": -6.0, "new": -6.0}, valid_until=later())
     assert result.accepted == ("new",)
     (rejection,) = result.rejected
     assert rejection.ev_id == "old"
@@ -58,7 +58,7 @@ async def test_v201_charging_limit_is_followed(csms_factory):
     fleet = make_fleet("old")
     csms = await csms_factory(fleet)
     old = await csms.station(fleet.evs[0], OcppVersion.V201)
-    result = await csms.gateway.apply({"old": 3.3})
+    result = await csms.gateway.apply({"old": 3.3}, valid_until=later())
     assert result.ok
     assert old.control == Limit(max_kw=3.3)
     assert old.power_kw == pytest.approx(3.3)
@@ -70,7 +70,7 @@ async def test_release_clears_profiles(csms_factory):
     csms = await csms_factory(fleet)
     a = await csms.station(fleet.evs[0])
     b = await csms.station(fleet.evs[1], OcppVersion.V201)
-    await csms.gateway.apply({"a": -5.0, "b": 2.0})
+    await csms.gateway.apply({"a": -5.0, "b": 2.0}, valid_until=later())
     result = await csms.gateway.release()
     assert set(result.accepted) == {"a", "b"}
     assert a.control is None
@@ -87,7 +87,7 @@ async def test_rejecting_station_becomes_rejection_and_fault_event(csms_factory)
     a = await csms.station(fleet.evs[0])
     b = await csms.station(fleet.evs[1])
     b.behaviour = Behaviour.REJECT
-    result = await csms.gateway.apply({"a": -5.0, "b": -5.0})
+    result = await csms.gateway.apply({"a": -5.0, "b": -5.0}, valid_until=later())
     assert result.accepted == ("a",)
     assert result.rejected[0].ev_id == "b"
     assert result.rejected[0].reason is RejectReason.REJECTED
@@ -105,7 +105,7 @@ async def test_station_hanging_up_mid_dispatch_is_offline(csms_factory):
     a = await csms.station(fleet.evs[0])
     b = await csms.station(fleet.evs[1])
     b.behaviour = Behaviour.HANG_UP
-    result = await csms.gateway.apply({"a": 2.0, "b": 2.0})
+    result = await csms.gateway.apply({"a": 2.0, "b": 2.0}, valid_until=later())
     assert result.accepted == ("a",)
     assert result.rejected[0].ev_id == "b"
     assert result.rejected[0].reason is RejectReason.OFFLINE
@@ -124,7 +124,7 @@ async def test_silent_station_times_out(csms_factory):
     await csms.station(fleet.evs[0])
     b = await csms.station(fleet.evs[1])
     b.behaviour = Behaviour.SILENT
-    result = await csms.gateway.apply({"a": 1.0, "b": 1.0})
+    result = await csms.gateway.apply({"a": 1.0, "b": 1.0}, valid_until=later())
     assert result.accepted == ("a",)
     assert result.rejected[0].reason is RejectReason.OFFLINE
     assert "0.3" in result.rejected[0].detail
@@ -137,7 +137,9 @@ async def test_unknown_unplugged_offline_and_invalid_are_refused(csms_factory):
     csms = await csms_factory(fleet)
     await csms.station(fleet.evs[0])
     await csms.station(make_ev("away", plugged_in=False))
-    result = await csms.gateway.apply({"nope": 1.0, "home": float("nan"), "gone": 1.0, "away": 1.0})
+    result = await csms.gateway.apply(
+        {"nope": 1.0, "home": float("nan"), "gone": 1.0, "away": 1.0}, valid_until=later()
+    )
     reasons = {r.ev_id: r.reason for r in result.rejected}
     assert reasons == {
         "nope": RejectReason.UNKNOWN_EV,

@@ -9,7 +9,7 @@ from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
 from ocpp.v21 import call as call21
 from websockets.asyncio.client import connect
 
-from tests.ocpp.conftest import make_fleet
+from tests.ocpp.conftest import later, make_fleet
 from ven.chargers.ocpp import OcppVersion
 
 NOW = "2030-01-01T00:00:00Z"
@@ -62,7 +62,7 @@ async def test_malformed_frames_get_call_errors_and_the_csms_keeps_serving(csms_
         assert json.loads(await ws.recv()) == [3, "st", {}]
     assert "fault" in csms.kinds("a")
     await csms.station(fleet.evs[1])  # a well-behaved station is served as usual
-    assert (await csms.gateway.apply({"b": 1.0})).ok
+    assert (await csms.gateway.apply({"b": 1.0}, valid_until=later())).ok
 
 
 async def test_station_answers_calls_it_has_no_handler_for(csms_factory):

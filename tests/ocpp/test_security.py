@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from tests.ocpp.certs import make_tls_pair
-from tests.ocpp.conftest import make_fleet
+from tests.ocpp.conftest import later, make_fleet
 from ven.chargers.cpsim import SimStation, ev_spec
 from ven.chargers.ocpp import OcppVersion
 
@@ -51,7 +51,7 @@ async def test_basic_auth_refuses_a_wrong_password(csms_factory):
             await station.start()
         assert refused.value.response.status_code == 401
     good = await csms.station(fleet.evs[0], password="secret-a")
-    assert (await csms.gateway.apply({"a": -1.0})).ok
+    assert (await csms.gateway.apply({"a": -1.0}, valid_until=later())).ok
     assert good.power_kw == -1.0
 
 
@@ -62,7 +62,7 @@ async def test_tls_connection_works(csms_factory, tmp_path):
     csms = await csms_factory(fleet, ssl_context=server_context, basic_auth={"a": "pw"})
     assert csms.url.startswith("wss://")
     station = await csms.station(fleet.evs[0], password="pw", ssl_context=client_context)
-    assert (await csms.gateway.apply({"a": -2.0})).ok
+    assert (await csms.gateway.apply({"a": -2.0}, valid_until=later())).ok
     assert station.power_kw == -2.0
     untrusting = SimStation(
         "a",

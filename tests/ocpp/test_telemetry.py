@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.ocpp.conftest import DEPARTURE, eventually, make_fleet
+from tests.ocpp.conftest import DEPARTURE, eventually, later, make_fleet
 from ven.chargers.cpsim import EvSpec
 from ven.chargers.ocpp import OcppVersion
 from ven.clock import ManualClock
@@ -24,7 +24,7 @@ async def test_meter_values_flow_into_read(csms_factory):
     assert reading.plugged_in.all()
     assert reading.online.all()
     assert not reading.faults
-    await csms.gateway.apply({"a": -8.0, "b": 2.5})
+    await csms.gateway.apply({"a": -8.0, "b": 2.5}, valid_until=later())
     await eventually(lambda: csms.gateway.station("a").power_kw == -8.0)
     await eventually(lambda: csms.gateway.station("b").power_kw == 2.5)
     reading = await csms.gateway.read()
@@ -59,7 +59,7 @@ async def test_ev_charging_needs_override_the_enrollment(csms_factory):
     ev = csms.gateway.fleet().evs[0]
     assert (ev.departure, ev.departure_soc, ev.capacity_kwh) == (departure, 0.9, 80.0)
     assert (ev.max_charge_kw, ev.max_discharge_kw, ev.soc) == (22.0, 7.0, 0.3)
-    await csms.gateway.apply({"a": -20.0})  # beyond the reported 7 kW
+    await csms.gateway.apply({"a": -20.0}, valid_until=later())  # beyond the reported 7 kW
     assert csms.stations[0].power_kw == pytest.approx(-7.0)
 
 

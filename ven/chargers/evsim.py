@@ -10,13 +10,14 @@ import numpy as np
 from ven.chargers import battery
 
 if TYPE_CHECKING:
-    from ven.model.fleet import BoolArray, Fleet
+    from ven.model.fleet import BoolArray, Fleet, FloatArray, IntArray
 
 
 class SimulatedEVs:
     """Column state aligned with `fleet.evs`; SimulatedFleet wraps it with time, faults and events.
 
-    `setpoint_kw` is NaN where no setpoint is in force: that EV charges as the baseline does.
+    `setpoint_kw` is NaN where no setpoint is in force: that EV charges as the baseline does. A setpoint
+    lapses at its `setpoint_until_ts` (the charger's fail-safe: baseline behaviour again).
     """
 
     def __init__(self, fleet: Fleet, now_ts: float, ramp_kw_per_s: float | None) -> None:
@@ -28,10 +29,30 @@ class SimulatedEVs:
         self.plugged_in = fleet.plugged_in & (self.departure_ts > now_ts)
         self.power_kw = np.zeros(size)
         self.setpoint_kw = np.full(size, np.nan)
+        self.setpoint_until_ts = np.full(size, np.inf)
+
+    def command(self, ix: IntArray, power_kw: FloatArray, until_ts: float) -> None:
+        """Setpoints for EVs `ix`, in force until `until_ts`."""
+        self.setpoint_kw[ix] = power_kw
+        self.setpoint_until_ts[ix] = until_ts
+
+    def clear(self, ix: IntArray | BoolArray) -> None:
+        """No setpoint for EVs `ix`: they charge as the baseline does."""
+        self.setpoint_kw[ix] = np.nan
+        self.setpoint_until_ts[ix] = np.inf
+
+    def expire(self, now_ts: float) -> None:
+        """Setpoints whose end has come lapse: those EVs are back to baseline behaviour."""
+        self.clear(self.setpoint_until_ts <= now_ts)
+
+    def next_expiry_ts(self) -> float:
+        """When the next setpoint lapses (inf: none in force)."""
+        return float(self.setpoint_until_ts.min(initial=np.inf))
 
     def step(self, t0: float, t1: float) -> BoolArray:
         """Run from t0 to t1 at the current setpoints; returns who departed (and is now unplugged)."""
         fleet, dt_s = self.fleet, t1 - t0
+        self.expire(t0)
         leaving = self.plugged_in & (self.departure_ts <= t1)
         # Hours each EV is connected during this step: a departing EV only until its departure.
         share = np.where(leaving, np.clip((self.departure_ts - t0) / dt_s, 0.0, 1.0), 1.0)
@@ -55,7 +76,7 @@ class SimulatedEVs:
         self.energy_kwh = battery.integrate_kwh(self.energy_kwh, power, **physics)
         self.power_kw = np.where(leaving, 0.0, power)
         self.plugged_in &= ~leaving
-        self.setpoint_kw[leaving] = np.nan
+        self.clear(leaving)
         return leaving
 
     def plug(
@@ -70,5 +91,5 @@ class SimulatedEVs:
             return False
         self.plugged_in[i] = plugged_in
         self.power_kw[i] = 0.0
-        self.setpoint_kw[i] = np.nan  # a new session starts unmanaged; an ended one loses its setpoint
+        self.clear(np.array([i]))  # a new session starts unmanaged; an ended one loses its setpoint
         return True

@@ -3,6 +3,10 @@
 One small async interface, whatever sits behind it (the simulated fleet, OCPP charge points). Powers are
 signed as CONTRACT.md says: `power_kw > 0` charging, `< 0` discharging. A setpoint is a command to one EV's
 charger; `release` hands the EV back to its own unmanaged (baseline) charging.
+
+Every setpoint carries its own end (`valid_until`): a charger that hears nothing newer by then returns to
+baseline behaviour by itself, so a VEN that stalls, dies or loses the network never leaves an EV
+discharging or curtailed for longer than that (docs/safety.md).
 """
 
 from __future__ import annotations
@@ -200,8 +204,11 @@ class ChargerGateway(Protocol):
     async def close(self) -> None:
         """Stop background work and release resources; safe to call twice."""
 
-    async def apply(self, setpoints: Mapping[str, float]) -> ApplyResult:
-        """Command ev_id -> power_kw; setpoints beyond an EV's limits are limited by the charger."""
+    async def apply(self, setpoints: Mapping[str, float], *, valid_until: datetime) -> ApplyResult:
+        """Command ev_id -> power_kw until `valid_until`, then baseline behaviour unless a newer one came.
+
+        Setpoints beyond an EV's limits are limited by the charger.
+        """
         ...
 
     async def release(self, ev_ids: Iterable[str] | None = None) -> ApplyResult:

@@ -52,7 +52,8 @@ class SimulatedFleet:
 
     Until an EV gets a setpoint it charges as the baseline does (full rate until target_soc). Setpoints are
     limited to the EV's charge/discharge limits, the battery stops at full and empty, an EV leaves at its
-    departure time (or per `schedule`) and its setpoint lapses when it is unplugged.
+    departure time (or per `schedule`) and its setpoint lapses when it is unplugged, or at its
+    `valid_until` in simulated time (then the EV charges as the baseline does again).
     """
 
     def __init__(
@@ -117,8 +118,9 @@ class SimulatedFleet:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def apply(self, setpoints: Mapping[str, float]) -> ApplyResult:
+    async def apply(self, setpoints: Mapping[str, float], *, valid_until: datetime) -> ApplyResult:
         self.sync()
+        until_ts = valid_until.timestamp()
         accepted: list[str] = []
         rejected: list[Rejection] = []
         indices: list[int] = []
@@ -128,6 +130,8 @@ class SimulatedFleet:
             refusal = self._refusal(ev_id, i)
             if refusal is None and not math.isfinite(power_kw):
                 refusal = Rejection(ev_id, RejectReason.INVALID, f"setpoint {power_kw!r} is not finite")
+            if refusal is None and until_ts <= self._t:
+                refusal = Rejection(ev_id, RejectReason.INVALID, f"valid_until {valid_until} has passed")
             if refusal is None and i is not None and not self._evs.plugged_in[i]:
                 refusal = Rejection(ev_id, RejectReason.NOT_PLUGGED_IN)
             if refusal is not None or i is None:
@@ -139,7 +143,7 @@ class SimulatedFleet:
         ix = np.asarray(indices, dtype=np.int64)
         # The charger limits a setpoint to what the EV can do, whatever it is told.
         limits = self._fleet.max_discharge_kw[ix], self._fleet.max_charge_kw[ix]
-        self._evs.setpoint_kw[ix] = np.clip(np.asarray(values, dtype=np.float64), -limits[0], limits[1])
+        self._evs.command(ix, np.clip(np.asarray(values, dtype=np.float64), -limits[0], limits[1]), until_ts)
         self._drift.reset(ix)
         return ApplyResult(tuple(accepted), tuple(rejected))
 
@@ -153,7 +157,7 @@ class SimulatedFleet:
             if refusal is not None or i is None:
                 rejected.append(refusal or Rejection(ev_id, RejectReason.UNKNOWN_EV))
                 continue
-            self._evs.setpoint_kw[i] = np.nan
+            self._evs.clear(np.array([i]))
             self._drift.reset(np.array([i]))
             accepted.append(ev_id)
         return ApplyResult(tuple(accepted), tuple(rejected))
@@ -270,8 +274,12 @@ class SimulatedFleet:
             pending = self._schedule.next_ts()
             if pending is not None and self._t < pending < t1:
                 t1 = pending  # split the step so a plug event takes effect at its exact time
+            lapse = self._evs.next_expiry_ts()
+            if self._t < lapse < t1:
+                t1 = lapse  # and so that a setpoint lapses at its exact end
             self._step(t1)
             self._plug(self._schedule.pop_due(t1))
+        self._evs.expire(self._t)
         self._flush()
 
     def _step(self, t1: float) -> None:

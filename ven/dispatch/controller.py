@@ -7,7 +7,12 @@ V1G only behind 2.0.1) is planned from that fleet instead of the enrollment file
 A plan the verifier refuses is never dispatched: every EV is released to baseline and the error logged.
 Setpoints a charger rejects leave that EV out of the next plan (the caller re-dispatches at once).
 For large fleets the quick policy gives the first setpoints and the configured one refines them off the
-event loop.
+event loop (ven.dispatch.refine: one solve at a time, the newest problem wins, stale results never applied).
+
+Any step may be the last (the VEN can stall, die or lose the network): every setpoint expires after
+`setpoint_ttl`, when the charger returns to baseline behaviour, and the plan keeps the first interval's
+power safe to hold until then (ven.feasibility.hold). Right before applying, each setpoint is checked once
+more against the state read then, and raised where planning took long enough for that to matter.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,22 +27,26 @@ import numpy as np
 from policies.base import PlanningProblem
 from ven.chargers.gateway import KnowsFleet
 from ven.dispatch.baseline import FrozenBaselines
+from ven.dispatch.refine import Refiner
 from ven.dispatch.request import Remaining, remaining_request
 from ven.errors import PolicyError, SafetyViolationError
+from ven.feasibility.hold import hold_floor_kw
 from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
     from ven.dispatch.planner import Planned, Planner
     from ven.events.view import EventView
-    from ven.model.fleet import BoolArray, Fleet, IntArray
+    from ven.model.fleet import BoolArray, Fleet, FloatArray, IntArray
     from ven.plan import Plan
     from ven.storage import Store
 
 logger = logging.getLogger(__name__)
+
+_POWER_TOL_KW = 1e-6
 
 
 @dataclass
@@ -53,7 +61,15 @@ class _State:
     key: tuple[str, int] | None = None  # (event_id, modificationNumber) being executed
     interval: int = -1
     excluded: set[str] = field(default_factory=set)  # EVs that rejected setpoints this interval
-    generation: int = 0
+
+
+@dataclass(frozen=True)
+class _Refinement:
+    """What a refinement solves, and what its result is applied with."""
+
+    problem: PlanningProblem
+    remaining: Remaining
+    event_id: str
 
 
 class DispatchController:
@@ -68,8 +84,10 @@ class DispatchController:
         *,
         simple_levels: Mapping[int, float],
         margin: float,
-        departure_guard: timedelta = timedelta(0),
+        setpoint_ttl: timedelta,
     ) -> None:
+        if setpoint_ttl.total_seconds() <= 0:
+            raise ValueError("setpoint_ttl must be positive")
         self._gateway = gateway
         self._fleet = fleet
         self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
@@ -78,10 +96,13 @@ class DispatchController:
         self._baselines = FrozenBaselines(store)
         self._levels = dict(simple_levels)
         self._margin = margin
-        self._departure_guard = departure_guard
+        self._ttl = setpoint_ttl
         self._state = _State()
         self._requested: dict[tuple[str, int], float] = {}
-        self._refine: asyncio.Task[None] | None = None
+        self._refiner: Refiner[_Refinement, tuple[_Refinement, Planned | None]] = Refiner(
+            self._solve, self._refined
+        )
+        self._applying = asyncio.Lock()  # a step's apply and a refinement's never interleave
         self.last_plan: Plan | None = None
         self.last_remaining: Remaining | None = None
 
@@ -101,8 +122,8 @@ class DispatchController:
 
     async def step(self, tracked: EventView, now: datetime) -> StepOutcome:
         key = (tracked.event_id, tracked.modification_number)
+        self._refiner.cancel()  # whatever it is solving answers an older problem now
         if key != self._state.key:
-            await self._cancel_refine()
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
@@ -117,16 +138,15 @@ class DispatchController:
             baselines=self._baselines,
             outside=outside,
             outside_draw_kw=outside_draw_kw,
-            departure_guard=self._departure_guard,
         )
         if remaining is None:
             return StepOutcome()
         if remaining.first_index != self._state.interval:
             self._state.interval, self._state.excluded = remaining.first_index, set()
         self._requested.setdefault((tracked.event_id, remaining.first_index), remaining.requested_now_kw)
-        problem = PlanningProblem.build(snapshot, remaining.request, remaining.baseline_kw)
-        self._state.generation += 1
-        await self._cancel_refine()
+        problem = PlanningProblem.build(
+            snapshot, remaining.request, remaining.baseline_kw, hold_h=self._ttl.total_seconds() / 3600.0
+        )
         try:
             planned = self._planner.plan(problem)
         except (SafetyViolationError, PolicyError):
@@ -135,24 +155,23 @@ class DispatchController:
             )
             await self._release_all()
             return StepOutcome(released=True)
-        result = await self._apply(planned, remaining, tracked.event_id)
+        async with self._applying:
+            result = await self._apply(planned, remaining, tracked.event_id)
         if planned.quick:
-            self._refine = asyncio.create_task(
-                self._refined(problem, remaining, tracked.event_id, self._state.generation)
-            )
+            self._refiner.submit(_Refinement(problem, remaining, tracked.event_id))
         self._state.excluded |= result.rejected_ids
         return StepOutcome(planned=True, rejected=result.rejected_ids)
 
     async def finish(self) -> None:
         """The event ended or was cancelled: every EV back to unmanaged charging."""
-        await self._cancel_refine()
+        self._refiner.cancel()
         if self._state.key is not None:
             logger.info("event %s ended: releasing the fleet", self._state.key[0])
         await self._release_all()
         self._state = _State()
 
     async def close(self) -> None:
-        await self._cancel_refine()
+        await self._refiner.close()
 
     def snapshot(self, reading: FleetReading) -> Fleet:
         """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
@@ -181,8 +200,10 @@ class DispatchController:
         ids = fleet.ids
         # EVs leaving within this interval are outside the plan (0 there): they charge for their departure.
         power = plan.power_kw[:, 0] + remaining.leaving_kw
+        reading = await self._gateway.read()
+        power = self._safe_to_hold(power, fleet, reading, event_id)
         setpoints = {ids[i]: float(power[i]) for i in plugged}
-        result = await self._gateway.apply(setpoints)
+        result = await self._gateway.apply(setpoints, valid_until=reading.timestamp + self._ttl)
         self.last_plan, self.last_remaining = plan, remaining
         self._store.dispatch.record(
             DispatchDecision(
@@ -204,27 +225,53 @@ class DispatchController:
             )
         return result
 
-    async def _refined(
-        self, problem: PlanningProblem, remaining: Remaining, event_id: str, generation: int
-    ) -> None:
-        try:
-            planned = await asyncio.to_thread(self._planner.plan_configured, problem)
-        except (SafetyViolationError, PolicyError):
-            logger.exception("event %s: refined plan refused; keeping the quick plan", event_id)
-            return
-        if generation == self._state.generation:  # no newer step has replaced the quick plan meanwhile
-            result = await self._apply(planned, remaining, event_id)
-            self._state.excluded |= result.rejected_ids
+    def _safe_to_hold(
+        self, power: FloatArray, fleet: Fleet, reading: FleetReading, event_id: str
+    ) -> FloatArray:
+        """`power`, raised wherever it is not safe to hold for the TTL from the state `reading` shows.
 
-    async def _cancel_refine(self) -> None:
-        task, self._refine = self._refine, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        The plan holds from the state when planning began; a setpoint reaches the charger a little later
+        (at a 200x simulated clock, a 0.5 s solve is 100 simulated seconds), from a state the previous
+        setpoint moved. More power is always the safe side: reserve and departure only gain.
+        """
+        soc = reading.soc[_order(reading, fleet)]
+        energy = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc) * fleet.capacity_kwh
+        now_ts = reading.timestamp.timestamp()
+        lo = hold_floor_kw(fleet, now_ts, self._ttl.total_seconds() / 3600.0, energy_kwh=energy)
+        raised = fleet.plugged_in & (power < lo - _POWER_TOL_KW)
+        if raised.any():
+            logger.info(
+                "event %s: %d setpoints raised to what is safe to hold from the state now",
+                event_id,
+                int(raised.sum()),
+            )
+        safe: FloatArray = np.where(raised, lo, power)
+        return safe
+
+    def _solve(self, job: _Refinement) -> tuple[_Refinement, Planned | None]:
+        """The configured policy's plan for `job` (in the refinement thread: no state written)."""
+        try:
+            return job, self._planner.solve_configured(job.problem)
+        except (SafetyViolationError, PolicyError):
+            logger.exception("event %s: refined plan refused; keeping the quick plan", job.event_id)
+            return job, None
+
+    async def _refined(self, solved: tuple[_Refinement, Planned | None], ticket: int) -> None:
+        """Apply a refinement that still answers the newest problem; drop a stale one."""
+        job, planned = solved
+        if planned is None:
+            return
+        self._planner.learn(job.problem, planned)
+        async with self._applying:
+            if not self._refiner.is_current(ticket):
+                return  # a newer step (or the event's end) replaced the problem it solved
+            result = await self._apply(planned, job.remaining, job.event_id)
+        self._state.excluded |= result.rejected_ids
 
     async def _release_all(self) -> None:
         self.last_plan = self.last_remaining = None
-        result = await self._gateway.release()
+        async with self._applying:  # after a refinement already applying, never before it
+            result = await self._gateway.release()
         if result.rejected:
             logger.warning("release: %d chargers did not answer", len(result.rejected))
 

@@ -2,7 +2,8 @@
 
 Planning time is measured, not guessed: the planner remembers how long the configured policy took per
 EV-interval and uses the quick policy for the immediate setpoints whenever the configured one is expected
-to exceed `quick_budget` (or has never run). The caller then refines with `plan_configured` off the loop.
+to exceed `quick_budget` (or has never run). The caller then refines with `solve_configured` off the loop
+(ven.dispatch.refine) and reports the solve back with `learn`, on the loop: only the loop writes state here.
 """
 
 from __future__ import annotations
@@ -44,14 +45,19 @@ class Planner:
         """A verified plan, quick when the configured policy would be too slow (verifier raises)."""
         if self.needs_quick(problem):
             return self._timed(problem, self.quick_policy, quick=True)
-        return self.plan_configured(problem)
-
-    def plan_configured(self, problem: PlanningProblem) -> Planned:
-        """Plan with the configured policy (thread-safe: policies are pure) and learn its speed."""
-        planned = self._timed(problem, self.policy, quick=False)
-        cells = max(len(problem.fleet) * len(problem.request.horizon), 1)
-        self._s_per_cell = planned.seconds / cells
+        planned = self.solve_configured(problem)
+        self.learn(problem, planned)
         return planned
+
+    def solve_configured(self, problem: PlanningProblem) -> Planned:
+        """Plan with the configured policy; writes no state (safe in a worker thread: policies are pure)."""
+        return self._timed(problem, self.policy, quick=False)
+
+    def learn(self, problem: PlanningProblem, planned: Planned) -> None:
+        """Remember how fast the configured policy solved `problem` (call from the event loop)."""
+        if not planned.quick:
+            cells = max(len(problem.fleet) * len(problem.request.horizon), 1)
+            self._s_per_cell = planned.seconds / cells
 
     @staticmethod
     def _timed(problem: PlanningProblem, policy: Policy, *, quick: bool) -> Planned:

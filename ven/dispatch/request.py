@@ -51,7 +51,6 @@ def remaining_request(
     baselines: FrozenBaselines,
     outside: BoolArray | None = None,
     outside_draw_kw: float = 0.0,
-    departure_guard: timedelta = timedelta(0),
 ) -> Remaining | None:
     """The event's request from `now` on for `fleet` (a snapshot now); None when nothing is left.
 
@@ -59,8 +58,6 @@ def remaining_request(
     `outside`: EVs still plugged in that the plan cannot command (a charger that faulted, went offline or
     refused setpoints); together they draw `outside_draw_kw` as measured, and whatever reduction they give
     or fail to give against their baseline, the planned EVs make up.
-    `departure_guard`: plan as if every EV left this much earlier, so that a setpoint standing until the
-    next correction (up to a control period) can never cost an EV its departure SOC.
     """
     full = event_horizon(event, offset)
     now_ts = now.timestamp()
@@ -72,8 +69,7 @@ def remaining_request(
     first_start = max(now, full.interval_start(current))
     first = full.interval_end(current) - first_start
     horizon = Horizon(first_start, (first, *full.durations[current + 1 :]))
-    frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]  # real departures
-    fleet = fleet.departing_earlier(departure_guard)
+    frozen = baselines.for_event(event.event_id, full, fleet, now)[:, current:]
     outside = np.zeros(len(fleet), dtype=bool) if outside is None else outside
     # EVs that left drop out of the baseline: they would have left without the event too.
     planned = np.where(fleet.plugged_in[:, None], frozen, 0.0)

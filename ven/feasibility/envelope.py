@@ -6,6 +6,11 @@ at full rate over the available time left can always close a gap, so the lowest 
 boundary k is `floor_kwh[k] = max(reserve, required − eff·max_charge·available_time_after_k)`. Any power
 that keeps the next boundary at or above its floor (and SOC ≤ 1) leaves the rest of the plan feasible;
 that is what `step_bounds` returns, and why every step-by-step policy is safe by construction.
+
+With a hold (`hold_h` > 0, the runtime's setpoint TTL), the first interval's power is also the one a charger
+keeps until its setpoint expires, after which baseline behaviour follows (ven.feasibility.hold): the floor
+at the end of interval 0 rises to what that power reaches when it is safe to hold, so the setpoint applied
+now stays safe even if it is the last one the VEN gets to make.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ven.feasibility.physics import power_for_delta_kw
+from ven.feasibility.hold import hold_floor_kw
+from ven.feasibility.physics import energy_delta_kwh, power_for_delta_kw
 from ven.model.baseline import availability, baseline_kw
 from ven.model.fleet import BoolArray, Fleet, FloatArray
 from ven.model.horizon import Horizon
@@ -31,6 +37,8 @@ class Envelope:
     horizon: Horizon
     # A baseline fixed elsewhere (an event's, frozen when it started); default: computed from `fleet`.
     baseline_override: FloatArray | None = field(default=None, repr=False, compare=False)
+    # How long the first interval's power may stand before baseline follows (h); 0: no hold (offline plans).
+    hold_h: float = 0.0
     available: BoolArray = field(init=False, repr=False)  # (N, K)
     baseline_kw: FloatArray = field(init=False, repr=False)  # (N, K)
     discharge_limit_kw: FloatArray = field(init=False, repr=False)  # (N,) 0 where discharge is forbidden
@@ -38,6 +46,7 @@ class Envelope:
     required_kwh: FloatArray = field(init=False, repr=False)  # (N,) -inf where no departure in play
     floor_kwh: FloatArray = field(init=False, repr=False)  # (N, K+1)
     hopeless: BoolArray = field(init=False, repr=False)  # (N,) cannot reach departure_soc even flat out
+    hold_floor_kwh: FloatArray = field(init=False, repr=False)  # (N,) after interval 0; -inf: no hold
 
     def __post_init__(self) -> None:
         fleet, horizon = self.fleet, self.horizon
@@ -65,6 +74,9 @@ class Envelope:
         reserve = np.minimum(fleet.min_soc * capacity, energy0)
         floor = np.maximum(reserve[:, None], required[:, None] - rate[:, None] * remaining_h)
         discharge = np.where(below_reserve | hopeless, 0.0, fleet.max_discharge_kw)
+        hold_floor = self._hold_floor(available)
+        if len(horizon):
+            floor[:, 1] = np.maximum(floor[:, 1], hold_floor)
         values = {
             "available": available,
             "baseline_kw": self._baseline(),
@@ -73,10 +85,24 @@ class Envelope:
             "required_kwh": required,
             "floor_kwh": floor,
             "hopeless": hopeless,
+            "hold_floor_kwh": hold_floor,
         }
         for name, array in values.items():
             array.setflags(write=False)
             object.__setattr__(self, name, array)
+
+    def _hold_floor(self, available: BoolArray) -> FloatArray:
+        """Stored energy after interval 0 at the lowest power safe to hold for max(hold_h, interval 0)."""
+        fleet, horizon = self.fleet, self.horizon
+        if self.hold_h <= 0.0 or len(horizon) == 0:
+            return np.full(len(fleet), -np.inf)
+        dt_h = float(horizon.duration_h[0])
+        lo = hold_floor_kw(fleet, float(horizon.start_ts[0]), max(self.hold_h, dt_h))
+        room_kw = np.maximum(fleet.capacity_kwh - fleet.energy_kwh, 0.0) / (fleet.efficiency * dt_h)
+        reachable_kw = np.minimum(fleet.max_charge_kw, room_kw)  # where no power is safe: full rate
+        held = fleet.energy_kwh + energy_delta_kwh(np.minimum(lo, reachable_kw), fleet.efficiency, dt_h)
+        floor: FloatArray = np.where(available[:, 0] & np.isfinite(lo), held, -np.inf)
+        return floor
 
     def _baseline(self) -> FloatArray:
         if self.baseline_override is None:

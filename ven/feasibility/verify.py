@@ -22,6 +22,7 @@ class Constraint(StrEnum):
     FULL = "soc_above_1"
     DEPARTURE = "departure"
     FLAT_OUT = "hopeless_not_flat_out"
+    HOLD = "unsafe_to_hold"  # the first interval's power, held until its setpoint expires, breaks one
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ def violations(envelope: Envelope, power_kw: FloatArray, limit: int = 100) -> li
     capacity = fleet.capacity_kwh[:, None]
     flag(energy < envelope.reserve_kwh[:, None] - ENERGY_TOL_KWH, Constraint.RESERVE, "SOC below reserve")
     flag(energy > capacity + ENERGY_TOL_KWH, Constraint.FULL, "SOC above 1")
+
+    # The setpoint applied now may be the last: held until it expires, then baseline (ven.feasibility.hold).
+    first = np.zeros(power.shape, dtype=bool)
+    first[:, 0] = energy[:, 0] < envelope.hold_floor_kwh - ENERGY_TOL_KWH
+    flag(first, Constraint.HOLD, "{p:.3f} kW is not safe to hold until the setpoint expires")
 
     hopeless = envelope.hopeless[:, None] & envelope.available
     room_kw = np.maximum(capacity - np.hstack([fleet.energy_kwh[:, None], energy[:, :-1]]), 0.0) / (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -120,14 +120,6 @@ class Fleet:
             if changes:
                 evs[i] = replace(ev, **changes)  # type: ignore[arg-type]
         return Fleet(tuple(evs))
-
-    def departing_earlier(self, by: timedelta) -> Fleet:
-        """The same fleet with every departure moved `by` earlier (a safety margin for late commands)."""
-        if not by:
-            return self
-        return Fleet(
-            tuple(ev if ev.departure is None else replace(ev, departure=ev.departure - by) for ev in self.evs)
-        )
 
     def subset(self, mask: BoolArray) -> Fleet:
         return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))

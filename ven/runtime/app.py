@@ -80,7 +80,6 @@ class VenApp:
         gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
-        # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
             gateway,
             fleet,
@@ -88,7 +87,7 @@ class VenApp:
             store,
             simple_levels=levels,
             margin=dispatch.margin,
-            departure_guard=dispatch.control_period,
+            setpoint_ttl=config.setpoint_ttl,
         )
         supervisor = Supervisor(
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale

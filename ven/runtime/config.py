@@ -69,8 +69,11 @@ class ChargersSection(_Section):
     ocpp_call_timeout: Duration = timedelta(seconds=5)  # per command and station
     seed: int = 0
     noise_kw: Annotated[float, Field(ge=0)] = 0.0
+    # Every setpoint expires this long after it is sent: the charger then returns to baseline behaviour by
+    # itself (docs/safety.md). None: two control periods. At least one control period.
+    setpoint_ttl: Duration | None = None
 
-    _check_call_timeout = field_validator("ocpp_call_timeout")(_positive)
+    _check_call_timeout = field_validator("ocpp_call_timeout", "setpoint_ttl")(_positive)
 
     @model_validator(mode="after")
     def _ocpp_settings(self) -> ChargersSection:
@@ -171,6 +174,11 @@ class VenConfig(_Section):
     http: HttpSection = HttpSection()
     base_dir: Path = Path()
 
+    @property
+    def setpoint_ttl(self) -> timedelta:
+        """How long a charger keeps a setpoint: `[chargers] setpoint_ttl`, by default two control periods."""
+        return self.chargers.setpoint_ttl or 2 * self.dispatch.control_period
+
     @model_validator(mode="after")
     def _resolve_paths(self) -> VenConfig:
         base = self.base_dir
@@ -222,6 +230,14 @@ def parse_config(text: str, path: Path) -> VenConfig:
         where = f"{path}, line {line}" if line else str(path)
         more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
         raise InputError(f"{where}: {field}: {first['msg']}{more}") from None
+    ttl = config.chargers.setpoint_ttl
+    if ttl is not None and ttl < config.dispatch.control_period:  # every setpoint would lapse before the next
+        line = _line_of(text, ["chargers", "setpoint_ttl"])
+        where = f"{path}, line {line}" if line else str(path)
+        raise InputError(
+            f"{where}: chargers.setpoint_ttl: must be at least dispatch.control_period "
+            f"({config.dispatch.control_period.total_seconds():g} s), not {ttl.total_seconds():g} s"
+        )
     if config.chargers.backend == "ocpp":  # unreadable passwords or certificates fail here, not at startup
         try:
             config.chargers.ocpp_basic_auth()

@@ -39,7 +39,7 @@ class StationModel(Protocol):
 
     def profile_received(self, charging_profile: dict[str, Any]) -> bool: ...
 
-    def profile_cleared(self) -> bool: ...
+    def profile_cleared(self, profile_id: int | None = None, purpose: str | None = None) -> bool: ...
 
     async def hang_up(self) -> None: ...
 
@@ -64,8 +64,9 @@ class _Handlers:
         status = version_enum(self.version, "ChargingProfileStatusEnumType", answer)
         return self.version.call_result.SetChargingProfile(status=status)
 
-    def _clear(self) -> Any:
-        found = self.station.profile_cleared()
+    def _clear(self, profile_id: int | None, criteria: dict[str, Any] | None) -> Any:
+        purpose = None if criteria is None else criteria.get("charging_profile_purpose")
+        found = self.station.profile_cleared(profile_id, None if purpose is None else str(purpose))
         answer = "Accepted" if found else "Unknown"
         status = version_enum(self.version, "ClearChargingProfileStatusEnumType", answer)
         return self.version.call_result.ClearChargingProfile(status=status)
@@ -93,8 +94,13 @@ class StationChargePoint21(_Handlers, ChargePoint21):  # type: ignore[misc]  # o
         return self._set(charging_profile)
 
     @on(Action21.clear_charging_profile)
-    def on_clear_charging_profile(self, **_: Any) -> Any:
-        return self._clear()
+    def on_clear_charging_profile(
+        self,
+        charging_profile_id: int | None = None,
+        charging_profile_criteria: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        return self._clear(charging_profile_id, charging_profile_criteria)
 
 
 class StationChargePoint201(_Handlers, ChargePoint201):  # type: ignore[misc]  # ocpp ships no type hints
@@ -111,8 +117,13 @@ class StationChargePoint201(_Handlers, ChargePoint201):  # type: ignore[misc]  #
         return self._set(charging_profile)
 
     @on(Action201.clear_charging_profile)
-    def on_clear_charging_profile(self, **_: Any) -> Any:
-        return self._clear()
+    def on_clear_charging_profile(
+        self,
+        charging_profile_id: int | None = None,
+        charging_profile_criteria: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        return self._clear(charging_profile_id, charging_profile_criteria)
 
 
 STATION_CHARGE_POINTS: dict[OcppVersion, Callable[..., _Handlers]] = {

@@ -2,7 +2,10 @@
 
 On start it sends BootNotification and StatusNotification, and with an EV plugged in a TransactionEvent
 Started (meter values: power, SoC) and NotifyEVChargingNeeds; then a TransactionEvent Updated every
-`meter_interval_s` and after every profile change. Light enough to run 1,000 in one process.
+`meter_interval_s` and after every profile change, including a profile lapsing by itself (its validTo or
+schedule duration passed, or the station was offline longer than its maxOfflineDuration): the station then
+falls back to its TxDefaultProfile, or to unmanaged charging (ven.chargers.cpsim.profiles), with no CSMS
+needed. Light enough to run 1,000 in one process.
 """
 
 from __future__ import annotations
@@ -11,21 +14,35 @@ import asyncio
 import base64
 import contextlib
 import logging
+import math
 import ssl
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from ven.chargers.cpsim import messages
-from ven.chargers.cpsim.ev import Control, EvSpec, Limit, Setpoint, StationEV
+from ven.chargers.cpsim.ev import Control, EvSpec, StationEV
 from ven.chargers.cpsim.handlers import STATION_CHARGE_POINTS, Behaviour
+from ven.chargers.cpsim.profiles import TX_PROFILE, ProfileStack, parse_profile
 from ven.chargers.ocpp.wire import OcppVersion
 from ven.clock import Clock, SystemClock
 
-_W_PER_KW = 1000.0
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterRecord:
+    """What a station metered and reported in one TransactionEvent (for observers such as a log)."""
+
+    charger_id: str
+    ts: float
+    trigger: str
+    power_kw: float
+    soc: float
+    managed: bool  # a TxProfile governs the EV; False: its default profile or unmanaged charging
 
 
 class SimStation:
@@ -45,12 +62,17 @@ class SimStation:
         ssl_context: ssl.SSLContext | None = None,
         call_timeout_s: float = 10.0,
         validate: bool = True,
+        observer: Callable[[MeterRecord], None] | None = None,
     ) -> None:
         self.charger_id, self.version = charger_id, version
         self.behaviour = Behaviour.NORMAL
         self.ev = StationEV(ev)
         self.plugged_in = plugged_in
-        self.profiles_received = 0
+        self.profiles_received = 0  # TxProfiles taken (the CSMS's setpoints)
+        self._profiles = ProfileStack()
+        self._offline_since_ts: float | None = None
+        self._profiles_changed = asyncio.Event()
+        self._observer = observer
         self._url = f"{csms_url.rstrip('/')}/{charger_id}"
         self._clock = clock or SystemClock()
         self._meter_interval_s, self._call_timeout_s = meter_interval_s, call_timeout_s
@@ -89,6 +111,7 @@ class SimStation:
             for route in self._charge_point.route_map.values():
                 route["_skip_schema_validation"] = True
         self._spawn(self._receive())
+        self._spawn(self._profile_timer())
         await self._call(messages.boot_notification(self.version))
         await self._call(messages.status_notification(self.version, occupied=self.plugged_in, at=self._now()))
         if self.plugged_in:
@@ -116,7 +139,9 @@ class SimStation:
 
     async def plug_out(self) -> None:
         self._advance()
-        self.plugged_in, self.ev.control = False, None
+        self.plugged_in = False
+        self._profiles.clear(purpose=TX_PROFILE)  # a TxProfile belongs to its transaction
+        self._advance()
         await self._transaction("Ended", "EVDeparted")
         await self._call(messages.status_notification(self.version, occupied=False, at=self._now()))
 
@@ -127,34 +152,43 @@ class SimStation:
     # -- what the handlers call -------------------------------------------------------------------------
 
     def profile_received(self, charging_profile: dict[str, Any]) -> bool:
-        control = _control(charging_profile)
-        if not self.plugged_in or control is None:
+        profile = parse_profile(charging_profile)
+        if profile is None or (profile.purpose == TX_PROFILE and not self.plugged_in):
             return False
         self._advance()
-        self.ev.control = control
-        self.profiles_received += 1
-        self._spawn(self._transaction("Updated", "ChargingRateChanged"))
+        self._profiles.install(profile)
+        self.profiles_received += profile.purpose == TX_PROFILE
+        self._profile_change()
         return True
 
-    def profile_cleared(self) -> bool:
+    def profile_cleared(self, profile_id: int | None = None, purpose: str | None = None) -> bool:
+        """Remove the matching profiles (all without criteria, as a local override would)."""
         self._advance()
-        had, self.ev.control = self.ev.control, None
-        self._spawn(self._transaction("Updated", "ChargingRateChanged"))
-        return had is not None
+        found = self._profiles.clear(profile_id, purpose)
+        self._profile_change()
+        return found
 
     # -- state --------------------------------------------------------------------------------------------
 
     @property
     def power_kw(self) -> float:
+        self._advance()
         return self.ev.power_kw() if self.plugged_in else 0.0
 
     @property
     def soc(self) -> float:
+        self._advance()
         return self.ev.soc
 
     @property
     def control(self) -> Control:
-        return self.ev.control
+        """The setpoint or limit of the TxProfile in force now; None: default profile or unmanaged."""
+        self._advance()
+        return self.ev.control if self._managed(self._clock.now().timestamp()) else None
+
+    def run_until(self, ts: float) -> None:
+        """Let the EV charge on, offline, under whatever profile governs, until `ts` (a simulation's end)."""
+        self._advance(ts)
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -164,7 +198,12 @@ class SimStation:
         await self._call(messages.ev_charging_needs(self.version, self.ev.spec, soc=self.ev.soc))
 
     async def _transaction(self, event_type: str, trigger: str) -> None:
-        meter = messages.meter_value(self.version, power_kw=self.power_kw, soc=self.ev.soc, at=self._now())
+        power_kw = self.power_kw
+        meter = messages.meter_value(self.version, power_kw=power_kw, soc=self.ev.soc, at=self._now())
+        if self._observer is not None:
+            now_ts = self._clock.now().timestamp()
+            managed = self._managed(now_ts)
+            self._observer(MeterRecord(self.charger_id, now_ts, trigger, power_kw, self.ev.soc, managed))
         self._seq_no += 1
         await self._call(
             messages.transaction_event(
@@ -191,19 +230,60 @@ class SimStation:
         connection = self._connection
         if connection is None:
             return
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in connection:
-                await self._charge_point.route_message(raw)
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                async for raw in connection:
+                    await self._charge_point.route_message(raw)
+        finally:  # the CSMS is gone: profiles with a maxOfflineDuration start counting
+            self._advance()
+            self._offline_since_ts = self._clock.now().timestamp()
+            self._profile_change(report=False)
+
+    async def _profile_timer(self) -> None:
+        """Wake when a profile starts or lapses by itself, and report the new charging rate."""
+        while True:
+            now_ts = self._clock.now().timestamp()
+            wait_s = self._profiles.next_change_ts(now_ts, self._offline_since_ts) - now_ts
+            self._profiles_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if math.isinf(wait_s) else max(wait_s, 0.0) + 1e-3):
+                    await self._profiles_changed.wait()
+                    continue
+            self._advance()
+            if self.plugged_in and self._connection is not None:
+                self._spawn(self._transaction("Updated", "ChargingRateChanged"))
+
+    def _profile_change(self, *, report: bool = True) -> None:
+        self._advance()
+        self._profiles_changed.set()
+        if report and self.plugged_in:
+            self._spawn(self._transaction("Updated", "ChargingRateChanged"))
+
+    def _managed(self, now_ts: float) -> bool:
+        governing = self._profiles.governing(now_ts, self._offline_since_ts)
+        return governing is not None and governing.purpose == TX_PROFILE
 
     async def _call(self, payload: Any) -> Any:
         skip = not self._validate
         return await self._charge_point.call(payload, suppress=False, skip_schema_validation=skip)
 
-    def _advance(self) -> None:
-        now_ts = self._clock.now().timestamp()
-        if self.plugged_in:
-            self.ev.advance(now_ts - self._last_ts)
-        self._last_ts = now_ts
+    def _advance(self, until_ts: float | None = None) -> None:
+        """Integrate the EV up to now (or `until_ts`), piece by piece as profiles start and lapse."""
+        end_ts = self._clock.now().timestamp() if until_ts is None else until_ts
+        t = self._last_ts
+        while True:
+            self.ev.control = self._composite(t)
+            if t >= end_ts:
+                break
+            t_next = min(end_ts, self._profiles.next_change_ts(t, self._offline_since_ts))
+            if self.plugged_in:
+                self.ev.advance(t_next - t)
+            t = t_next
+        self._last_ts = max(self._last_ts, end_ts)
+
+    def _composite(self, ts: float) -> Control:
+        governing = self._profiles.governing(ts, self._offline_since_ts)
+        return None if governing is None else governing.control
 
     def _now(self) -> Any:
         return self._clock.now()
@@ -220,21 +300,3 @@ class SimStation:
             logger.debug("%s: connection closed under a background send", self.charger_id)
         elif error is not None:
             logger.error("%s: background task failed", self.charger_id, exc_info=error)
-
-
-def _control(charging_profile: dict[str, Any]) -> Control:
-    """The first period of the profile's first schedule, as a control; None if it has none we follow."""
-    schedules = charging_profile.get("charging_schedule") or []
-    periods = (schedules[0].get("charging_schedule_period") or []) if schedules else []
-    if not periods or schedules[0].get("charging_rate_unit") != "W":
-        return None
-    period = periods[0]
-    if period.get("setpoint") is not None:
-        return Setpoint(
-            power_kw=float(period["setpoint"]) / _W_PER_KW,
-            max_charge_kw=float(period.get("limit", float("inf"))) / _W_PER_KW,
-            max_discharge_kw=-float(period.get("discharge_limit", 0.0)) / _W_PER_KW,
-        )
-    if period.get("limit") is not None:
-        return Limit(float(period["limit"]) / _W_PER_KW)
-    return None

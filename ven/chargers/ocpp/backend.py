@@ -1,10 +1,11 @@
 """OcppGateway: the ChargerGateway seam over real charging stations speaking OCPP 2.1 / 2.0.1.
 
 The VEN is the CSMS; stations connect to ws[s]://HOST:PORT/<charger_id>. `apply` sends each station one
-TxProfile (ven.chargers.ocpp.profiles) concurrently, `release` clears it, `read` returns the stations'
-latest meter values. What a station reports about its EV (SOC, departure, limits) overrides the
-enrollment row with its charger_id: `fleet()` is the enrolled fleet with those reports applied, and a
-2.0.1 station's EV has max_discharge_kw 0 there (V1G only).
+TxProfile (ven.chargers.ocpp.profiles) concurrently, valid until the `valid_until` it is given, `release`
+clears it, `read` returns the stations' latest meter values. Every station that boots gets the
+TxDefaultProfile (baseline behaviour) it falls back to when a TxProfile lapses. What a station reports
+about its EV (SOC, departure, limits) overrides the enrollment row with its charger_id: `fleet()` is the
+enrolled fleet with those reports applied, and a 2.0.1 station's EV has max_discharge_kw 0 there (V1G only).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class OcppGateway:
         self._stale_after_s = 3.0 * heartbeat_s if stale_after_s is None else stale_after_s
         self._fault_hold_s = fault_hold_s
         self._subscribers = Subscribers()
+        self._background: set[asyncio.Task[None]] = set()
         self._server = CsmsServer(
             listen_host,
             listen_port,
@@ -99,14 +101,20 @@ class OcppGateway:
         await self._server.start()
 
     async def close(self) -> None:
+        for task in tuple(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._server.close()
 
-    async def apply(self, setpoints: Mapping[str, float]) -> ApplyResult:
+    async def apply(self, setpoints: Mapping[str, float], *, valid_until: datetime) -> ApplyResult:
         jobs: dict[str, asyncio.Future[Outcome]] = {}
         rejected: list[Rejection] = []
         v1g_only: list[str] = []
+        start = self._clock.now()
         for ev_id, power_kw in setpoints.items():
             refusal = self._refusal(ev_id, power_kw)
+            if refusal is None and valid_until <= start:
+                refusal = Rejection(ev_id, RejectReason.INVALID, f"valid_until {valid_until} has passed")
             if refusal is not None:
                 rejected.append(refusal)
                 continue
@@ -122,9 +130,10 @@ class OcppGateway:
                 max_discharge_kw=max_discharge_kw,
                 transaction_id=state.transaction_id or "",
                 evse_id=state.evse_id,
-                start=self._clock.now(),
+                start=start,
+                valid_until=valid_until,
             )
-            state.setpoint_kw = target_kw
+            state.setpoint_kw, state.setpoint_until_ts = target_kw, valid_until.timestamp()
             session = self._sessions[ev_id]
             jobs[ev_id] = asyncio.ensure_future(commands.send(session, payload, self._timeout_s))
         accepted = self._collect(jobs, await asyncio.gather(*jobs.values()), rejected)
@@ -143,7 +152,7 @@ class OcppGateway:
                 rejected.append(refusal)
                 continue
             state = self._states[ev_id]
-            state.setpoint_kw = None
+            state.setpoint_kw, state.setpoint_until_ts = None, math.inf
             payload = profiles.clear_charging_profile(state.version or OcppVersion.V201)
             jobs[ev_id] = asyncio.ensure_future(
                 commands.send(self._sessions[ev_id], payload, self._timeout_s, unknown_ok=True)
@@ -170,7 +179,7 @@ class OcppGateway:
             soc=np.array([s.soc for s in states], dtype=np.float64),
             plugged_in=np.array([s.plugged_in for s in states], dtype=np.bool_),
             online=online,
-            setpoint_kw=np.array([math.nan if s.setpoint_kw is None else s.setpoint_kw for s in states]),
+            setpoint_kw=np.array([_setpoint(s, now.timestamp()) for s in states]),
             faults=faults,
         )
 
@@ -198,6 +207,12 @@ class OcppGateway:
     def station_changed(self, state: StationState, kinds: list[GatewayEventKind], detail: str) -> None:
         """Called by the station's ChargePoint after every message it handled."""
         self._emit(self._ev_of[state.charger_id], kinds, detail)
+
+    def station_booted(self, state: StationState) -> None:
+        """Called once a station's BootNotification is answered: install its TxDefaultProfile."""
+        task = asyncio.ensure_future(self._install_default(self._ev_of[state.charger_id]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- internals --------------------------------------------------------------------------------------
 
@@ -228,6 +243,16 @@ class OcppGateway:
                 del self._sessions[ev_id]
                 state.online = False
                 self._emit(ev_id, [GatewayEventKind.OFFLINE], "connection closed")
+
+    async def _install_default(self, ev_id: str) -> None:
+        session, state = self._sessions.get(ev_id), self._states[ev_id]
+        if session is None:
+            return
+        max_charge_kw, _ = self._limits(self._evs[ev_id], state)
+        payload = profiles.default_profile(state.version or OcppVersion.V201, max_charge_kw=max_charge_kw)
+        outcome = await commands.send(session, payload, self._timeout_s)
+        if not outcome.accepted:  # it still charges unmanaged when a TxProfile lapses: its own default
+            logger.warning("%s: TxDefaultProfile not installed (%s)", state.charger_id, outcome.detail)
 
     def _refusal(self, ev_id: str, power_kw: float, *, need_transaction: bool = True) -> Rejection | None:
         state = self._states.get(ev_id)
@@ -304,3 +329,10 @@ class OcppGateway:
     def _emit(self, ev_id: str, kinds: Iterable[GatewayEventKind], detail: str) -> None:
         at = self._clock.now().astimezone(UTC)
         self._subscribers.emit(GatewayEvent(kind, ev_id, at, detail) for kind in kinds)
+
+
+def _setpoint(state: StationState, now_ts: float) -> float:
+    """The setpoint in force at the station (NaN: none, or lapsed at its validTo)."""
+    if state.setpoint_kw is None or now_ts >= state.setpoint_until_ts:
+        return math.nan
+    return state.setpoint_kw

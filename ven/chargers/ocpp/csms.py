@@ -18,7 +18,7 @@ from ocpp.v201.enums import Action as Action201
 
 from ven.chargers.gateway import GatewayEventKind
 from ven.chargers.ocpp import telemetry
-from ven.chargers.ocpp.rpc import frame_logger, on, route_message
+from ven.chargers.ocpp.rpc import after, frame_logger, on, route_message
 from ven.chargers.ocpp.telemetry import StationState
 from ven.chargers.ocpp.wire import OcppVersion, version_enum
 
@@ -31,6 +31,8 @@ class StationObserver(Protocol):
     def now(self) -> datetime: ...
 
     def station_changed(self, state: StationState, kinds: list[GatewayEventKind], detail: str) -> None: ...
+
+    def station_booted(self, state: StationState) -> None: ...
 
 
 class _Handlers:
@@ -54,6 +56,9 @@ class _Handlers:
         return self._result.BootNotification(
             current_time=self.observer.now().isoformat(), interval=self.heartbeat_s, status=accepted
         )
+
+    def _booted(self) -> None:
+        self.observer.station_booted(self.state)
 
     def _heartbeat(self) -> Any:
         self._seen()
@@ -121,6 +126,10 @@ class CsmsChargePoint21(_Handlers, ChargePoint21):  # type: ignore[misc]  # ocpp
     def on_boot_notification(self, **_: Any) -> Any:
         return self._boot()
 
+    @after(Action21.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        self._booted()
+
     @on(Action21.heartbeat)
     def on_heartbeat(self, **_: Any) -> Any:
         return self._heartbeat()
@@ -169,6 +178,10 @@ class CsmsChargePoint201(_Handlers, ChargePoint201):  # type: ignore[misc]  # oc
     @on(Action201.boot_notification)
     def on_boot_notification(self, **_: Any) -> Any:
         return self._boot()
+
+    @after(Action201.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        self._booted()
 
     @on(Action201.heartbeat)
     def on_heartbeat(self, **_: Any) -> Any:

@@ -22,6 +22,7 @@ from ocpp.exceptions import (
     ProtocolError,
 )
 from ocpp.messages import Call, CallError, MessageType, unpack
+from ocpp.routing import after as ocpp_after
 from ocpp.routing import on as ocpp_on
 
 from ven.chargers.ocpp.wire import OcppVersion
@@ -122,6 +123,11 @@ _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 def on(action: str) -> Callable[[_Handler], _Handler]:
     """`ocpp.routing.on`, typed: route the `action` Call to the decorated ChargePoint method."""
     return cast("Callable[[_Handler], _Handler]", ocpp_on(action))
+
+
+def after(action: str) -> Callable[[_Handler], _Handler]:
+    """`ocpp.routing.after`, typed: run the decorated method once the `action` Call has been answered."""
+    return cast("Callable[[_Handler], _Handler]", ocpp_after(action))
 
 
 class _FrameLogger(logging.LoggerAdapter):  # type: ignore[type-arg]

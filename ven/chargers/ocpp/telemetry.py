@@ -47,6 +47,7 @@ class StationState:
     soc: float = math.nan
     meter_ts: float = math.nan
     setpoint_kw: float | None = None
+    setpoint_until_ts: float = math.inf  # when the station drops the setpoint by itself (its validTo)
     fault: str | None = None  # why commands to this station failed; cleared by the next success
     needs: EvNeeds = field(default_factory=EvNeeds)
 
