@@ -87,5 +87,6 @@ def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
         min_notice=timedelta(seconds=5),
         align=timedelta(seconds=1),
         progress_every_s=2.0,
+        frame_every_s=1.0,  # the stations meter once a second; reading them more often costs the VEN's CPU
         chargers="ocpp",
     )

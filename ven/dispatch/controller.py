@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -103,6 +104,7 @@ class DispatchController:
             self._solve, self._refined
         )
         self._applying = asyncio.Lock()  # a step's apply and a refinement's never interleave
+        self._standing: dict[str, float] = {}  # the setpoints chargers accepted since the last renewal
         self.last_plan: Plan | None = None
         self.last_remaining: Remaining | None = None
 
@@ -193,7 +195,14 @@ class DispatchController:
         power = reading.power_kw[order]
         return outside, float(np.where(outside, np.nan_to_num(power), 0.0).sum())
 
-    async def _apply(self, planned: Planned, remaining: Remaining, event_id: str) -> ApplyResult:
+    async def _apply(
+        self, planned: Planned, remaining: Remaining, event_id: str, *, renew: bool = True
+    ) -> ApplyResult:
+        """Send the plan's first interval; `renew=False`: only the setpoints that differ from those standing.
+
+        A step renews every setpoint (a fresh end for each); a refinement moments later need not send
+        the unchanged ones again, which halves the commands a large OCPP fleet gets per control period.
+        """
         plan = planned.plan
         fleet = plan.fleet
         plugged = np.flatnonzero(fleet.plugged_in)
@@ -203,7 +212,15 @@ class DispatchController:
         reading = await self._gateway.read()
         power = self._safe_to_hold(power, fleet, reading, event_id)
         setpoints = {ids[i]: float(power[i]) for i in plugged}
-        result = await self._gateway.apply(setpoints, valid_until=reading.timestamp + self._ttl)
+        changed = {
+            ev_id: power_kw
+            for ev_id, power_kw in setpoints.items()
+            if renew or abs(self._standing.get(ev_id, math.inf) - power_kw) > _POWER_TOL_KW
+        }
+        result = await self._gateway.apply(changed, valid_until=reading.timestamp + self._ttl)
+        if renew:
+            self._standing = {}
+        self._standing.update((ev_id, changed[ev_id]) for ev_id in result.accepted)
         self.last_plan, self.last_remaining = plan, remaining
         self._store.dispatch.record(
             DispatchDecision(
@@ -265,12 +282,13 @@ class DispatchController:
         async with self._applying:
             if not self._refiner.is_current(ticket):
                 return  # a newer step (or the event's end) replaced the problem it solved
-            result = await self._apply(planned, job.remaining, job.event_id)
+            result = await self._apply(planned, job.remaining, job.event_id, renew=False)
         self._state.excluded |= result.rejected_ids
 
     async def _release_all(self) -> None:
         self.last_plan = self.last_remaining = None
         async with self._applying:  # after a refinement already applying, never before it
+            self._standing = {}
             result = await self._gateway.release()
         if result.rejected:
             logger.warning("release: %d chargers did not answer", len(result.rejected))

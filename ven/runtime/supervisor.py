@@ -72,13 +72,20 @@ class Supervisor:
             self._wake.set()
 
     async def run(self) -> None:
-        """Re-dispatch the running event every control period, or at once when woken."""
+        """Re-dispatch the running event every control period, or at once when woken.
+
+        A control period runs from one step's start to the next (a fixed rate, not a pause after each
+        step): setpoints are renewed well within their TTL however long a step takes to apply.
+        """
+        loop = asyncio.get_running_loop()
+        next_at = loop.time() + self._period_s
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (gh-86296).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._period_s):
+                async with asyncio.timeout_at(next_at):
                     await self._wake.wait()
             self._wake.clear()
+            next_at = loop.time() + self._period_s
             view = None if self.scheduler is None else self.scheduler.dispatching
             if view is not None:
                 await self._step(view)

@@ -78,6 +78,9 @@ class ProfileStack:
         self._profiles: dict[int, Profile] = {}
         self._dropped: set[int] = set()  # invalid for good after being offline too long
 
+    def installed(self) -> tuple[Profile, ...]:
+        return tuple(self._profiles.values())
+
     def install(self, profile: Profile) -> None:
         """Add `profile`, replacing one with the same id."""
         self._profiles[profile.profile_id] = profile

@@ -2,10 +2,10 @@
 
 On start it sends BootNotification and StatusNotification, and with an EV plugged in a TransactionEvent
 Started (meter values: power, SoC) and NotifyEVChargingNeeds; then a TransactionEvent Updated every
-`meter_interval_s` and after every profile change, including a profile lapsing by itself (its validTo or
-schedule duration passed, or the station was offline longer than its maxOfflineDuration): the station then
-falls back to its TxDefaultProfile, or to unmanaged charging (ven.chargers.cpsim.profiles), with no CSMS
-needed. Light enough to run 1,000 in one process.
+`meter_interval_s` and whenever its charging rate changes, including when a profile lapses by itself (its
+validTo or schedule duration passed, or the station was offline longer than its maxOfflineDuration): the
+station then falls back to its TxDefaultProfile, or to unmanaged charging (ven.chargers.cpsim.profiles),
+with no CSMS needed. Light enough to run 1,000 in one process.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from websockets.exceptions import ConnectionClosed
 from ven.chargers.cpsim import messages
 from ven.chargers.cpsim.ev import Control, EvSpec, StationEV
 from ven.chargers.cpsim.handlers import STATION_CHARGE_POINTS, Behaviour
-from ven.chargers.cpsim.profiles import TX_PROFILE, ProfileStack, parse_profile
+from ven.chargers.cpsim.profiles import TX_PROFILE, Profile, ProfileStack, parse_profile
 from ven.chargers.ocpp.wire import OcppVersion
 from ven.clock import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
+_MIN_STEP_S = 1e-3  # reads closer together than this share one integration step
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class MeterRecord:
     power_kw: float
     soc: float
     managed: bool  # a TxProfile governs the EV; False: its default profile or unmanaged charging
+    until_ts: float | None  # when the governing TxProfile lapses by itself (its validTo), if managed
 
 
 class SimStation:
@@ -156,16 +158,18 @@ class SimStation:
         if profile is None or (profile.purpose == TX_PROFILE and not self.plugged_in):
             return False
         self._advance()
+        before = self.ev.control
         self._profiles.install(profile)
         self.profiles_received += profile.purpose == TX_PROFILE
-        self._profile_change()
+        self._profile_change(report=self._composite(self._last_ts) != before)
         return True
 
     def profile_cleared(self, profile_id: int | None = None, purpose: str | None = None) -> bool:
         """Remove the matching profiles (all without criteria, as a local override would)."""
         self._advance()
+        before = self.ev.control
         found = self._profiles.clear(profile_id, purpose)
-        self._profile_change()
+        self._profile_change(report=self._composite(self._last_ts) != before)
         return found
 
     # -- state --------------------------------------------------------------------------------------------
@@ -186,6 +190,11 @@ class SimStation:
         self._advance()
         return self.ev.control if self._managed(self._clock.now().timestamp()) else None
 
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        """The charging profiles installed now, lapsed ones included (read-only view)."""
+        return self._profiles.installed()
+
     def run_until(self, ts: float) -> None:
         """Let the EV charge on, offline, under whatever profile governs, until `ts` (a simulation's end)."""
         self._advance(ts)
@@ -202,8 +211,12 @@ class SimStation:
         meter = messages.meter_value(self.version, power_kw=power_kw, soc=self.ev.soc, at=self._now())
         if self._observer is not None:
             now_ts = self._clock.now().timestamp()
-            managed = self._managed(now_ts)
-            self._observer(MeterRecord(self.charger_id, now_ts, trigger, power_kw, self.ev.soc, managed))
+            tx = self._tx_profile(now_ts)
+            until = None if tx is None else tx.valid_to_ts
+            record = MeterRecord(
+                self.charger_id, now_ts, trigger, power_kw, self.ev.soc, tx is not None, until
+            )
+            self._observer(record)
         self._seq_no += 1
         await self._call(
             messages.transaction_event(
@@ -249,8 +262,9 @@ class SimStation:
                 async with asyncio.timeout(None if math.isinf(wait_s) else max(wait_s, 0.0) + 1e-3):
                     await self._profiles_changed.wait()
                     continue
+            before = self.ev.control
             self._advance()
-            if self.plugged_in and self._connection is not None:
+            if self.plugged_in and self.ev.control != before:
                 self._spawn(self._transaction("Updated", "ChargingRateChanged"))
 
     def _profile_change(self, *, report: bool = True) -> None:
@@ -260,8 +274,11 @@ class SimStation:
             self._spawn(self._transaction("Updated", "ChargingRateChanged"))
 
     def _managed(self, now_ts: float) -> bool:
+        return self._tx_profile(now_ts) is not None
+
+    def _tx_profile(self, now_ts: float) -> Profile | None:
         governing = self._profiles.governing(now_ts, self._offline_since_ts)
-        return governing is not None and governing.purpose == TX_PROFILE
+        return governing if governing is not None and governing.purpose == TX_PROFILE else None
 
     async def _call(self, payload: Any) -> Any:
         skip = not self._validate
@@ -270,16 +287,16 @@ class SimStation:
     def _advance(self, until_ts: float | None = None) -> None:
         """Integrate the EV up to now (or `until_ts`), piece by piece as profiles start and lapse."""
         end_ts = self._clock.now().timestamp() if until_ts is None else until_ts
-        t = self._last_ts
-        while True:
-            self.ev.control = self._composite(t)
-            if t >= end_ts:
-                break
-            t_next = min(end_ts, self._profiles.next_change_ts(t, self._offline_since_ts))
-            if self.plugged_in:
-                self.ev.advance(t_next - t)
-            t = t_next
-        self._last_ts = max(self._last_ts, end_ts)
+        if end_ts - self._last_ts >= _MIN_STEP_S:  # shorter: integrated with the next step, nothing lost
+            t = self._last_ts
+            while t < end_ts:
+                t_next = min(end_ts, self._profiles.next_change_ts(t, self._offline_since_ts))
+                self.ev.control = self._composite(t)
+                if self.plugged_in:
+                    self.ev.advance(t_next - t)
+                t = t_next
+            self._last_ts = end_ts
+        self.ev.control = self._composite(self._last_ts)
 
     def _composite(self, ts: float) -> Control:
         governing = self._profiles.governing(ts, self._offline_since_ts)

@@ -7,7 +7,7 @@ import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ven.chargers.cpsim.ev import EvSpec
-from ven.chargers.cpsim.station import SimStation
+from ven.chargers.cpsim.station import MeterRecord, SimStation
 from ven.chargers.ocpp.wire import OcppVersion
 from ven.clock import Clock
 from ven.model.fleet import EV, Fleet
@@ -27,6 +27,11 @@ def ev_spec(ev: EV) -> EvSpec:
     )
 
 
+def version_for(ev: EV) -> OcppVersion:
+    """OCPP 2.1 (bidirectional) for an EV that can discharge, 2.0.1 (V1G only) for one that cannot."""
+    return OcppVersion.V21 if ev.max_discharge_kw > 0 else OcppVersion.V201
+
+
 def stations_for(
     fleet: Fleet,
     csms_url: str,
@@ -37,6 +42,7 @@ def stations_for(
     passwords: Mapping[str, str] | None = None,
     ssl_context: ssl.SSLContext | None = None,
     validate: bool = True,
+    observer: Callable[[MeterRecord], None] | None = None,
 ) -> list[SimStation]:
     """One station per EV at its charger_id, speaking `version` (or `version(ev)`)."""
     return [
@@ -51,6 +57,7 @@ def stations_for(
             password=None if passwords is None else passwords.get(ev.charger_id),
             ssl_context=ssl_context,
             validate=validate,
+            observer=observer,
         )
         for ev in fleet.evs
     ]
