@@ -35,6 +35,9 @@ COMPRESSED_INTERVALS = 4
 COMPRESSED_INTERVAL = timedelta(seconds=10)
 METER_INTERVAL_S = 1.0  # each station's TransactionEvent Updated cadence (meter values: power, SOC)
 CONNECT_TIMEOUT_S = 30.0
+# Renewing ~90 profiles, with the stations simulated in the VEN's own process, takes up to ~4 s on a busy
+# 2-core machine: a TTL of two 2-second control periods would let setpoints lapse between renewals.
+SETPOINT_TTL = timedelta(seconds=6)
 
 
 class StationsError(V2XError):
@@ -55,7 +58,12 @@ def configure(config: VenConfig) -> VenConfig:
     return config.model_copy(
         update={
             "chargers": config.chargers.model_copy(
-                update={"backend": "ocpp", "ocpp_listen": "127.0.0.1:0", "time_scale": 1.0}
+                update={
+                    "backend": "ocpp",
+                    "ocpp_listen": "127.0.0.1:0",
+                    "time_scale": 1.0,
+                    "setpoint_ttl": SETPOINT_TTL,
+                }
             ),
             "dispatch": config.dispatch.model_copy(update={"control_period": timedelta(seconds=2)}),
             "reports": config.reports.model_copy(update={"sampling": timedelta(seconds=2)}),
