@@ -68,7 +68,8 @@ async def test_ev_charging_needs_of_201_give_departure_and_energy(csms_factory):
     fleet = make_fleet("a", departure=None)
     csms = await csms_factory(fleet)
     spec = EvSpec(capacity_kwh=50.0, soc=0.4, max_charge_kw=50.0, departure=DEPARTURE, departure_soc=0.8)
-    await csms.station(fleet.evs[0], OcppVersion.V201, spec=spec)
+    # The station's clock stands still: its EV is still at 40 % when it reports (2.0.1 sends whole percent).
+    await csms.station(fleet.evs[0], OcppVersion.V201, spec=spec, clock=ManualClock(datetime.now(UTC)))
     ev = csms.gateway.fleet().evs[0]
     assert ev.departure == DEPARTURE
     assert ev.soc == 0.4

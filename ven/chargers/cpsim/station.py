@@ -32,6 +32,7 @@ from ven.clock import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
 _MIN_STEP_S = 1e-3  # reads closer together than this share one integration step
+_RATE_TOL_KW = 1e-3  # a charging rate that moved less than this has not changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,18 +159,17 @@ class SimStation:
         if profile is None or (profile.purpose == TX_PROFILE and not self.plugged_in):
             return False
         self._advance()
-        before = self.ev.control
+        before_kw = self.power_kw
         self._profiles.install(profile)
         self.profiles_received += profile.purpose == TX_PROFILE
-        self._profile_change(report=self._composite(self._last_ts) != before)
+        self._profile_change(before_kw)
         return True
 
     def profile_cleared(self, profile_id: int | None = None, purpose: str | None = None) -> bool:
         """Remove the matching profiles (all without criteria, as a local override would)."""
-        self._advance()
-        before = self.ev.control
+        before_kw = self.power_kw
         found = self._profiles.clear(profile_id, purpose)
-        self._profile_change(report=self._composite(self._last_ts) != before)
+        self._profile_change(before_kw)
         return found
 
     # -- state --------------------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ class SimStation:
         finally:  # the CSMS is gone: profiles with a maxOfflineDuration start counting
             self._advance()
             self._offline_since_ts = self._clock.now().timestamp()
-            self._profile_change(report=False)
+            self._profile_change()
 
     async def _profile_timer(self) -> None:
         """Wake when a profile starts or lapses by itself, and report the new charging rate."""
@@ -262,15 +262,13 @@ class SimStation:
                 async with asyncio.timeout(None if math.isinf(wait_s) else max(wait_s, 0.0) + 1e-3):
                     await self._profiles_changed.wait()
                     continue
-            before = self.ev.control
-            self._advance()
-            if self.plugged_in and self.ev.control != before:
-                self._spawn(self._transaction("Updated", "ChargingRateChanged"))
+            before_kw = self.ev.power_kw() if self.plugged_in else 0.0  # the rate before the boundary
+            self._profile_change(before_kw)
 
-    def _profile_change(self, *, report: bool = True) -> None:
-        self._advance()
+    def _profile_change(self, before_kw: float | None = None) -> None:
+        """Profiles changed: re-arm the timer; report the new rate if it differs from `before_kw`."""
         self._profiles_changed.set()
-        if report and self.plugged_in:
+        if before_kw is not None and self.plugged_in and abs(self.power_kw - before_kw) > _RATE_TOL_KW:
             self._spawn(self._transaction("Updated", "ChargingRateChanged"))
 
     def _managed(self, now_ts: float) -> bool:
