@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ven.events import Answer, AnswerSource
 from ven.openadr.client import Backoff, Registration, RegistrationError
-from ven.openadr.models import Distribution, OadrEvent, OptDecision, ResponseCode
+from ven.openadr.models import Distribution, OadrEvent
 from ven.openadr.reports import USAGE_REPORT, ReportSources
 
 from .conftest import Vtn, free_port, make_client
@@ -35,9 +36,9 @@ async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
     """The runtime's typed event arrives and its optIn reaches the VTN's event callback."""
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -49,10 +50,10 @@ async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
 
 
 async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> None:
-    """An optOut goes to the VTN with the runtime's reason and response code."""
+    """An optOut goes to the VTN with the runtime's reason and the response code of what decided it."""
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_out("fleet unavailable", ResponseCode.NOT_ALLOWED)
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_out("programme oadr://other is not ours", AnswerSource.MARKET_CONTEXT)
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -60,7 +61,10 @@ async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> N
     opted = vtn.add_event(registration.ven_id)
     assert await asyncio.wait_for(opted, WAIT) == "optOut"
     response = vtn.created_events[-1]["event_responses"][0]
-    assert (response["response_code"], response["response_description"]) == (451, "fleet unavailable")
+    assert (response["response_code"], response["response_description"]) == (
+        462,
+        "programme oadr://other is not ours",
+    )
 
 
 async def test_distribution_lists_every_event_id(vtn: Vtn, started: list) -> None:

@@ -9,13 +9,13 @@ import pytest
 from openleadr import enums, objects, utils
 from openleadr.messaging import create_message
 
+from ven.events import Answer
 from ven.openadr.events import EventResponder
 from ven.openadr.models import (
     Distribution,
     EventStatus,
     MalformedEventError,
     OadrEvent,
-    OptDecision,
     event_from_openleadr,
 )
 from ven.openadr.reports import ReportSources, offer_reports
@@ -197,8 +197,8 @@ async def test_no_implied_cancel() -> None:
     async def on_distribution(distribution: Distribution) -> None:
         seen.append(distribution)
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_in()
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_in()
 
     responder = EventResponder(on_event, on_distribution)
     await responder.respond({"request_id": "1", "events": [raw_event(event_id="a"), raw_event(event_id="b")]})

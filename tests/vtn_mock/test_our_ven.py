@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
+from ven.events import Answer
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent, OptDecision
+from ven.openadr.models import OadrEvent
 from ven.openadr.reports import ReportSources
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.server import start_vtn as start_in_process
@@ -26,9 +27,9 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
     vtn = start_vtn(tmp_path, "--config", str(tmp_path / "vtn.toml"))
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     sources = ReportSources(
         usage_kw=lambda: 300.0,

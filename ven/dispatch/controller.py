@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
+    from ven.dispatch.baseline import Baselines
     from ven.dispatch.planner import Planned, Planner
     from ven.events.view import EventView
     from ven.model.fleet import BoolArray, Fleet, IntArray
@@ -106,19 +107,7 @@ class DispatchController:
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
-        outside, outside_draw_kw = self._outside(reading, snapshot)
-        remaining = remaining_request(
-            tracked.event,
-            tracked.offset,
-            snapshot,
-            now,
-            simple_levels=self._levels,
-            margin=self._margin,
-            baselines=self._baselines,
-            outside=outside,
-            outside_draw_kw=outside_draw_kw,
-            departure_guard=self._departure_guard,
-        )
+        remaining = self._remaining(tracked, now, reading, snapshot, self._baselines)
         if remaining is None:
             return StepOutcome()
         if remaining.first_index != self._state.interval:
@@ -154,6 +143,16 @@ class DispatchController:
     async def close(self) -> None:
         await self._cancel_refine()
 
+    async def preview(self, tracked: EventView, now: datetime) -> tuple[PlanningProblem, Remaining] | None:
+        """What a control step would plan for `tracked` now, from the fleet as it is, without freezing
+        its baseline or applying anything (the opt decision plans this); None if nothing is left."""
+        reading = await self._gateway.read()
+        snapshot = self.snapshot(reading)
+        remaining = self._remaining(tracked, now, reading, snapshot, self._baselines.preview())
+        if remaining is None:
+            return None
+        return PlanningProblem.build(snapshot, remaining.request, remaining.baseline_kw), remaining
+
     def snapshot(self, reading: FleetReading) -> Fleet:
         """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
         fleet = self._fleet if self._reported is None else self._reported()
@@ -165,6 +164,23 @@ class DispatchController:
         if blocked:
             usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
         return fleet.with_state(soc=soc, plugged_in=usable)
+
+    def _remaining(
+        self, tracked: EventView, now: datetime, reading: FleetReading, snapshot: Fleet, baselines: Baselines
+    ) -> Remaining | None:
+        outside, outside_draw_kw = self._outside(reading, snapshot)
+        return remaining_request(
+            tracked.event,
+            tracked.offset,
+            snapshot,
+            now,
+            simple_levels=self._levels,
+            margin=self._margin,
+            baselines=baselines,
+            outside=outside,
+            outside_draw_kw=outside_draw_kw,
+            departure_guard=self._departure_guard,
+        )
 
     @staticmethod
     def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from policies import load_policy
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler
+from ven.events import EventBook, LifecycleScheduler, answer_test_events
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
+from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
@@ -69,7 +69,6 @@ class VenApp:
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
-            quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         try:
@@ -94,17 +93,13 @@ class VenApp:
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
         )
 
-        async def snapshot() -> Fleet:
-            return controller.snapshot(await gateway.read())
-
         flow = EventFlow(
             book,
             store,
             clock,
-            snapshot=snapshot,
-            quick_policy=quick,
-            simple_levels=levels,
-            margin=dispatch.margin,
+            preview=controller.preview,
+            policy=planner.policy,
+            deciders=(convertible, answer_test_events),
             opt_in_share=dispatch.opt_in_share,
             on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
         )
