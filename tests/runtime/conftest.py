@@ -34,10 +34,26 @@ class RecordingVtn(Vtn):
 
     readings: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     down: bool = False  # answer every request with HTTP 503: a VTN outage as the VEN sees it
+    hung: bool = False  # accept every request and answer none while hung (the VEN gives up first)
+    hung_requests: list[str] = field(default_factory=list)
+    _resumed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hang(self) -> None:
+        self.hung = True
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Answer again; requests still held get a 503 (long after the VEN stopped waiting for them)."""
+        self.hung = False
+        self._resumed.set()
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if self.down:
+            return web.Response(status=503)
+        if self.hung:
+            self.hung_requests.append(request.path.rsplit("/", 1)[-1])
+            await self._resumed.wait()
             return web.Response(status=503)
         response: web.StreamResponse = await handler(request)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from ven.storage import Store
 from .conftest import BASELINE_KW, RecordingVtn, until, write_config
 
 OUTAGE_S = 30.0
+SAMPLING_S = 1.0  # write_config's [reports] sampling
 WAIT = 10.0
 
 
@@ -81,6 +83,37 @@ async def test_vtn_outage_keeps_executing_and_reports_the_gap(
     during = [t for t, _ in vtn.readings["deltaUsage"] if went_down < t < came_back]
     assert len(during) >= OUTAGE_S / 2
     assert app.uploader.sent_samples >= backlog
+
+
+async def test_a_hung_vtn_costs_no_sample_and_no_control_step(
+    vtn: RecordingVtn, tmp_path: Path, start_app
+) -> None:
+    """A VTN that accepts every request and never answers: while an upload hangs on it, every sampling
+    instant is still measured and stored (none skipped) and dispatch keeps stepping; once the VTN answers
+    again, every sample of the hang reaches it with the time it was measured."""
+    running = await start_app(write_config(tmp_path, vtn.url))
+    ven_id = await running.registered()
+    await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 40, seconds=2), WAIT)
+    app = running.app
+    await until(lambda: app.controller.executing is not None, WAIT)
+    await until(lambda: bool(vtn.readings.get("usage")), WAIT)  # reports are flowing
+    vtn.hang()
+    hung_from = app.clock.now()
+    measured, steps = app.telemetry.measured, app.supervisor.steps
+    await until(lambda: "EiReport" in vtn.hung_requests, WAIT)  # an upload is stuck on the hung VTN
+    await until(
+        lambda: app.telemetry.measured >= measured + 6 and app.supervisor.steps >= steps + 6, 3 * WAIT
+    )
+    vtn.resume()
+    hung_until = app.clock.now()
+    window = [s.ts for s in app.store.telemetry.between(hung_from, hung_until, "fleet")]
+    assert len(window) >= 6
+    assert app.telemetry.missed == 0
+    instants_apart = [round((b - a).total_seconds() / SAMPLING_S) for a, b in itertools.pairwise(window)]
+    assert instants_apart == [1] * (len(window) - 1)  # consecutive instants: none skipped
+    await until(lambda: app.store.telemetry.count_unreported() == 0, 3 * WAIT)
+    reported = {t for t, _ in vtn.readings["usage"]}
+    assert set(window) <= reported
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
@@ -60,6 +61,7 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     uploader: BacklogUploader
+    telemetry: TelemetryLoop
     http: web.AppRunner | None = None
 
     @classmethod
@@ -110,6 +112,16 @@ class VenApp:
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        performance = PerformanceTracker(store)
+        telemetry = TelemetryLoop(
+            sampler,
+            uploader,
+            performance=performance,
+            book=book,
+            requested=controller,
+            clock=clock,
+            period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+        )
         return cls(
             config,
             store,
@@ -121,9 +133,10 @@ class VenApp:
             supervisor,
             flow,
             sampler,
-            PerformanceTracker(store),
+            performance,
             client,
             uploader,
+            telemetry,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -154,7 +167,8 @@ class VenApp:
             for name, coro in (
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
-                ("telemetry", self._telemetry()),
+                ("sampling", self.telemetry.sample_forever()),
+                ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
             )
         ]
@@ -186,21 +200,6 @@ class VenApp:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
         await self.client.wait()
-
-    async def _telemetry(self) -> None:
-        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
-        while True:
-            now = self.clock.now()
-            sample = await self.sampler.sample(now)
-            interval = self.book.current_interval(now)
-            requested = (
-                None
-                if interval is None
-                else self.controller.requested_kw(interval.view.event_id, interval.index)
-            )
-            self.performance.record(sample, interval, requested)
-            await self.uploader.upload()
-            await asyncio.sleep(period_s)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
