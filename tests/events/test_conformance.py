@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ven.clock import ManualClock
-from ven.events import ChangeKind, EventBook
-from ven.events import Answer, AnswerSource, Opt
+from ven.events import Answer, AnswerSource, ChangeKind, EventBook, Opt
 from ven.openadr.models import EventStatus, ResponseRequired, Targets
 from ven.storage import EventStatus as Live
 
