@@ -27,6 +27,8 @@ tests/openadr/test_workarounds.py named after the bug.
 | ca_file ignored without a client certificate; TypeError     | `_ensure_client_session`: one TLS≥1.2      |
 |   with a certificate and no ca_file; no total timeout       |   context from Security, total timeout     |
 | the whole answer is read into memory whatever its size      | `_read_limited` stops at max_body_bytes    |
+| templates render values unescaped: `&` or `<` in any value  | templates.ESCAPING_TEMPLATES (escaped,     |
+|   (an echoed eventID, a description) breaks the XML         |   security.signing renders only with it)   |
 """
 
 from __future__ import annotations
