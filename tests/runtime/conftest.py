@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from tests.openadr.conftest import Vtn, free_port
+from ven.chargers.gateway import ChargerGateway
 from ven.runtime.app import VenApp
 from ven.runtime.config import load_config
 
@@ -180,6 +181,18 @@ async def start_app() -> AsyncIterator[Callable[[Path], Awaitable[Running]]]:
     for item in running:
         if not item.task.done():
             await item.shutdown()
+
+
+async def settles(gateway: ChargerGateway, power_kw: float, tolerance_kw: float, timeout: float) -> None:
+    """Wait until the fleet's measured power is within `tolerance_kw` of `power_kw` (AssertionError with
+    the last reading after `timeout`, a hang guard)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while abs((measured := (await gateway.read()).total_power_kw) - power_kw) >= tolerance_kw:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(
+                f"fleet power {measured:.1f} kW, expected {power_kw:.1f} ± {tolerance_kw} kW"
+            )
+        await asyncio.sleep(0.05)
 
 
 async def until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> None:
