@@ -196,26 +196,42 @@ class HeldPolicy:
 
     def allocate(self, problem: PlanningProblem) -> Allocation:
         self.started.set()
-        self.release.wait(10)
+        self.release.wait(30)
         return self._inner.allocate(problem)
 
 
-async def test_the_plan_for_the_decision_runs_off_the_event_loop(make_ven: Callable[..., Ven]) -> None:
-    """While the configured policy plans an opt decision, the event loop keeps running other work."""
-    ven = make_ven()
-    app = ven.app
-    policy = HeldPolicy()
+@dataclass
+class Policies:
+    """A configured policy, the quick one, and whether the quick one plans first."""
+
+    policy: Policy
+    quick_policy: Policy
+    quick_first: bool
+
+    def needs_quick(self, _problem: PlanningProblem) -> bool:
+        return self.quick_first
+
+
+def held_flow(app: VenApp, policies: Policies, budget: timedelta = timedelta(seconds=5)) -> EventResponder:
     flow = EventFlow(
         app.book,
         app.store,
         app.clock,
         preview=app.controller.preview,
-        policy=policy,
+        policies=policies,
         deciders=(convertible, answer_test_events),
         opt_in_share=0.8,
         on_change=lambda: None,
+        budget=budget,
     )
-    responder = EventResponder(flow.on_event, flow.on_distribution)
+    return EventResponder(flow.on_event, flow.on_distribution)
+
+
+async def test_the_plan_for_the_decision_runs_off_the_event_loop(make_ven: Callable[..., Ven]) -> None:
+    """While the configured policy plans an opt decision, the event loop keeps running other work."""
+    app = make_ven().app
+    policy = HeldPolicy()
+    responder = held_flow(app, Policies(policy, load_policy("fair"), quick_first=False))
     deciding = asyncio.create_task(responder.respond({"request_id": "r", "events": [event("e1")]}))
     ticks = 0
     async with asyncio.timeout(10):  # a hang guard
@@ -229,3 +245,33 @@ async def test_the_plan_for_the_decision_runs_off_the_event_loop(make_ven: Calla
     view = app.book.get("e1")
     assert view is not None
     assert view.opt is Opt.IN
+
+
+async def test_a_configured_policy_too_slow_for_the_answer_leaves_it_to_the_quick_plan(
+    make_ven: Callable[..., Ven], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where the configured policy does not plan within the budget, the quick policy's verified plan
+    (what dispatch keeps until a refinement lands) decides, and says so."""
+    app = make_ven().app
+    slow = HeldPolicy()
+    responder = held_flow(app, Policies(slow, load_policy("fair"), quick_first=True), timedelta(seconds=0.2))
+    ask = signal_dict("LOAD_DISPATCH", "delta", [-100.0, -100.0])  # 74 %: the quick plan falls short
+    try:
+        with caplog.at_level(logging.INFO):
+            [response] = await responder.respond({"request_id": "r", "events": [event("e1", ask)]})
+    finally:
+        slow.release.set()
+    assert slow.started.is_set()  # it was asked
+    assert response["opt_type"] == "optOut"
+    assert "plan delivers 74%" in response["response_description"]
+    assert "held did not plan within 0.2 s; deciding with the quick plan" in caplog.text
+
+
+async def test_a_quick_plan_that_delivers_everything_decides_at_once(make_ven: Callable[..., Ven]) -> None:
+    """When the quick plan already delivers the whole request, the slow configured policy is not asked."""
+    app = make_ven().app
+    slow = HeldPolicy()
+    responder = held_flow(app, Policies(slow, load_policy("fair"), quick_first=True))
+    [response] = await responder.respond({"request_id": "r", "events": [event("e1")]})
+    assert response["opt_type"] == "optIn"
+    assert not slow.started.is_set()

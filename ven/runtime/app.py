@@ -100,7 +100,7 @@ class VenApp:
             store,
             clock,
             preview=controller.preview,
-            policy=planner.policy,
+            policies=planner,
             deciders=(convertible, answer_test_events),
             opt_in_share=dispatch.opt_in_share,
             on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,

@@ -2,9 +2,13 @@
 
 Who answers, in order (docs/events.md): the book (a confirmed cancellation, an older modification, a
 foreign target), then the deciders (the protocol edge's "can it be converted", test events; market
-context and owner overrides plug in here), then the configured policy's verified plan for the fleet as it
-is, planned off the event loop. Every answer, whoever decided it, goes into the book and the store; an
-event answered optOut never reaches dispatch. An answer counts as given when the VTN acknowledged the
+context and owner overrides plug in here), then a verified plan for the fleet as it is, made off the event
+loop: the configured policy's, or, where that one is slow (the planner's own measure), first the quick
+policy's, which dispatch starts with. A quick plan that delivers the whole request decides at once (the
+configured policy cannot deliver more than all); otherwise the configured policy gets `budget` to plan,
+and if it cannot, the quick plan decides: it is what dispatch keeps when the refinement does not land.
+Every answer, whoever decided it, goes into the book and the store; an event answered optOut never
+reaches dispatch. An answer counts as given when the VTN acknowledged the
 oadrCreatedEvent carrying it (`answered`): a restarted VEN restores its book from the database and never
 decides or sends an answer for a modification twice.
 """
@@ -13,17 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from ven.errors import PolicyError, SafetyViolationError
 from ven.events import Answer, Opt, Outlook, decide, to_record
+from ven.events.opt import TOLERANCE
 from ven.openadr.answers import refusal
 from ven.openadr.models import EventRejectedError
 from ven.plan import plan_problem
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
-    from datetime import datetime
 
     from policies.base import PlanningProblem, Policy
     from ven.clock import Clock
@@ -31,11 +36,24 @@ if TYPE_CHECKING:
     from ven.events import Decider, EventBook, EventView
     from ven.openadr.events import GivenAnswer
     from ven.openadr.models import Distribution, OadrEvent
+    from ven.plan import Plan
     from ven.storage import Store
 
     Preview = Callable[[EventView, datetime], Awaitable[tuple[PlanningProblem, Remaining] | None]]
 
 logger = logging.getLogger(__name__)
+
+DECISION_BUDGET = timedelta(seconds=5)  # how long the configured policy may take to plan an opt decision
+
+
+class Policies(Protocol):
+    """The configured policy, the quick one dispatch starts with, and which of them plans first
+    (ven.dispatch.planner.Planner)."""
+
+    policy: Policy
+    quick_policy: Policy
+
+    def needs_quick(self, problem: PlanningProblem) -> bool: ...
 
 
 class EventFlow:
@@ -46,16 +64,18 @@ class EventFlow:
         clock: Clock,
         *,
         preview: Preview,
-        policy: Policy,
+        policies: Policies,
         deciders: Sequence[Decider],
         opt_in_share: float,
         on_change: Callable[[], None],
+        budget: timedelta = DECISION_BUDGET,
     ) -> None:
         self._book = book
         self._store = store
         self._clock = clock
         self._preview = preview
-        self._policy = policy
+        self._policies = policies
+        self._budget_s = budget.total_seconds()
         self._deciders = tuple(deciders)
         self._share = opt_in_share
         self._on_change = on_change
@@ -111,7 +131,7 @@ class EventFlow:
         return await self._planned(view)
 
     async def _planned(self, view: EventView) -> Answer:
-        """The configured policy's verified plan for the fleet as it is now, off the event loop."""
+        """A verified plan for the fleet as it is now, off the event loop (see the module docstring)."""
         try:
             preview = await self._preview(view, self._clock.now())
         except EventRejectedError as err:  # values only the fleet's figures expose
@@ -119,20 +139,53 @@ class EventFlow:
         if preview is None:
             return Answer.opt_out("nothing of the event is left to deliver")
         problem, remaining = preview
+        policies = self._policies
+        quick = policies.needs_quick(problem)
         try:
-            plan = await asyncio.to_thread(plan_problem, problem, self._policy)
+            plan = await asyncio.to_thread(
+                plan_problem, problem, policies.quick_policy if quick else policies.policy
+            )
         except (SafetyViolationError, PolicyError) as err:
             logger.exception("event %s: the plan for the opt decision was refused", view.event_id)
             return Answer.opt_out(f"no safe plan: {err}")
-        # What EVs outside the plan (plugged in, not commandable) give or take counts toward the event too.
-        outside_kw = remaining.requested_kw - remaining.request.reduction_kw
-        outlook = Outlook.of(
-            remaining.requested_kw,
-            plan.reduction_kw + outside_kw,
-            remaining.request.horizon.duration_h,
-            usable_evs=int(problem.envelope.available.any(axis=1).sum()),
-        )
+        outlook = _outlook(plan, remaining)
+        if quick and outlook.share < 1.0 - TOLERANCE:
+            outlook = await self._configured(view, problem, remaining) or outlook
         return decide(view.event_id, view.modification_number, outlook, self._share)
+
+    async def _configured(
+        self, view: EventView, problem: PlanningProblem, remaining: Remaining
+    ) -> Outlook | None:
+        """The configured policy's outlook, if it plans within the budget (its thread may run on)."""
+        policy = self._policies.policy
+        try:
+            async with asyncio.timeout(self._budget_s):
+                plan = await asyncio.to_thread(plan_problem, problem, policy)
+        except TimeoutError:
+            logger.warning(
+                "event %s: %s did not plan within %g s; deciding with the quick plan",
+                view.event_id,
+                policy.name,
+                self._budget_s,
+            )
+            return None
+        except (SafetyViolationError, PolicyError) as err:
+            logger.warning(
+                "event %s: %s refused (%s); deciding with the quick plan", view.event_id, policy.name, err
+            )
+            return None
+        return _outlook(plan, remaining)
 
     def _save(self, view: EventView) -> None:
         self._store.events.save(to_record(view, view.status(self._clock.now())))
+
+
+def _outlook(plan: Plan, remaining: Remaining) -> Outlook:
+    # What EVs outside the plan (plugged in, not commandable) give or take counts toward the event too.
+    outside_kw = remaining.requested_kw - remaining.request.reduction_kw
+    return Outlook.of(
+        remaining.requested_kw,
+        plan.reduction_kw + outside_kw,
+        remaining.request.horizon.duration_h,
+        usable_evs=int(plan.problem.envelope.available.any(axis=1).sum()),
+    )
