@@ -254,6 +254,7 @@ class DispatchController:
 
 
 def _snapshot(reading: FleetReading, fleet: Fleet, excluded: AbstractSet[str]) -> Fleet:
+    fleet = fleet.rolled(reading.timestamp)  # routines: today's departures, not the ones at start
     order = _order(reading, fleet)
     soc = reading.soc[order]
     soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)

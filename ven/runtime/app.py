@@ -67,7 +67,7 @@ class VenApp:
     @classmethod
     def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
-        fleet = load_fleet(config.fleet.file)
+        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
