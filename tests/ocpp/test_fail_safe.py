@@ -4,6 +4,8 @@ TxDefaultProfile, the EV's baseline behaviour, by themselves."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -104,3 +106,27 @@ def test_max_offline_duration_ends_a_profile_while_offline_and_for_good():
     stack.back_online(offline_since_ts=100.0, now_ts=106.0)
     assert stack.governing(106.0) is default
     assert isinstance(tx.control, Setpoint)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--fleet", "missing.csv", "--csms", "ws://127.0.0.1:1"], "missing.csv"),
+        (["--fleet", "fleet.csv", "--csms", "http://127.0.0.1:1"], "--csms must be a ws:// or wss:// URL"),
+    ],
+)
+def test_the_station_simulator_cli_refuses_bad_input_in_one_line(tmp_path, args, expected):
+    """`python -m ven.chargers.cpsim` with a bad fleet or URL: exit 2, one line on stderr."""
+    (tmp_path / "fleet.csv").write_text("ev_id,site,capacity_kwh,soc,max_charge_kw\na,s,60,0.5,11\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ven.chargers.cpsim", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert expected in result.stderr
+    assert result.stdout == ""
