@@ -7,7 +7,6 @@ As root (CI), the server runs as the `postgres` system user, since PostgreSQL re
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -25,8 +24,8 @@ def bin_dir() -> Path | None:
     found = shutil.which("pg_ctl")
     if found is not None and shutil.which("initdb") is not None:
         return Path(found).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
-    return Path(versions[-1]).parent if versions else None
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[4]))
+    return versions[-1].parent if versions else None
 
 
 def free_port() -> int:

@@ -82,7 +82,7 @@ def test_a_v1_database_is_migrated_keeping_its_data(db_path, clock):
 
 
 def test_a_v3_database_is_adopted_by_the_first_vens_name(db_path, clock):
-    """A single-VEN v3 file (JSON setpoints and baselines) becomes v4; the first VEN to claim it owns it all."""
+    """A single-VEN v3 file (JSON setpoints and baselines) becomes v4; the first VEN to claim it owns it."""
     backend = SqliteBackend(str(db_path))
     at = "2025-01-15T17:00:00.000000+00:00"
     with backend.transaction() as conn:
@@ -96,11 +96,13 @@ def test_a_v3_database_is_adopted_by_the_first_vens_name(db_path, clock):
             {"at": at},
         )
         conn.execute(
-            """INSERT INTO event_baselines VALUES ('e1', :at, '["ev1", "ev2"]', '[[11.0, 5.5], [7.0, 0.0]]', :at)""",
+            """INSERT INTO event_baselines
+               VALUES ('e1', :at, '["ev1", "ev2"]', '[[11.0, 5.5], [7.0, 0.0]]', :at)""",
             {"at": at},
         )
         conn.execute(
-            "INSERT INTO telemetry (ts, resource, usage_kw, reported) VALUES (:at, 'fleet', 30.0, 0)", {"at": at}
+            "INSERT INTO telemetry (ts, resource, usage_kw, reported) VALUES (:at, 'fleet', 30.0, 0)",
+            {"at": at},
         )
     backend.close()
     with Store.open(db_path, clock=clock, ven_name="district-a") as store:

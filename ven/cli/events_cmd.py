@@ -26,7 +26,7 @@ def register(commands: Any) -> None:
 
 def _open(args: argparse.Namespace) -> Store:
     config = load_config(args.config)
-    return Store.open(config.storage.url, base_dir=config.base_dir)
+    return Store.open(config.storage.url, base_dir=config.base_dir, ven_name=config.ven.name)
 
 
 def _delivered_avg(rows: list[PerformanceRow]) -> float | None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ven.model.baseline import baseline_kw
 from ven.model.horizon import Horizon
-from ven.storage import EventBaseline
+from ven.storage import EventBaseline, StorageUnavailableError
 
 if TYPE_CHECKING:
     from ven.model.fleet import Fleet, FloatArray
@@ -31,12 +31,18 @@ class FrozenBaselines:
 
     def for_event(self, event_id: str, horizon: Horizon, fleet: Fleet, now: datetime) -> FloatArray:
         """(N, K) baseline of `fleet` (its EV order) over the event's intervals; frozen on first call."""
-        frozen = self._cache.get(event_id) or self._store.baselines.get(event_id)
+        frozen = self._cache.get(event_id) or self._stored(event_id)
         if frozen is None:
             frozen = _freeze(event_id, horizon, fleet, now)
             self._store.baselines.save(frozen)
-        self._cache[event_id] = frozen
+        self._cache = {event_id: frozen}  # the event being dispatched only: memory does not grow with events
         return _aligned(frozen, horizon, fleet)
+
+    def _stored(self, event_id: str) -> EventBaseline | None:
+        try:
+            return self._store.baselines.get(event_id)
+        except StorageUnavailableError:  # the database is restarting: freeze now (the first stored wins)
+            return None
 
 
 def _freeze(event_id: str, horizon: Horizon, fleet: Fleet, now: datetime) -> EventBaseline:

@@ -80,6 +80,8 @@ class DispatchController:
         self._margin = margin
         self._departure_guard = departure_guard
         self._state = _State()
+        # the reduction requested in each interval of the event being executed, as first planned (kW);
+        # kept for one event only, so it never grows with the number of events
         self._requested: dict[tuple[str, int], float] = {}
         self._refine: asyncio.Task[None] | None = None
         self.last_plan: Plan | None = None
@@ -103,6 +105,8 @@ class DispatchController:
         key = (tracked.event_id, tracked.modification_number)
         if key != self._state.key:
             await self._cancel_refine()
+            if self._state.key is None or self._state.key[0] != key[0]:
+                self._requested.clear()
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
@@ -193,7 +197,8 @@ class DispatchController:
                 requested_kw=remaining.requested_now_kw,
                 planned_kw=float(plan.reduction_kw[0]),
                 setpoints_kw=setpoints,
-            )
+            ),
+            ev_ids=ids,
         )
         if result.rejected:
             logger.warning(

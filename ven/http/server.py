@@ -1,4 +1,5 @@
-"""aiohttp server at `http.listen`: GET /status (registration, events, fleet) and GET /metrics.
+"""aiohttp server at `http.listen`: GET /status (registration, events, fleet), GET /metrics, and GET /fleet
+(every VEN sharing this VEN's database).
 
 Metrics live in a CollectorRegistry of this server alone (never prometheus-client's global one), and
 are read from the running VEN at scrape time.
@@ -6,10 +7,13 @@ are read from the running VEN at scrape time.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from ven.storage import StorageUnavailableError, fleet_json
 
 if TYPE_CHECKING:
     from ven.runtime.app import VenApp
@@ -30,6 +34,8 @@ class _Metrics:
             "dispatch_steps": "Dispatch steps since start",
             "vtn_link_up": "1 while the last oadrPoll got an answer",
             "telemetry_unreported": "Telemetry samples the VTN does not have yet",
+            "storage_unavailable": "1 while the database cannot be reached (writes are buffered)",
+            "storage_buffered_writes": "Writes waiting for the database to come back",
         }
         self.gauges = {
             name: Gauge(f"ven_{name}", text, registry=self.registry) for name, text in gauges.items()
@@ -41,7 +47,9 @@ class _Metrics:
             "dispatching": float(ven.controller.executing is not None),
             "dispatch_steps": ven.supervisor.steps,
             "vtn_link_up": float(ven.client.link_up),
-            "telemetry_unreported": ven.store.telemetry.count_unreported(),
+            "telemetry_unreported": _unreported(ven) or 0,
+            "storage_unavailable": float(ven.store.unavailable),
+            "storage_buffered_writes": ven.store.buffered_writes,
         }
         sample = ven.sampler.latest
         if sample is not None:
@@ -103,8 +111,20 @@ def status(ven: VenApp) -> dict[str, Any]:
             "plugged_in": None if sample.reading is None else sample.reading.plugged_in_count,
             "online": None if sample.reading is None else sample.reading.online_count,
         },
-        "telemetry_unreported": ven.store.telemetry.count_unreported(),
+        "telemetry_unreported": _unreported(ven),
+        "storage": {
+            "location": ven.store.path,
+            "unavailable": ven.store.unavailable,
+            "buffered_writes": ven.store.buffered_writes,
+        },
     }
+
+
+def _unreported(ven: VenApp) -> int | None:
+    try:
+        return ven.store.telemetry.count_unreported()
+    except StorageUnavailableError:
+        return None
 
 
 def build_app(ven: VenApp) -> web.Application:
@@ -112,6 +132,14 @@ def build_app(ven: VenApp) -> web.Application:
 
     async def get_status(_request: web.Request) -> web.Response:
         return web.json_response(status(ven))
+
+    async def get_fleet(_request: web.Request) -> web.Response:
+        """Every VEN sharing this VEN's database (`ven fleet status --json`'s shape)."""
+        try:
+            entries = await asyncio.to_thread(ven.store.fleet.entries)
+        except StorageUnavailableError as err:
+            return web.json_response({"error": str(err)}, status=503)
+        return web.json_response(fleet_json(entries))
 
     async def get_metrics(_request: web.Request) -> web.Response:
         metrics.update(ven)
@@ -122,6 +150,7 @@ def build_app(ven: VenApp) -> web.Application:
     app = web.Application()
     app.router.add_get("/status", get_status)
     app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/fleet", get_fleet)
     return app
 
 

@@ -8,6 +8,7 @@ VEN resumes an active event at once, before (or without) reaching the VTN.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ from ven.model.enrollment import load_fleet
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.fleetview import ven_status
+from ven.runtime.keeper import StoreKeeper
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
-from ven.storage import StorageError, Store
+from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
 from ven.telemetry.sources import report_sources
@@ -60,6 +63,7 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     uploader: BacklogUploader
+    keeper: StoreKeeper
     http: web.AppRunner | None = None
 
     @classmethod
@@ -72,10 +76,7 @@ class VenApp:
             quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
-        try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir)
-        except StorageError as err:
-            raise InputError(f"storage.url: {err}") from None
+        store = _open_store(config)
         chargers = config.chargers
         gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
@@ -115,6 +116,14 @@ class VenApp:
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        keeper = StoreKeeper(
+            store,
+            clock,
+            config.storage.retention.retention(),
+            prune_every=config.storage.prune_every,
+            check_every=config.reports.sampling,
+            time_scale=chargers.time_scale,
+        )
         return cls(
             config,
             store,
@@ -129,6 +138,7 @@ class VenApp:
             PerformanceTracker(store),
             client,
             uploader,
+            keeper,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -161,6 +171,7 @@ class VenApp:
                 ("control", self.supervisor.run()),
                 ("telemetry", self._telemetry()),
                 ("vtn", self._vtn()),
+                ("storage", self.keeper.run()),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -204,7 +215,18 @@ class VenApp:
                 else self.controller.requested_kw(interval.view.event_id, interval.index)
             )
             self.performance.record(sample, interval, requested)
-            await self.uploader.upload()
+            self.store.status.publish(
+                ven_status(
+                    now=now,
+                    link_up=self.client.link_up,
+                    book=self.book,
+                    fleet=self.fleet,
+                    sample=sample,
+                    requested_kw=requested,
+                )
+            )
+            with contextlib.suppress(StorageUnavailableError):  # the backlog waits for the database
+                await self.uploader.upload()
             await asyncio.sleep(period_s)
 
 
@@ -222,6 +244,26 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
     for task in tasks:  # retrieve outcomes: nothing is left "never retrieved"
         if not task.cancelled():
             task.exception()
+
+
+def _open_store(config: VenConfig) -> Store:
+    """The store at `storage.url`, holding this VEN's name for the process's life.
+
+    A bad URL or a database that is not ours is bad input (exit 2); a VEN of this name already running
+    on the database, or a database that cannot be reached, is not (exit 1): both say so in one line.
+    """
+    try:
+        store = Store.open(config.storage.url, base_dir=config.base_dir, ven_name=config.ven.name)
+    except StorageUnavailableError:
+        raise
+    except StorageError as err:
+        raise InputError(f"storage.url: {err}") from None
+    try:
+        store.claim()
+    except (VenNameInUseError, StorageError):
+        store.close()
+        raise
+    return store
 
 
 def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, Clock]:

@@ -15,7 +15,7 @@ from policies.base import PlanningProblem
 from ven.events import decide, to_record
 from ven.feasibility.envelope import Envelope
 from ven.openadr.signals import event_horizon, event_request
-from ven.storage import OptAnswer
+from ven.storage import OptAnswer, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -54,6 +54,7 @@ class EventFlow:
         self._margin = margin
         self._share = opt_in_share
         self._on_change = on_change
+        self._acknowledged: set[tuple[str, int]] = set()  # answers the VTN acknowledged, for outages
 
     def restore(self) -> list[EventView]:
         self._book.restore(self._store.events.pending())
@@ -87,10 +88,16 @@ class EventFlow:
         return decision
 
     def answered(self, event_id: str, modification_number: int) -> bool:
-        return self._store.events.is_answered(event_id, modification_number)
+        try:
+            return self._store.events.is_answered(event_id, modification_number)
+        except StorageUnavailableError:  # the database is restarting: what this process saw acknowledged
+            return (event_id, modification_number) in self._acknowledged
 
     def on_answered(self, answers: Sequence[GivenAnswer]) -> None:
+        known = {view.event_id for view in self._book.views()}
+        self._acknowledged = {key for key in self._acknowledged if key[0] in known}  # live events only
         for answer in answers:
+            self._acknowledged.add((answer.event_id, answer.modification_number))
             try:
                 self._store.events.answer(
                     answer.event_id, answer.modification_number, OptAnswer(answer.opt), answer.reason

@@ -77,7 +77,7 @@ class Backend(ABC):
     def table_names(self, conn: Connection) -> set[str]:
         """Every table in the database (in our schema for PostgreSQL)."""
 
-    def serialise_migrations(self, conn: Connection) -> None:
+    def serialise_migrations(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Make concurrent openers migrate one after the other (inside the opening transaction)."""
 
     @abstractmethod

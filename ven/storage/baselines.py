@@ -39,7 +39,7 @@ class BaselineRepository:
 
     def save(self, baseline: EventBaseline) -> None:
         """Store the event's baseline unless one is stored already (the first freeze wins)."""
-        values = np.round(np.asarray(baseline.baseline_kw, dtype=np.float64), 6).reshape(len(baseline.ev_ids), -1)
+        values = np.asarray(np.round(baseline.baseline_kw, 6), dtype=np.float64)
         self._db.execute(
             """INSERT INTO event_baselines (ven, event_id, start_at, ev_set, baseline, frozen_at)
                VALUES (:ven, :event_id, :start_at, :ev_set, :baseline, :frozen_at)
@@ -49,7 +49,7 @@ class BaselineRepository:
                 "event_id": baseline.event_id,
                 "start_at": to_db_time(baseline.start),
                 "ev_set": self._ev_sets.name(baseline.ev_ids),
-                "baseline": encode_floats(values),
+                "baseline": encode_floats(values.reshape(len(baseline.ev_ids), -1)),
                 "frozen_at": self._scope.now_text(),
             },
         )

@@ -139,8 +139,7 @@ class BufferedBackend(Backend):
                     yield recorder
                     completed = True
                     if recorder.failed:  # roll back what went through; the whole block is replayed later
-                        raise StorageUnavailableError("a write failed: replaying the transaction later")
-                return
+                        raise StorageUnavailableError("a write failed: replaying the transaction later")  # noqa: TRY301
             except StorageUnavailableError as err:
                 self._degrade(err)
                 if begun and not completed:  # the block itself failed (a read): it is abandoned, as on error
@@ -148,6 +147,8 @@ class BufferedBackend(Backend):
                 if completed:  # a write or the commit failed: replay every write the block made
                     self._enqueue(recorder.writes)
                     return
+            else:
+                return
             # the transaction could not even begin: run the block in buffered mode
         queued = _Recorder(failed=True)
         yield queued

@@ -45,7 +45,11 @@ def encode_delta(previous: Watts, watts: Watts) -> bytes | None:
     changed = np.flatnonzero(previous != watts)
     if 2 * len(changed) >= len(watts):
         return None
-    body = struct.pack("<i", len(changed)) + changed.astype("<i4").tobytes() + watts[changed].astype("<i4").tobytes()
+    body = (
+        struct.pack("<i", len(changed))
+        + changed.astype("<i4").tobytes()
+        + watts[changed].astype("<i4").tobytes()
+    )
     return zlib.compress(_DELTA + body, _LEVEL)
 
 

@@ -62,7 +62,8 @@ class EventRepository:
                  randomised_offset_s = excluded.randomised_offset_s, test_event = excluded.test_event,
                  priority = excluded.priority, updated_at = excluded.updated_at,
                  opt = COALESCE(events.opt, excluded.opt),
-                 opt_reason = CASE WHEN events.opt IS NULL THEN excluded.opt_reason ELSE events.opt_reason END,
+                 opt_reason = CASE WHEN events.opt IS NULL THEN excluded.opt_reason
+                              ELSE events.opt_reason END,
                  answered_at = COALESCE(events.answered_at, excluded.answered_at)""",
             {
                 "ven": self._scope.ven,
@@ -120,7 +121,9 @@ class EventRepository:
             "now": self._scope.now_text(),
         }
         if modification_number is None:
-            which = """(SELECT MAX(modification_number) FROM events WHERE ven = :ven AND event_id = :event_id)"""
+            which = (
+                """(SELECT MAX(modification_number) FROM events WHERE ven = :ven AND event_id = :event_id)"""
+            )
         else:
             which, params["modification_number"] = ":modification_number", modification_number
         changed = self._db.execute(
@@ -145,7 +148,8 @@ class EventRepository:
         now = self._scope.now_text()
         key = {"ven": self._scope.ven, "event_id": event_id, "modification_number": modification_number}
         changed = self._db.execute(
-            """UPDATE events SET opt = :opt, opt_reason = :reason, answered_at = :answered_at, updated_at = :now
+            """UPDATE events SET opt = :opt, opt_reason = :reason, answered_at = :answered_at,
+                 updated_at = :now
                WHERE ven = :ven AND event_id = :event_id AND modification_number = :modification_number
                  AND answered_at IS NULL""",
             {
@@ -176,7 +180,7 @@ class EventRepository:
         return bool(rows) and rows[0]["answered_at"] is not None
 
     def prune(self, before: datetime) -> int:
-        """Forget events that ended before `before` and are over (completed or cancelled), all modifications."""
+        """Forget events over (completed or cancelled) that ended before `before`, every modification."""
         return self._db.execute(
             """DELETE FROM events WHERE ven = :ven AND event_id IN (
                  SELECT e.event_id FROM events e WHERE e.ven = :ven AND e.end_at < :before

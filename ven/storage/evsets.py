@@ -30,7 +30,12 @@ class EvSets:
             self._scope.backend.execute(
                 """INSERT INTO ev_sets (ven, digest, ev_ids, created_at) VALUES (:ven, :digest, :ids, :at)
                    ON CONFLICT DO NOTHING""",
-                {"ven": self._scope.ven, "digest": digest, "ids": json.dumps(list(ev_ids)), "at": self._scope.now_text()},
+                {
+                    "ven": self._scope.ven,
+                    "digest": digest,
+                    "ids": json.dumps(list(ev_ids)),
+                    "at": self._scope.now_text(),
+                },
             )
         self._remember(digest, ev_ids)
         return digest

@@ -116,7 +116,8 @@ _CREATE = (
 _COPY = (
     """INSERT INTO vens (ven, ven_id, registration_id, vtn_id, poll_freq_s, registered_at)
        SELECT '', ven_id, registration_id, vtn_id, poll_freq_s, updated_at FROM registration""",
-    """INSERT INTO events_v4 (ven, event_id, modification_number, payload, status, opt, opt_reason, answered_at,
+    """INSERT INTO events_v4 (ven, event_id, modification_number, payload, status, opt, opt_reason,
+         answered_at,
          start_at, end_at, randomised_offset_s, test_event, priority, updated_at)
        SELECT '', event_id, modification_number, payload, status, opt, opt_reason, answered_at,
          start_at, end_at, randomised_offset_s, test_event, priority, updated_at FROM events""",

@@ -116,7 +116,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
-        "many VENs on one database (rows owned by VEN name, a status row each); compact setpoints and baselines",
+        "many VENs on one database (rows owned by VEN name, a status row each); compact setpoints, baselines",
         V4_STEPS,
     ),
 )

@@ -55,13 +55,15 @@ class DispatchRepository:
         blob = None
         if (
             last is not None
-            and (last.event_id, last.interval_index, last.ev_set) == (decision.event_id, decision.interval_index, ev_set)
+            and (last.event_id, last.interval_index, last.ev_set)
+            == (decision.event_id, decision.interval_index, ev_set)
             and last.chain < _CHAIN
         ):
             blob = encode_delta(last.watts, watts)
         chain = 0 if blob is None else last.chain + 1  # type: ignore[union-attr]
         new_id = self._db.insert(
-            """INSERT INTO dispatch (ven, event_id, interval_index, decided_at, policy, requested_kw, planned_kw,
+            """INSERT INTO dispatch (ven, event_id, interval_index, decided_at, policy, requested_kw,
+                 planned_kw,
                  ev_set, delta, setpoints)
                VALUES (:ven, :event_id, :interval_index, :decided_at, :policy, :requested_kw, :planned_kw,
                  :ev_set, :delta, :setpoints)""",
@@ -104,7 +106,8 @@ class DispatchRepository:
         # its chain: from the last full vector at or before it, in the same interval
         rows = self._db.query(
             """SELECT * FROM dispatch WHERE ven = :ven AND event_id = :event_id AND interval_index = :k
-                 AND id <= :id AND id >= (SELECT MAX(id) FROM dispatch WHERE ven = :ven AND event_id = :event_id
+                 AND id <= :id AND id >= (SELECT MAX(id) FROM dispatch
+                                          WHERE ven = :ven AND event_id = :event_id
                                           AND interval_index = :k AND id <= :id AND delta = 0)
                ORDER BY id""",
             {**params, "k": head["interval_index"], "id": head["id"]},
@@ -123,7 +126,8 @@ class DispatchRepository:
             {"ven": ven, "before": to_db_time(before)},
         )
         return self._db.execute_many(
-            "DELETE FROM dispatch WHERE ven = :ven AND event_id = :event_id AND interval_index = :interval_index",
+            """DELETE FROM dispatch
+               WHERE ven = :ven AND event_id = :event_id AND interval_index = :interval_index""",
             [{"ven": ven, **row} for row in old],
         )
 
@@ -176,7 +180,8 @@ class PerformanceRepository:
 
     def save(self, row: PerformanceRow) -> None:
         self._db.execute(
-            """INSERT INTO performance (ven, event_id, interval_index, start_at, end_at, requested_kw, baseline_kw,
+            """INSERT INTO performance (ven, event_id, interval_index, start_at, end_at, requested_kw,
+                 baseline_kw,
                  measured_kw, delivered_kw, exported_kwh, departure_socs, updated_at)
                VALUES (:ven, :event_id, :interval_index, :start_at, :end_at, :requested_kw, :baseline_kw,
                  :measured_kw, :delivered_kw, :exported_kwh, :departure_socs, :now)

@@ -91,17 +91,17 @@ class _Connection:
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
         with self._conn.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(to_pyformat(sql), params or {})  # type: ignore[arg-type]  # our SQL is a str
+            cursor.execute(to_pyformat(sql), params or {})
             return cursor.fetchall()
 
     def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
         with self._conn.cursor() as cursor:
-            cursor.execute(to_pyformat(sql), params or {})  # type: ignore[arg-type]
+            cursor.execute(to_pyformat(sql), params or {})
             return cursor.rowcount
 
     def execute_many(self, sql: str, rows: Iterable[Mapping[str, object]]) -> int:
         with self._conn.cursor() as cursor:
-            cursor.executemany(to_pyformat(sql), list(rows))  # type: ignore[arg-type]
+            cursor.executemany(to_pyformat(sql), list(rows))
             return max(cursor.rowcount, 0)
 
 
@@ -132,7 +132,7 @@ class PostgresBackend(Backend):
             raise StorageUnavailableError(f"{self.location}: cannot connect: {_reason(exc)}") from exc
 
     @classmethod
-    def open_url(cls, url: str, base_dir: str | Path | None) -> PostgresBackend:
+    def open_url(cls, url: str, base_dir: str | Path | None) -> PostgresBackend:  # noqa: ARG003
         return cls(PostgresSettings.from_url(url))
 
     @contextmanager
@@ -158,7 +158,9 @@ class PostgresBackend(Backend):
             raise StorageError(f"{self.location}: {_reason(exc)}") from exc
 
     def table_names(self, conn: Connection) -> set[str]:
-        rows = conn.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        rows = conn.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
         return {str(row["table_name"]) for row in rows}
 
     def serialise_migrations(self, conn: Connection) -> None:

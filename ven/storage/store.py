@@ -126,7 +126,11 @@ class Store:
         if not self._backend.flush():
             return False
         if self._lock is not None and not self._lock.held():
-            logger.warning("%s: the lock on VEN %r was lost with the connection; taking it again", self.path, self.ven_name)
+            logger.warning(
+                "%s: the lock on VEN %r was lost with the connection; taking it again",
+                self.path,
+                self.ven_name,
+            )
             self._lock.reacquire()
         return True
 

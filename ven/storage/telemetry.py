@@ -91,7 +91,8 @@ class TelemetryRepository:
                 names = {f"i{n}": sample_id for n, sample_id in enumerate(batch)}
                 listed = ", ".join(f":{name}" for name in names)
                 changed += conn.execute(
-                    f"UPDATE telemetry SET reported = 1 WHERE id IN ({listed}) AND ven = :ven AND reported <> 1",  # noqa: S608
+                    f"UPDATE telemetry SET reported = 1 WHERE id IN ({listed})"  # noqa: S608 - our names
+                    " AND ven = :ven AND reported <> 1",
                     {"ven": self._scope.ven, **names},
                 )
         return changed
@@ -105,7 +106,11 @@ class TelemetryRepository:
     def between(self, start: datetime, end: datetime, resource: str | None = None) -> list[TelemetrySample]:
         """Samples with start <= ts < end, oldest first (for performance figures)."""
         sql = f"SELECT {_COLUMNS} FROM telemetry WHERE ven = :ven AND ts >= :start AND ts < :end"  # noqa: S608
-        params: dict[str, object] = {"ven": self._scope.ven, "start": to_db_time(start), "end": to_db_time(end)}
+        params: dict[str, object] = {
+            "ven": self._scope.ven,
+            "start": to_db_time(start),
+            "end": to_db_time(end),
+        }
         if resource is not None:
             sql += " AND resource = :resource"
             params["resource"] = resource
