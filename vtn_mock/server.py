@@ -18,7 +18,7 @@ from aiohttp import web
 from ven.clock import Clock, SystemClock
 from ven.errors import InputError
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import VtnConfig
+from vtn_mock.config import RetentionSection, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
 from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario
@@ -66,10 +66,13 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    prune_task: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
-        if self.scenario_task is not None:
-            self.scenario_task.cancel()
+        for task in (self.scenario_task, self.prune_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         for runner in self.runners:
             await runner.cleanup()
         self.core.store.close()
@@ -120,7 +123,18 @@ async def start_vtn(
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
+        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
     )
+
+
+async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
+    """Every `prune_every`: readings and registration history past their retention go."""
+    while True:
+        now = clock.now()
+        gone = store.prune(now - retention.readings, now - retention.registrations)
+        if gone:
+            logger.info("pruned %d old readings and registration records", gone)
+        await asyncio.sleep(retention.prune_every.total_seconds())
 
 
 async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:

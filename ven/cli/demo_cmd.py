@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ven.demo.plot import write_plot
 from ven.demo.progress import Progress
 from ven.demo.runner import DemoOptions, run_demo
 from ven.demo.showcase import EXAMPLE_DIR
@@ -69,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(enabled=not args.quiet)
     with tempfile.TemporaryDirectory(prefix="ven-demo-") as workdir:
         result = asyncio.run(run_demo(options, Path(workdir), progress))
+    from ven.demo.plot import write_plot  # noqa: PLC0415 - matplotlib (~40 MB) only when plotting, not in `ven run`
+
     write_plot(result, plot)
     result = result.with_plot(str(plot))
     progress(f"plot written to {plot}")

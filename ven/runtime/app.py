@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from policies import load_policy
-from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
@@ -276,8 +275,10 @@ def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, C
     return simulated, simulated if chargers.time_scale != 1.0 else SystemClock()
 
 
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> ChargerGateway:
     """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
+    from ven.chargers.ocpp import OcppGateway  # noqa: PLC0415 - the OCPP stack only when it is used
+
     ocpp_logger = logging.getLogger("ocpp")
     if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
         ocpp_logger.setLevel(logging.WARNING)
