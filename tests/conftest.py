@@ -56,3 +56,21 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     yield f"{postgres_url}?options=-csearch_path%3D{schema}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PgServer]:
+    """A PostgreSQL server of this test's own, to stop and start (restart tests)."""
+    if bin_dir() is None:
+        reason = "no PostgreSQL server binaries (install the postgresql package)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL restart tests: {reason}")
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="v2x-pg-"))
+    server = PgServer.create(folder)
+    try:
+        yield server
+    finally:
+        if server.running():
+            server.stop(mode="immediate")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -86,23 +86,34 @@ def lock_key(ven_name: str) -> int:
 
 
 class _Connection:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
         self._conn = conn
+        self._location = location
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
-        with self._conn.cursor(row_factory=dict_row) as cursor:
+        with self._errors(), self._conn.cursor(row_factory=dict_row) as cursor:
             cursor.execute(to_pyformat(sql), params or {})
             return cursor.fetchall()
 
     def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
-        with self._conn.cursor() as cursor:
+        with self._errors(), self._conn.cursor() as cursor:
             cursor.execute(to_pyformat(sql), params or {})
             return cursor.rowcount
 
     def execute_many(self, sql: str, rows: Iterable[Mapping[str, object]]) -> int:
-        with self._conn.cursor() as cursor:
+        with self._errors(), self._conn.cursor() as cursor:
             cursor.executemany(to_pyformat(sql), list(rows))
             return max(cursor.rowcount, 0)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A lost server is StorageUnavailableError (writes get buffered); anything else StorageError."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StorageUnavailableError(f"{self._location}: {_reason(exc)}") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"{self._location}: {_reason(exc)}") from exc
 
 
 class _Local(threading.local):
@@ -147,7 +158,7 @@ class PostgresBackend(Backend):
             return
         try:
             with self._pool.connection() as conn:  # commits on a clean exit, rolls back on an exception
-                local.conn, local.depth = _Connection(conn), 1
+                local.conn, local.depth = _Connection(conn, self.location), 1
                 try:
                     yield local.conn
                 finally:
