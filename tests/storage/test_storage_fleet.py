@@ -46,7 +46,7 @@ def test_a_ven_name_is_held_by_one_process_at_a_time(db_url, clock):
     first.claim()
     assert first.fleet.entries()[0].running
     second = Store.open(db_url, clock=clock, ven_name="district-a")
-    with pytest.raises(VenNameInUseError, match="district-a.*already running"):
+    with pytest.raises(VenNameInUseError, match=r"district-a.*already running"):
         second.claim()
     other = Store.open(db_url, clock=clock, ven_name="district-b")
     other.claim()  # another name on the same database is fine

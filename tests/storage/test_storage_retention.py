@@ -27,7 +27,7 @@ def decision(clock, interval: int, setpoints: dict[str, float], at_s: int = 0) -
 
 
 def test_setpoints_round_trip_through_full_and_delta_rows(store, clock):
-    """Every decision reads back exactly (to the watt), whether stored whole or as the setpoints that changed."""
+    """Every decision reads back exactly (to the watt), stored whole or as the setpoints that changed."""
     rng = np.random.default_rng(7)
     base = {
         ev: float(v) for ev, v in zip(EV_IDS, np.round(rng.uniform(-11, 11, len(EV_IDS)), 3), strict=True)
@@ -62,7 +62,7 @@ def test_a_re_dispatch_of_10000_evs_stores_only_what_changed(store, clock, db_ur
     store.dispatch.record(decision(clock, 1, nudged, 20), ev_ids=EV_IDS)
     sizes = [
         len(bytes(row["setpoints"]))
-        for row in store._backend.query("SELECT setpoints FROM dispatch ORDER BY id")  # noqa: SLF001
+        for row in store._backend.query("SELECT setpoints FROM dispatch ORDER BY id")
     ]
     assert len(sizes) == 3
     assert sizes[0] < 1_000  # one value repeated 10,000 times
