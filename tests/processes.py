@@ -117,8 +117,8 @@ class MockVtn:
             "--port", "0", "--admin-port", "0", "--poll-interval", poll_interval,
             "--db", str(folder / "vtn.sqlite"), "--log-level", "WARNING",
         ]  # fmt: skip
-        log = (folder / "vtn.log").open("ab")
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+        with (folder / "vtn.log").open("ab") as log:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         assert process.stdout is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -129,6 +129,8 @@ class MockVtn:
             if ready.get("ready"):
                 return cls(process, ready["openadr_url"], ready["admin_url"])
         process.kill()
+        process.wait()
+        process.stdout.close()
         raise RuntimeError(f"vtn-mock did not start: {(folder / 'vtn.log').read_text()[-2000:]}")
 
     def create_event(
@@ -151,6 +153,8 @@ class MockVtn:
 
     def stop(self) -> None:
         stop_process(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def start_ven(config: Path, log: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -210,3 +214,40 @@ def _http_json(url: str, body: object | None = None) -> Any:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read())
+
+
+def wait_until(predicate: Any, timeout_s: float, what: str, step_s: float = 0.25) -> Any:
+    """Poll `predicate` until it returns something truthy (returned); TimeoutError naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout_s:.0f} s: {what}")
+        time.sleep(step_s)
+
+
+def metrics(port: int) -> dict[str, float]:
+    """The VEN's /metrics as {name: value} (unlabelled gauges)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ven.cli.main", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

@@ -141,7 +141,7 @@ class BufferedBackend(Backend):
                     if recorder.failed:  # roll back what went through; the whole block is replayed later
                         raise StorageUnavailableError("a write failed: replaying the transaction later")  # noqa: TRY301
             except StorageUnavailableError as err:
-                self._degrade(err)
+                self.degrade(err)
                 if begun and not completed:  # the block itself failed (a read): it is abandoned, as on error
                     raise
                 if completed:  # a write or the commit failed: replay every write the block made
@@ -160,7 +160,7 @@ class BufferedBackend(Backend):
         try:
             return self.inner.query(sql, params)
         except StorageUnavailableError as err:
-            self._degrade(err)
+            self.degrade(err)
             raise
 
     def insert(self, sql: str, params: Mapping[str, object]) -> int | None:
@@ -194,7 +194,8 @@ class BufferedBackend(Backend):
                     self._queue.popleft()
                 self.replayed_writes += sum(len(group) for group in batch)
 
-    def _degrade(self, err: BaseException) -> None:
+    def degrade(self, err: BaseException) -> None:
+        """Buffer from now on: the database was found unreachable."""
         with self._lock:
             if not self._unavailable:
                 self.outages += 1

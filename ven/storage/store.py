@@ -14,7 +14,7 @@ from ven.storage.backend import find_backend, scheme_of
 from ven.storage.baselines import BaselineRepository
 from ven.storage.buffer import BufferedBackend
 from ven.storage.db import Scope, to_db_time
-from ven.storage.errors import NotAVenDatabaseError, SchemaTooNewError, StorageError
+from ven.storage.errors import NotAVenDatabaseError, SchemaTooNewError, StorageError, StorageUnavailableError
 from ven.storage.events import EventRepository
 from ven.storage.evsets import EvSets
 from ven.storage.fleet import FleetRepository, VenStatusRepository
@@ -125,13 +125,16 @@ class Store:
         """
         if not self._backend.flush():
             return False
-        if self._lock is not None and not self._lock.held():
-            logger.warning(
-                "%s: the lock on VEN %r was lost with the connection; taking it again",
-                self.path,
-                self.ven_name,
-            )
+        if self._lock is None or self._lock.held():
+            return True
+        logger.warning(
+            "%s: the lock on VEN %r went with its connection; taking it again", self.path, self.ven_name
+        )
+        try:
             self._lock.reacquire()
+        except StorageUnavailableError as err:  # the server is going down, or not back yet: try again later
+            self._backend.degrade(err)
+            return False
         return True
 
     def prune(self, retention: Retention, now: datetime | None = None) -> Pruned:
