@@ -36,6 +36,8 @@ class _Metrics:
             "telemetry_unreported": "Telemetry samples the VTN does not have yet",
             "storage_unavailable": "1 while the database cannot be reached (writes are buffered)",
             "storage_buffered_writes": "Writes waiting for the database to come back",
+            "storage_writes": "Write statements to the database since start",
+            "control_step_seconds": "Wall time of the latest control step (read, plan, apply)",
         }
         self.gauges = {
             name: Gauge(f"ven_{name}", text, registry=self.registry) for name, text in gauges.items()
@@ -50,7 +52,10 @@ class _Metrics:
             "telemetry_unreported": _unreported(ven) or 0,
             "storage_unavailable": float(ven.store.unavailable),
             "storage_buffered_writes": ven.store.buffered_writes,
+            "storage_writes": ven.store.writes,
         }
+        if ven.supervisor.last_step_s is not None:
+            values["control_step_seconds"] = ven.supervisor.last_step_s
         sample = ven.sampler.latest
         if sample is not None:
             values |= {

@@ -53,6 +53,7 @@ class _Recorder:
     conn: Connection | None = None
     writes: list[_Write] = field(default_factory=list)
     failed: bool = False
+    count: int = 0  # write statements made through this recorder
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
         if self.failed or self.conn is None:
@@ -78,6 +79,7 @@ class _Recorder:
 
     def _run(self, write: _Write, action: object) -> int:
         self.writes.append(write)
+        self.count += 1
         if self.failed or self.conn is None:
             return BUFFERED
         try:
@@ -104,6 +106,7 @@ class BufferedBackend(Backend):
         self._local = _Local()
         self.outages = 0
         self.replayed_writes = 0
+        self.writes = 0  # write statements since start (buffered ones included), for figures
 
     @property
     def unavailable(self) -> bool:
@@ -121,12 +124,15 @@ class BufferedBackend(Backend):
         if current is not None:  # nested: join the outer block, so a replay replays all of it
             yield current
             return
+        opened: _Recorder | None = None
         try:
-            with self._transaction() as recorder:
-                self._local.recorder = recorder
-                yield recorder
+            with self._transaction() as opened:
+                self._local.recorder = opened
+                yield opened
         finally:
             self._local.recorder = None
+            if opened is not None:
+                self.writes += opened.count
 
     @contextmanager
     def _transaction(self) -> Iterator[_Recorder]:

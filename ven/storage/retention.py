@@ -11,8 +11,8 @@ from datetime import timedelta
 @dataclass(frozen=True, slots=True)
 class Retention:
     telemetry: timedelta = timedelta(days=30)  # samples the VTN acknowledged
-    dispatch: timedelta = timedelta(days=14)  # decisions with their per-EV setpoints
-    baselines: timedelta = timedelta(days=90)  # per-EV baselines of events no longer pending
+    dispatch: timedelta = timedelta(days=7)  # decisions with their per-EV setpoints
+    baselines: timedelta = timedelta(days=30)  # per-EV baselines of events no longer pending
     performance: timedelta = timedelta(days=400)  # per-interval requested vs delivered (settlement)
     events: timedelta = timedelta(days=400)  # completed or cancelled events and their answers
 

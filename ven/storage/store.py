@@ -104,6 +104,11 @@ class Store:
     def buffered_writes(self) -> int:
         return self._backend.buffered
 
+    @property
+    def writes(self) -> int:
+        """Write statements this store has made since it was opened."""
+        return self._backend.writes
+
     def claim(self) -> None:
         """Hold this VEN's name for the process's life; adopt a pre-v4 database's rows; mark it started.
 
