@@ -175,7 +175,7 @@ def main() -> int:
     results = {backend: run(backend, args) for backend in args.backends.split(",")}
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}; "
-        f"{args.vens} VENs x {args.evs} EVs, one event each of {args.intervals} x {args.interval_minutes:g} min, "
+        f"{args.vens} VENs x {args.evs} EVs, events of {args.intervals} x {args.interval_minutes:g} min, "
         f"control period {args.control_period}, sampling {args.sampling}, VTN poll {args.poll_interval}"
     )
     rows = [
