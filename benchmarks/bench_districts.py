@@ -38,6 +38,7 @@ from tests.processes import (
     MockVtn,
     free_port,
     metrics,
+    sqlite_bytes,
     start_ven,
     stop_process,
     wait_until,
@@ -53,7 +54,7 @@ def db_size(backend: str, target: str | Path) -> int:
         with psycopg.connect(str(target)) as conn:
             row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
             return int(row[0]) if row else 0
-    return sum(p.stat().st_size for p in Path(target).glob("*.db*") if p.is_file())
+    return sum(sqlite_bytes(p) for p in Path(target).glob("*.db"))
 
 
 def run(backend: str, args: argparse.Namespace) -> dict[str, float]:

@@ -24,11 +24,16 @@ from tests.processes import (
     http_status,
     peak_rss_mb,
     rss_mb,
+    sqlite_bytes,
     start_ven,
     stop_process,
     write_fleet,
     write_ven_config,
 )
+
+
+def db_bytes(folder: Path) -> int:
+    return sqlite_bytes(folder / "ven.db")
 
 
 def wait_for(predicate, timeout_s: float, what: str, step_s: float = 0.5):
@@ -84,11 +89,13 @@ def main() -> int:
         created = time.monotonic()
         wait_for(lambda: (http_status(port) or {}).get("dispatching"), 300, "dispatch")
         first_dispatch_s = time.monotonic() - created
+        size_before, window_from = db_bytes(folder), time.monotonic()
         end = time.monotonic() + 60 * args.observe_minutes
         while time.monotonic() < end:
             samples.append(rss_mb(ven.pid))
             time.sleep(1.0)
         peak = peak_rss_mb(ven.pid)
+        growth_per_day_mb = (db_bytes(folder) - size_before) / (time.monotonic() - window_from) * 86400 / 1e6
     finally:
         code = stop_process(ven)
         vtn.stop()
@@ -105,6 +112,10 @@ def main() -> int:
         f"max sampled {max(samples):.0f} MB ({len(samples)} samples, 1 s apart)"
     )
     print(f"peak RSS (VmHWM, whole process life): {peak:.0f} MB  (target <= 300 MB)")
+    print(
+        f"database growth while dispatching, scaled to a day of back-to-back events: "
+        f"{growth_per_day_mb:.1f} MB/day (SQLite pages in use, {args.observe_minutes:g}-min window)"
+    )
     (folder / "rss.txt").write_text("\n".join(f"{v:.0f}" for v in samples), encoding="utf-8")
     print(f"ven run exit code after SIGTERM: {code}; files (rss.txt: RSS each second) in {folder}")
     return 0

@@ -5,11 +5,13 @@ Standard library only (plus the package itself), so benchmarks can use it too.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -251,3 +253,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
+
+
+def sqlite_bytes(path: Path) -> int:
+    """The pages an SQLite database uses now (its WAL included, free pages not): what its data occupies."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
