@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ven.errors import InputError
-from ven.storage import StorageError, StorageUnavailableError, Store, fleet_json
+from ven.storage import StorageError, StorageUnavailableError, Store, fleet_json, resolve_storage_path
+from ven.storage.backend import scheme_of
 
 
 def register(commands: Any) -> None:
@@ -31,6 +32,10 @@ def register(commands: Any) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    if scheme_of(args.storage) == "sqlite":  # a status tool must not create the file it is asked about
+        path = resolve_storage_path(args.storage, Path.cwd())
+        if path != ":memory:" and not Path(path).is_file():
+            raise InputError(f"--storage: no database at {path}")
     try:
         store = Store.open(args.storage, base_dir=Path.cwd(), ven_name="", migrate=False)
     except StorageUnavailableError:
