@@ -82,7 +82,7 @@ def test_a_v1_database_is_migrated_keeping_its_data(db_path, clock):
 
 
 def test_a_v3_database_is_adopted_by_the_first_vens_name(db_path, clock):
-    """A single-VEN v3 file (JSON setpoints and baselines) becomes v4; the first VEN to claim it owns it."""
+    """A single-VEN v3 file (JSON setpoints and baselines) is upgraded; the first VEN claiming it owns it."""
     backend = SqliteBackend(str(db_path))
     at = "2025-01-15T17:00:00.000000+00:00"
     with backend.transaction() as conn:

@@ -8,29 +8,29 @@ VEN resumes an active event at once, before (or without) reaching the VTN.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from policies import load_policy
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler
+from ven.events import EventBook, LifecycleScheduler, answer_test_events
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
+from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
 from ven.runtime.keeper import StoreKeeper
+from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
+    from ven.telemetry.sampler import FleetSample
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +63,17 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     uploader: BacklogUploader
+    telemetry: TelemetryLoop
     keeper: StoreKeeper
     http: web.AppRunner | None = None
 
     @classmethod
     def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
-        fleet = load_fleet(config.fleet.file)
+        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
-            quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         store = _open_store(config)
@@ -94,17 +95,13 @@ class VenApp:
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
         )
 
-        async def snapshot() -> Fleet:
-            return controller.snapshot(await gateway.read())
-
         flow = EventFlow(
             book,
             store,
             clock,
-            snapshot=snapshot,
-            quick_policy=quick,
-            simple_levels=levels,
-            margin=dispatch.margin,
+            preview=controller.preview,
+            policies=planner,
+            deciders=(convertible, answer_test_events),
             opt_in_share=dispatch.opt_in_share,
             on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
         )
@@ -123,6 +120,29 @@ class VenApp:
             check_every=config.reports.sampling,
             time_scale=chargers.time_scale,
         )
+        performance = PerformanceTracker(store)
+
+        def publish(now: datetime, sample: FleetSample, requested_kw: float | None) -> None:
+            status = ven_status(
+                now=now,
+                link_up=client.link_up,
+                book=book,
+                fleet=fleet,
+                sample=sample,
+                requested_kw=requested_kw,
+            )
+            store.status.publish(status)
+
+        telemetry = TelemetryLoop(
+            sampler,
+            uploader,
+            performance=performance,
+            book=book,
+            requested=controller,
+            clock=clock,
+            period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+            on_sample=publish,
+        )
         return cls(
             config,
             store,
@@ -134,9 +154,10 @@ class VenApp:
             supervisor,
             flow,
             sampler,
-            PerformanceTracker(store),
+            performance,
             client,
             uploader,
+            telemetry,
             keeper,
         )
 
@@ -168,7 +189,8 @@ class VenApp:
             for name, coro in (
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
-                ("telemetry", self._telemetry()),
+                ("sampling", self.telemetry.sample_forever()),
+                ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
                 ("storage", self.keeper.run()),
             )
@@ -201,32 +223,6 @@ class VenApp:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
         await self.client.wait()
-
-    async def _telemetry(self) -> None:
-        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
-        while True:
-            now = self.clock.now()
-            sample = await self.sampler.sample(now)
-            interval = self.book.current_interval(now)
-            requested = (
-                None
-                if interval is None
-                else self.controller.requested_kw(interval.view.event_id, interval.index)
-            )
-            self.performance.record(sample, interval, requested)
-            self.store.status.publish(
-                ven_status(
-                    now=now,
-                    link_up=self.client.link_up,
-                    book=self.book,
-                    fleet=self.fleet,
-                    sample=sample,
-                    requested_kw=requested,
-                )
-            )
-            with contextlib.suppress(StorageUnavailableError):  # the backlog waits for the database
-                await self.uploader.upload()
-            await asyncio.sleep(period_s)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:

@@ -1,7 +1,9 @@
 """Events as received, one row per (event_id, modification_number), and the VEN's answer to each.
 
-An answer is written once: `answer()` refuses to overwrite it, and `save()` never touches it, so a
-restarted VEN can tell which modifications it has already answered.
+The answer (opt, reason, what decided it) is saved with the event as the VEN decides it (the EventBook
+is its one source; `save()` writes it, a record without one keeps the stored answer). Whether the VTN
+acknowledged it is `answered_at`, stamped once (`acknowledge()`), so a restarted VEN can tell
+which modifications it has already answered.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def _record(row: dict[str, Any]) -> EventRecord:
         priority=row["priority"],
         opt=None if row["opt"] is None else OptAnswer(row["opt"]),
         opt_reason=row["opt_reason"],
+        opt_source=row["opt_source"],
         answered_at=optional_time(row["answered_at"]),
         updated_at=from_db_time(row["updated_at"]),
     )
@@ -49,21 +52,26 @@ class EventRepository:
         self._db = scope.backend
 
     def save(self, event: EventRecord) -> EventRecord:
-        """Insert or update one modification; an answer already stored is kept as it is."""
+        """Insert or update one modification; its answer replaces the stored one, a record without an
+        answer keeps it; an acknowledgement already stored is kept."""
         now = self._scope.now_text()
         answered_at = None if event.answered_at is None else to_db_time(event.answered_at)
         self._db.execute(
             """INSERT INTO events (ven, event_id, modification_number, payload, status, opt, opt_reason,
-                 answered_at, start_at, end_at, randomised_offset_s, test_event, priority, updated_at)
+                 opt_source, answered_at, start_at, end_at, randomised_offset_s, test_event, priority,
+                 updated_at)
                VALUES (:ven, :event_id, :modification_number, :payload, :status, :opt, :opt_reason,
-                 :answered_at, :start_at, :end_at, :randomised_offset_s, :test_event, :priority, :now)
+                 :opt_source, :answered_at, :start_at, :end_at, :randomised_offset_s, :test_event, :priority,
+                 :now)
                ON CONFLICT (ven, event_id, modification_number) DO UPDATE SET payload = excluded.payload,
                  status = excluded.status, start_at = excluded.start_at, end_at = excluded.end_at,
                  randomised_offset_s = excluded.randomised_offset_s, test_event = excluded.test_event,
                  priority = excluded.priority, updated_at = excluded.updated_at,
-                 opt = COALESCE(events.opt, excluded.opt),
-                 opt_reason = CASE WHEN events.opt IS NULL THEN excluded.opt_reason
-                              ELSE events.opt_reason END,
+                 opt_reason = CASE WHEN excluded.opt IS NULL THEN events.opt_reason
+                              ELSE excluded.opt_reason END,
+                 opt_source = CASE WHEN excluded.opt IS NULL THEN events.opt_source
+                              ELSE excluded.opt_source END,
+                 opt = COALESCE(excluded.opt, events.opt),
                  answered_at = COALESCE(events.answered_at, excluded.answered_at)""",
             {
                 "ven": self._scope.ven,
@@ -73,6 +81,7 @@ class EventRepository:
                 "status": EventStatus(event.status).value,
                 "opt": None if event.opt is None else OptAnswer(event.opt).value,
                 "opt_reason": event.opt_reason,
+                "opt_source": event.opt_source,
                 "answered_at": answered_at,
                 "start_at": to_db_time(event.start),
                 "end_at": to_db_time(event.end),
@@ -133,34 +142,20 @@ class EventRepository:
         )
         return changed != 0
 
-    def answer(
-        self,
-        event_id: str,
-        modification_number: int,
-        opt: OptAnswer,
-        reason: str | None = None,
-        at: datetime | None = None,
-    ) -> bool:
-        """Record the answer the VTN received; False (nothing written) if this modification was answered.
+    def acknowledge(self, event_id: str, modification_number: int, at: datetime | None = None) -> bool:
+        """Stamp the answer saved with this modification as acknowledged by the VTN; False if it was.
 
         Raises KeyError for a modification never saved.
         """
         now = self._scope.now_text()
         key = {"ven": self._scope.ven, "event_id": event_id, "modification_number": modification_number}
         changed = self._db.execute(
-            """UPDATE events SET opt = :opt, opt_reason = :reason, answered_at = :answered_at,
-                 updated_at = :now
+            """UPDATE events SET answered_at = :answered_at, updated_at = :now
                WHERE ven = :ven AND event_id = :event_id AND modification_number = :modification_number
                  AND answered_at IS NULL""",
-            {
-                **key,
-                "opt": OptAnswer(opt).value,
-                "reason": reason,
-                "answered_at": now if at is None else to_db_time(at),
-                "now": now,
-            },
+            {**key, "answered_at": now if at is None else to_db_time(at), "now": now},
         )
-        if changed:  # written, or buffered (written once the database is back, if still unanswered)
+        if changed:  # written, or buffered (written once the database is back, if still unacknowledged)
             return True
         exists = self._db.query(
             """SELECT 1 AS one FROM events

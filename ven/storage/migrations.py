@@ -1,7 +1,7 @@
 """The schema, as an ordered list of migrations applied at open: a database is always at the latest version.
 
 One list for every backend: type tokens (`{real}`, `{id}`, `{blob}`, `{strict}`) are rendered by the backend's
-dialect (on SQLite, versions 1-3 render exactly as they were released). Never edit a released migration;
+dialect (on SQLite, versions 1-4 render exactly as they were released). Never edit a released migration;
 append a new one. Each runs inside the opening transaction, so a failed upgrade leaves the database as it was.
 A step may be SQL or a function of the connection (for conversions SQL cannot express).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ven.storage.migrate_v4 import V4_STEPS
+from ven.storage.migrate_v5 import V5_STEPS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,8 +116,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
+        "what decided each event answer (the protocol edge derives its response code from it)",
+        ("ALTER TABLE events ADD COLUMN opt_source TEXT",),
+    ),
+    Migration(
+        5,
         "many VENs on one database (rows owned by VEN name, a status row each); compact setpoints, baselines",
-        V4_STEPS,
+        V5_STEPS,
     ),
 )
 

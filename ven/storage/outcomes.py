@@ -112,7 +112,8 @@ class DispatchRepository:
                ORDER BY id""",
             {**params, "k": head["interval_index"], "id": head["id"]},
         )
-        return self._decode(rows)[-1]
+        decoded = self._decode(rows)
+        return decoded[-1] if decoded else None
 
     def prune(self, before: datetime) -> int:
         """Forget decisions of event intervals whose last decision is older than `before`.

@@ -33,19 +33,30 @@ SQLITE = Dialect(real="REAL", id="INTEGER PRIMARY KEY", blob="BLOB", strict=" ST
 
 
 class _Connection:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, location: str) -> None:
         self._conn = conn
+        self._location = location
 
     def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
-        cursor = self._conn.execute(sql, params or {})
-        names = [d[0] for d in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self._errors():
+            cursor = self._conn.execute(sql, params or {})
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
-        return self._conn.execute(sql, params or {}).rowcount
+        with self._errors():
+            return self._conn.execute(sql, params or {}).rowcount
 
     def execute_many(self, sql: str, rows: Iterable[Mapping[str, object]]) -> int:
-        return self._conn.executemany(sql, rows).rowcount
+        with self._errors():
+            return self._conn.executemany(sql, rows).rowcount
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:  # e.g. "database is locked" past the busy timeout, a full disk
+            raise StorageError(f"{self._location}: {exc}") from exc
 
 
 class SqliteBackend(Backend):
@@ -66,7 +77,7 @@ class SqliteBackend(Backend):
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StorageError(f"{path}: cannot open as a v2x-ven database: {exc}") from exc
-        self._wrapped = _Connection(self._conn)
+        self._wrapped = _Connection(self._conn, path)
 
     @classmethod
     def open_url(cls, url: str, base_dir: str | Path | None) -> SqliteBackend:

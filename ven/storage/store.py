@@ -70,7 +70,7 @@ class Store:
     ) -> Self:
         """Open (creating or migrating as needed) the database `url` names, for VEN `ven_name`.
 
-        Without a name: the database's only VEN (or the unnamed one of a new or pre-v4 database).
+        Without a name: the database's only VEN (or the unnamed one of a new or pre-v5 database).
         Raises StorageUrlError for a bad URL, SchemaTooNewError for a database from a newer v2x-ven,
         NotAVenDatabaseError / StorageError for one that is not ours, StorageUnavailableError for a
         server that cannot be reached.
@@ -110,7 +110,7 @@ class Store:
         return self._backend.writes
 
     def claim(self) -> None:
-        """Hold this VEN's name for the process's life; adopt a pre-v4 database's rows; mark it started.
+        """Hold this VEN's name for the process's life; adopt a pre-v5 database's rows; mark it started.
 
         Raises VenNameInUseError when a running process holds the name on this database.
         """
@@ -181,7 +181,7 @@ class Store:
         self.close()
 
     def _adopt_unnamed(self) -> None:
-        """Rows of a database from before v4 (one VEN, no names) become the first claiming VEN's."""
+        """Rows of a database from before v5 (one VEN, no names) become the first claiming VEN's."""
         if not self.ven_name:
             return
         with self._backend.transaction() as conn:

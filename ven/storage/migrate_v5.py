@@ -1,6 +1,6 @@
-"""Schema version 4: every row owned by a VEN name, a status row per VEN, compact setpoints and baselines.
+"""Schema version 5: every row owned by a VEN name, a status row per VEN, compact setpoints and baselines.
 
-Rows from a single-VEN database (versions 1-3) get the VEN name '' here; the first VEN to claim the database
+Rows from a single-VEN database (versions 1-4) get the VEN name '' here; the first VEN to claim the database
 adopts them (Store.claim). Setpoints and baselines were JSON; they become int32 watts / float64, zlib'd.
 """
 
@@ -39,7 +39,7 @@ _CREATE = (
         soc_by_site TEXT NOT NULL DEFAULT '{{}}',
         status_at TEXT
     ){strict}""",
-    """CREATE TABLE events_v4 (
+    """CREATE TABLE events_v5 (
         ven TEXT NOT NULL,
         event_id TEXT NOT NULL,
         modification_number INTEGER NOT NULL,
@@ -47,6 +47,7 @@ _CREATE = (
         status TEXT NOT NULL CHECK (status IN ('far', 'near', 'active', 'completed', 'cancelled')),
         opt TEXT CHECK (opt IN ('optIn', 'optOut')),
         opt_reason TEXT,
+        opt_source TEXT,
         answered_at TEXT,
         start_at TEXT NOT NULL,
         end_at TEXT NOT NULL,
@@ -63,7 +64,7 @@ _CREATE = (
         created_at TEXT NOT NULL,
         PRIMARY KEY (ven, digest)
     ){strict}""",
-    """CREATE TABLE dispatch_v4 (
+    """CREATE TABLE dispatch_v5 (
         id {id},
         ven TEXT NOT NULL,
         event_id TEXT NOT NULL,
@@ -76,7 +77,7 @@ _CREATE = (
         delta INTEGER NOT NULL CHECK (delta IN (0, 1)),
         setpoints {blob} NOT NULL
     ){strict}""",
-    """CREATE TABLE telemetry_v4 (
+    """CREATE TABLE telemetry_v5 (
         id {id},
         ven TEXT NOT NULL,
         ts TEXT NOT NULL,
@@ -87,7 +88,7 @@ _CREATE = (
         soc {real},
         reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1))
     ){strict}""",
-    """CREATE TABLE performance_v4 (
+    """CREATE TABLE performance_v5 (
         ven TEXT NOT NULL,
         event_id TEXT NOT NULL,
         interval_index INTEGER NOT NULL,
@@ -102,7 +103,7 @@ _CREATE = (
         updated_at TEXT NOT NULL,
         PRIMARY KEY (ven, event_id, interval_index)
     ){strict}""",
-    """CREATE TABLE event_baselines_v4 (
+    """CREATE TABLE event_baselines_v5 (
         ven TEXT NOT NULL,
         event_id TEXT NOT NULL,
         start_at TEXT NOT NULL,
@@ -116,16 +117,15 @@ _CREATE = (
 _COPY = (
     """INSERT INTO vens (ven, ven_id, registration_id, vtn_id, poll_freq_s, registered_at)
        SELECT '', ven_id, registration_id, vtn_id, poll_freq_s, updated_at FROM registration""",
-    """INSERT INTO events_v4 (ven, event_id, modification_number, payload, status, opt, opt_reason,
-         answered_at,
-         start_at, end_at, randomised_offset_s, test_event, priority, updated_at)
-       SELECT '', event_id, modification_number, payload, status, opt, opt_reason, answered_at,
-         start_at, end_at, randomised_offset_s, test_event, priority, updated_at FROM events""",
-    # The same sample twice (possible before v4) is kept once: (ven, resource, ts) is unique from now on.
-    """INSERT INTO telemetry_v4 (ven, ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported)
+    """INSERT INTO events_v5 (ven, event_id, modification_number, payload, status, opt, opt_reason,
+         opt_source, answered_at, start_at, end_at, randomised_offset_s, test_event, priority, updated_at)
+       SELECT '', event_id, modification_number, payload, status, opt, opt_reason, opt_source,
+         answered_at, start_at, end_at, randomised_offset_s, test_event, priority, updated_at FROM events""",
+    # The same sample twice (possible before v5) is kept once: (ven, resource, ts) is unique from now on.
+    """INSERT INTO telemetry_v5 (ven, ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported)
        SELECT '', ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported FROM telemetry WHERE 1 = 1
        ORDER BY id ON CONFLICT DO NOTHING""",
-    """INSERT INTO performance_v4 (ven, event_id, interval_index, start_at, end_at, requested_kw, baseline_kw,
+    """INSERT INTO performance_v5 (ven, event_id, interval_index, start_at, end_at, requested_kw, baseline_kw,
          measured_kw, delivered_kw, exported_kwh, departure_socs, updated_at)
        SELECT '', event_id, interval_index, start_at, end_at, requested_kw, baseline_kw,
          measured_kw, delivered_kw, exported_kwh, departure_socs, updated_at FROM performance""",
@@ -148,7 +148,7 @@ def _convert_dispatch(conn: Connection) -> None:
         setpoints: dict[str, float] = json.loads(row["setpoints"])
         ev_ids = tuple(sorted(setpoints))
         conn.execute(
-            """INSERT INTO dispatch_v4 (ven, event_id, interval_index, decided_at, policy, requested_kw,
+            """INSERT INTO dispatch_v5 (ven, event_id, interval_index, decided_at, policy, requested_kw,
                  planned_kw, ev_set, delta, setpoints)
                VALUES ('', :event_id, :interval_index, :decided_at, :policy, :requested_kw, :planned_kw,
                  :ev_set, 0, :setpoints)""",
@@ -167,7 +167,7 @@ def _convert_baselines(conn: Connection) -> None:
         ev_ids = tuple(json.loads(row["ev_ids"]))
         values = np.asarray(json.loads(row["baseline_kw"]), dtype=np.float64).reshape(len(ev_ids), -1)
         conn.execute(
-            """INSERT INTO event_baselines_v4 (ven, event_id, start_at, ev_set, baseline, frozen_at)
+            """INSERT INTO event_baselines_v5 (ven, event_id, start_at, ev_set, baseline, frozen_at)
                VALUES ('', :event_id, :start_at, :ev_set, :baseline, :frozen_at)""",
             {
                 "event_id": row["event_id"],
@@ -182,7 +182,7 @@ def _convert_baselines(conn: Connection) -> None:
 _SWAP = tuple(
     statement
     for table in ("events", "dispatch", "telemetry", "performance", "event_baselines")
-    for statement in (f"DROP TABLE {table}", f"ALTER TABLE {table}_v4 RENAME TO {table}")
+    for statement in (f"DROP TABLE {table}", f"ALTER TABLE {table}_v5 RENAME TO {table}")
 )
 
 _INDEXES = (
@@ -195,15 +195,15 @@ _INDEXES = (
     "CREATE INDEX performance_by_time ON performance (ven, end_at)",
 )
 
-V4_STEPS: tuple[str | Callable[[Connection], None], ...] = (
+V5_STEPS: tuple[str | Callable[[Connection], None], ...] = (
     *_CREATE,
     # before the copies: the unique sample index makes ON CONFLICT DO NOTHING skip duplicates
-    "CREATE UNIQUE INDEX telemetry_v4_sample ON telemetry_v4 (ven, resource, ts)",
+    "CREATE UNIQUE INDEX telemetry_v5_sample ON telemetry_v5 (ven, resource, ts)",
     *_COPY,
     _convert_dispatch,
     _convert_baselines,
     "DROP TABLE registration",
     *_SWAP,
-    "DROP INDEX telemetry_v4_sample",
+    "DROP INDEX telemetry_v5_sample",
     *_INDEXES,
 )
