@@ -123,10 +123,16 @@ def main() -> int:
         deadline = time.monotonic() + 180
         while len(registered(ready["admin_url"])) < len(vens) and time.monotonic() < deadline:
             time.sleep(1)  # every VEN registers before its event is sent
+        missing = sorted(set(vens) - set(registered(ready["admin_url"])))
+        if missing:
+            print(f"not registered (yet): {', '.join(missing)}; see their logs in {folder}", flush=True)
         capacity = sum(kw for _, kw in fleets.values())
-        start = (now + LEAD).replace(microsecond=0)
+        # as planned (the fleet file was moved for it), unless starting the VENs took longer than the lead
+        start = max(now + LEAD, datetime.now(UTC) + timedelta(seconds=30)).replace(microsecond=0)
         interval = f"PT{args.minutes * 20}S"
         for ven, (_, kw) in fleets.items():
+            if ven in missing:
+                continue
             share = round(PROGRAM_KW * kw / capacity, 1)
             post(f"{ready['admin_url']}/events", {
                 "ven": ven, "signal": "LOAD_DISPATCH", "type": "delta", "start": start.isoformat(),
