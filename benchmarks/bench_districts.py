@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -115,6 +116,8 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, float]:
         event_growth = db_size(backend, size_target) - event_size
         pool.shutdown()
     finally:
+        for ven in vens.values():  # all at once, then wait for each
+            ven.send_signal(signal.SIGTERM)
         codes = [stop_process(v, 60) for v in vens.values()]
         vtn.stop()
         if server is not None:
