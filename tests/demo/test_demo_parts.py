@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.cli.main import main
@@ -38,19 +39,29 @@ def test_example_fleet_has_the_program_shape():
     assert all(vehicle_class(ev.ev_id) != "other" for ev in fleet.evs)
 
 
-def test_scenario_is_connectedsolutions_style_and_showcase_asks_a_megawatt():
-    """Weekday events of 3 h between 2 and 7 pm, called a day ahead; the showcase asks ≥ 1 MW throughout."""
-    planned = load_scenario(EXAMPLE_DIR / "scenario.toml", NOW)
-    showcase = load_showcase(EXAMPLE_DIR, NOW)
+@pytest.mark.parametrize(
+    "now",
+    [NOW, datetime(2031, 2, 17, 3, 0, tzinfo=UTC), datetime(2028, 12, 29, 23, 30, tzinfo=UTC)],
+    ids=["summer-2026", "february-2031", "new-year-2028"],
+)
+def test_scenario_is_connectedsolutions_style_and_showcase_asks_a_megawatt(now: datetime):
+    """On any date: 8 weekday events of 3 h between 2 and 7 pm, all ahead, called a day ahead, never two on
+    one day; the showcase asks ≥ 1 MW throughout."""
+    planned = load_scenario(EXAMPLE_DIR / "scenario.toml", now)
+    showcase = load_showcase(EXAMPLE_DIR, now)
+    days = set()
     for item in planned:
         start = item.body.start.astimezone(showcase.timezone)
         end = start + sum((i.duration for i in item.body.intervals), timedelta())
+        assert item.body.start > now
         assert start.weekday() < 5
-        assert 6 <= start.month <= 9
         assert end - start == timedelta(hours=3)
         assert start.hour >= 14
         assert (end.hour, end.minute) <= (19, 0)
         assert item.body.start - item.notify_at == timedelta(hours=24)
+        days.add(start.date())
+    assert len(planned) == len(days) == 8
+    assert timedelta(0) < showcase.start - now <= timedelta(days=7)
     assert min(showcase.requested_kw) >= 1000
     assert showcase.event.startafter is None  # no randomisation: intervals line up with the VTN's
 
@@ -62,11 +73,31 @@ def test_timeshift_moves_departures_and_nothing_else():
         "a,s,60,0.5,11,2026-07-14T18:00:00-04:00\n"
         "b,s,60,0.5,11,\n"
     )
-    shifted = parse_fleet(shift_fleet_csv(text, timedelta(days=2, minutes=5)))
+    shifted = parse_fleet(shift_fleet_csv(text, timedelta(days=2, minutes=5), reference=NOW))
     original = parse_fleet(text)
     assert shifted.evs[0].departure == datetime(2026, 7, 16, 22, 5, tzinfo=UTC)
     assert shifted.evs[1].departure is None
     assert shifted.evs[0].soc == original.evs[0].soc
+
+
+def test_timeshift_pins_routines_at_the_reference_time():
+    """A routine departure (a local time of day) becomes the next one after the reference, then moves; the
+    routine columns go (the demo watches one afternoon), the rest stays."""
+    text = (
+        "ev_id,site,capacity_kwh,soc,max_charge_kw,departure,timezone,days,plug_in,plug_in_soc\n"
+        "bus,depot,226,0.9,60,06:15,America/New_York,mon-fri,16:00,0.55\n"
+        "van,depot,68,0.6,11,+2h,,,,\n"
+    )
+    friday_afternoon = datetime(2031, 2, 21, 20, 40, tzinfo=UTC)  # 15:40 EST
+    shifted = shift_fleet_csv(text, timedelta(hours=1), reference=friday_afternoon)
+    assert shifted.splitlines()[0] == "ev_id,site,capacity_kwh,soc,max_charge_kw,departure"
+    fleet = parse_fleet(shifted)
+    monday_0615 = datetime(2031, 2, 24, 11, 15, tzinfo=UTC)
+    assert [ev.departure for ev in fleet.evs] == [
+        monday_0615 + timedelta(hours=1),
+        friday_afternoon + timedelta(hours=3),
+    ]
+    assert fleet.evs[0].routine is None
 
 
 def test_departure_check_counts_evs_that_left_short():

@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ven.cli.parsing import add_command
+from ven.clock import cli_clock
 from ven.demo.plot import write_plot
 from ven.demo.progress import Progress
 from ven.demo.runner import DemoOptions, run_demo
@@ -29,7 +31,14 @@ MAX_TIME_SCALE = 1000.0
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("demo", help="run a DR event end to end: mock VTN, VEN, simulated fleet")
+    parser = add_command(
+        commands,
+        "demo",
+        "run a DR event end to end: mock VTN, VEN, simulated fleet",
+        "Starts the bundled mock VTN and a VEN with the Massachusetts example fleet (90 simulated EVs), "
+        "creates the example's >= 1 MW event on its next programme day and runs it end to end over "
+        "OpenADR on a simulated clock; prints a table per interval (or --json) and writes a plot.",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("--plot", default="ven-demo.png", help="the PNG plot to write (default: %(default)s)")
     parser.add_argument(
@@ -40,8 +49,10 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--example",
-        default=str(EXAMPLE_DIR),
-        help="folder with ven.toml (and its fleet) and scenario.toml; default: the Massachusetts example",
+        default=None,
+        metavar="DIR",
+        help="folder with ven.toml (and its fleet) and scenario.toml (default: the bundled Massachusetts "
+        "example)",
     )
     parser.add_argument(
         "--chargers",
@@ -57,7 +68,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 1.0 <= args.time_scale <= MAX_TIME_SCALE:
         raise InputError(f"--time-scale: between 1 and {MAX_TIME_SCALE:g}, not {args.time_scale:g}")
-    example = Path(args.example)
+    example = Path(args.example) if args.example else EXAMPLE_DIR
     if not (example / "ven.toml").is_file() or not (example / "scenario.toml").is_file():
         raise InputError(f"--example {example}: needs ven.toml and scenario.toml")
     plot = Path(args.plot).resolve()
@@ -78,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
     if args.chargers == "simulated":
-        return DemoOptions(example_dir=example, time_scale=args.time_scale)
+        return DemoOptions(example_dir=example, time_scale=args.time_scale, clock=cli_clock())
     # Stations live in real time: no time scale, no lead, the event starts seconds after the stations are up.
     return DemoOptions(
         example_dir=example,
@@ -88,4 +99,5 @@ def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
         align=timedelta(seconds=1),
         progress_every_s=2.0,
         chargers="ocpp",
+        clock=cli_clock(),
     )
