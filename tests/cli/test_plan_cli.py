@@ -100,7 +100,8 @@ def test_table_columns_line_up_in_the_inputs_time_zone():
     for row in rows:
         assert len(row) == len(header)
         for end in ends:
-            assert row[end - 1] != " " and (end == len(row) or row[end] == " ")
+            assert row[end - 1] != " "
+            assert end == len(row) or row[end] == " "
 
 
 def test_a_local_start_time_uses_the_fleets_time_zone():
