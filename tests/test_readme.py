@@ -1,17 +1,31 @@
-"""The README's commands work as written (test-mode equivalents where they would reinstall)."""
+"""The README's commands work as written (test-mode equivalents where they would reinstall), on a date far
+from the one the examples were written on: every command runs with an injected "today" (V2X_VEN_NOW,
+docs/reference.md) and must still produce a non-trivial result."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import select
 import shlex
+import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from ven.clock import NOW_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+# Far from the examples' July 2026: a winter Monday morning in Massachusetts, five years on.
+TODAY = "2031-02-17T09:30:00-05:00"
+ENV = {**os.environ, NOW_ENV: TODAY}
 
 
 def command_after(marker: str) -> str:
@@ -35,6 +49,7 @@ def run_ven(args: list[str], cwd: Path = ROOT, timeout: float = 120) -> subproce
         text=True,
         check=False,
         timeout=timeout,
+        env=ENV,
     )
 
 
@@ -71,6 +86,8 @@ def test_the_main_command_runs_the_demo(tmp_path: Path):
     assert "requested kW" in result.stdout
     assert "SOC school districts" in result.stdout
     assert "0 below it" in result.stdout
+    assert "program day 2031-02-19" in result.stdout  # the next Wednesday after the injected Monday
+    assert re.search(r"requested 1,175 kW, delivered 1,1\d\d kW on average", result.stdout)
     assert "[demo]" in result.stderr
     assert (tmp_path / "demo.png").is_file()
 
@@ -85,17 +102,23 @@ def test_the_showcase_command_is_the_one_tests_demo_runs():
 
 
 def test_the_enrollment_check_in_the_readme_runs():
-    """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet with no shortfall."""
+    """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet at the next 4 pm Eastern
+    with no shortfall and real V2G export."""
     lines = sh_blocks("## Enrolling a fleet")
     assert len(lines) == 1
     result = run_ven(shlex.split(lines[0])[1:])
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     assert "school-merrimack" in result.stdout
+    assert "12 intervals from 2031-02-17 16:00 EST" in result.stdout
+    assert "shortfall 0.0 kWh" in result.stdout
+    exported = float(re.search(r"exported from batteries ([\d,.]+) kWh", result.stdout)[1].replace(",", ""))
+    assert exported > 1000
 
 
 def test_every_readme_command_block_is_covered():
     """Every ```sh block in the README belongs to a section a test here runs."""
-    tested = {"Set up and run", "The showcase", "Enrolling a fleet", "Planning offline"}
+    tested = {"Set up and run", "The showcase", "Enrolling a fleet", "Planning offline", "Running against"}
     sections = re.findall(r"^## (.+)$", README, flags=re.MULTILINE)
     for section in sections:
         if sh_blocks(f"## {section}"):
@@ -115,14 +138,103 @@ def test_the_plan_examples_in_the_readme_run():
     section = README.split("## Planning offline")[1].split("```sh")[1].split("```")[0]
     lines = [line for line in section.strip().splitlines() if line.startswith(".venv/bin/ven")]
     assert len(lines) == 3
-    for line in lines:
-        args = shlex.split(line)[1:]
-        result = subprocess.run(
-            [sys.executable, "-m", "ven.cli.main", *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+    results = [run_ven(shlex.split(line)[1:]) for line in lines]
+    for line, result in zip(lines, results, strict=True):
         assert result.returncode == 0, (line, result.stderr)
+        assert result.stderr == "", (line, result.stderr)  # no warning: nothing meaningless about them
+    homes, depot, policies = (r.stdout for r in results)
+    assert "4 intervals from 2031-02-17 09:30 EST" in homes
+    delivered = float(re.search(r"shortfall ([\d,.]+) kWh", homes)[1])
+    assert delivered < 30.0  # 30 kWh asked over 2 h: the homes give most of it
+    plan = json.loads(depot)
+    assert plan["intervals"][0]["start"] == "2031-02-17T21:00:00+00:00"  # 16:00 EST
+    assert all(i["power_kw"] == pytest.approx(-300.0, abs=1e-6) for i in plan["intervals"])
+    assert all(i["baseline_kw"] > 0 for i in plan["intervals"])
+    assert {"optimal", "proportional", "fair", "priority"} <= {
+        line.split()[0] for line in policies.splitlines()
+    }
+
+
+def _ready_line(process: subprocess.Popen[str], timeout: float = 30.0) -> dict[str, object]:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while not select.select([process.stdout], [], [], 0.2)[0]:
+        assert process.poll() is None, "the server stopped"
+        assert time.monotonic() < deadline, "no ready line"
+    ready: dict[str, object] = json.loads(process.stdout.readline())
+    return ready
+
+
+def _events(admin_url: object) -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"{admin_url}/events", timeout=10) as response:  # noqa: S310 (loopback)
+        events: list[dict[str, object]] = json.load(response)
+    return events
+
+
+@pytest.mark.slow
+def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
+    """The two commands of "Running against a utility's VTN": `vtn-mock serve --scenario` lists the
+    example's season (8 events, all ahead of the injected date), `ven run` registers, gets the event that
+    is due (the showcase, a day ahead) and opts in to it. Ports are free ones instead of 8080/8081 (the
+    copied ven.toml points at them) and the example folder is a copy (the VEN writes its database there)."""
+    serve, run = sh_blocks("## Running against")
+    folder = tmp_path / "massachusetts"
+    shutil.copytree(ROOT / "examples" / "massachusetts", folder)
+    serve_args = shlex.split(serve)[1:]
+    serve_args[serve_args.index("--scenario") + 1] = str(folder / "scenario.toml")
+    env = {**ENV, NOW_ENV: "2031-02-18T16:00:00-05:00"}  # Tuesday 4 pm: the Wednesday showcase is due
+    vtn = subprocess.Popen(
+        [sys.executable, "-m", "vtn_mock.cli", *serve_args, "--port", "0", "--admin-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    ven = None
+    try:
+        ready = _ready_line(vtn)
+        assert ready["scenario_events"] == 8
+        config = folder / "ven.toml"
+        config.write_text(
+            config.read_text().replace(
+                "http://127.0.0.1:8080/OpenADR2/Simple/2.0b", str(ready["openadr_url"])
+            )
+        )
+        run_args = shlex.split(run)[1:]
+        assert run_args == ["run", "--config", "examples/massachusetts/ven.toml"]
+        ven = subprocess.Popen(
+            [sys.executable, "-m", "ven.cli.main", "run", "--config", str(config), "--log-format", "json"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            showcase = next(
+                e for e in _events(ready["admin_url"]) if e["event_id"] == "ma-connectedsolutions-008"
+            )
+            answers = showcase["vens"]
+            if isinstance(answers, list) and answers and answers[0]["opt"] is not None:
+                break
+            assert ven.poll() is None, "ven run stopped"
+            assert time.monotonic() < deadline, "no opt answer from the VEN"
+            time.sleep(0.5)
+        assert showcase["status"] == "far"
+        assert answers[0]["opt"] == "optIn"
+        statuses = sorted(str(e["status"]) for e in _events(ready["admin_url"]))
+        assert statuses == ["far"] + ["pending"] * 7
+    finally:
+        outputs = {}
+        for process in (ven, vtn):
+            if process is not None:
+                process.send_signal(signal.SIGINT)
+                outputs[process.pid] = process.communicate(timeout=30)
+    assert ven is not None
+    assert (ven.returncode, vtn.returncode) == (0, 0)
+    logged = [json.loads(line) for line in outputs[ven.pid][1].splitlines()]
+    assert any("registered as venID" in line["message"] for line in logged)
+    assert all(line["ven"] == "ma-v2x-fleet" for line in logged)
+    assert not [line for line in logged if line["level"] in ("WARNING", "ERROR")]

@@ -190,3 +190,18 @@ def test_a_plugin_installed_from_its_own_package_is_found_and_used(tmp_path):
     assert out["policy"] == "curtail-only"
     assert all(p >= 0 for ev in out["evs"] for p in ev["power_kw"])
     assert out["intervals"][0]["reduction_kw"] == pytest.approx(120.0)
+    docs = (ROOT / "docs" / "policies.md").read_text()
+    line = next(x for x in docs.splitlines() if x.startswith(".venv/bin/ven plan") and "curtail-only" in x)
+    from_docs = subprocess.run(
+        [*VEN, *line.split()[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=ROOT,
+        env={**env, NOW_ENV: "2031-02-17T09:30:00-05:00"},  # any date: the homes' routines resolve to it
+    )
+    assert from_docs.returncode == 0, from_docs.stderr
+    assert from_docs.stderr == ""
+    assert "policy curtail-only: 14 EVs, 4 intervals from 2031-02-17 09:30 EST" in from_docs.stdout
+    assert "shortfall 0.0 kWh, exported from batteries 0.0 kWh" in from_docs.stdout
