@@ -238,3 +238,33 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     assert any("registered as venID" in line["message"] for line in logged)
     assert all(line["ven"] == "ma-v2x-fleet" for line in logged)
     assert not [line for line in logged if line["level"] in ("WARNING", "ERROR")]
+
+
+def test_the_readme_points_at_the_reference_and_the_licence():
+    """The README links docs/reference.md (not a CONTRACT.md the repository does not have); LICENSE holds
+    the Apache-2.0 text pyproject.toml declares."""
+    assert "CONTRACT.md" not in README
+    assert "(docs/reference.md)" in README
+    assert "(LICENSE)" in README
+    licence = (ROOT / "LICENSE").read_text()
+    assert licence.lstrip().startswith("Apache License\n                           Version 2.0, January 2004")
+    assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_reference_names_every_command_and_option():
+    """docs/reference.md documents every subcommand of both tools and each of their long options."""
+    from tests.cli.test_cli_surface import TOOLS, subparsers  # noqa: PLC0415
+
+    reference = (ROOT / "docs" / "reference.md").read_text()
+    checked = 0
+    for tool, parser in TOOLS:
+        for name, command in subparsers(parser):
+            word = name.split()[-1]  # `cancel\|show\|performance` rows name several commands at once
+            spelled = (f"{tool} {name}", f"{word}\\|", f"\\|{word}")
+            assert any(text in reference for text in spelled), f"{tool} {name}"
+            for action in command._actions:
+                for option in action.option_strings:
+                    if option.startswith("--") and option != "--help":
+                        assert option in reference, f"{tool} {name} {option}"
+                        checked += 1
+    assert checked > 40

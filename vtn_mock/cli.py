@@ -17,9 +17,8 @@ from ven.cli import logs
 from ven.cli.parsing import add_command, command_group, tool_parser
 from ven.errors import InputError
 from ven.timeparse import coerce_duration
-from vtn_mock.config import VtnConfig, load_config
+from vtn_mock.config import TOKEN_ENV, VtnConfig, load_config
 from vtn_mock.events import SIGNAL_TYPES, STATUSES
-from vtn_mock.server import TOKEN_ENV, serve
 
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
 
@@ -260,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command == "serve":
+            from vtn_mock.server import serve  # noqa: PLC0415 - the OpenADR server only for `serve`
+
             logs.configure(args.log_level, args.log_format, tool="vtn-mock")
             logging.getLogger("openleadr").setLevel(logging.WARNING)  # it logs every message body at INFO
             config = _serve_config(args)

@@ -18,14 +18,13 @@ from aiohttp import web
 from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import VtnConfig
+from vtn_mock.config import TOKEN_ENV, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
 from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario, schedule, upcoming, warn_if_idle
 from vtn_mock.store import Store
 
 logger = logging.getLogger("vtn_mock")
-TOKEN_ENV = "VTN_MOCK_ADMIN_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 def new_id(prefix: str) -> str:

@@ -291,3 +291,12 @@ def test_a_meaningless_plan_says_why_in_one_warning(fleet, cause, tmp_path, caps
     assert lines[0].startswith(f"ven: warning: {path}: ")
     assert cause in lines[0]
     assert "shortfall" in captured.out
+
+
+def test_the_command_line_loads_the_heavy_parts_only_for_the_commands_that_need_them():
+    """Parsing (`--version`, help, bare usage, bad input) imports neither plotting, OpenADR, cryptography
+    nor the solvers: those load with `ven demo`, `ven run`, `ven certs` and `ven plan` themselves."""
+    heavy = ("matplotlib", "openleadr", "cryptography", "scipy", "highspy", "vtn_mock.server")
+    probe = f"import sys, ven.cli.main, vtn_mock.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

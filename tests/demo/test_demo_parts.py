@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.transforms import Bbox
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.cli.main import main
@@ -15,8 +18,8 @@ from ven.clock import ManualClock
 from ven.demo import departures
 from ven.demo.departures import DepartureCheck
 from ven.demo.kinds import site_type, vehicle_class
-from ven.demo.plot import write_plot
-from ven.demo.result import DemoResult, IntervalRow, Series
+from ven.demo.plot import draw, write_plot
+from ven.demo.result import DemoResult, DepartureMark, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
 from ven.demo.table import render
 from ven.demo.timeshift import shift_fleet_csv
@@ -159,6 +162,69 @@ def test_plot_is_a_png(tmp_path: Path):
     """write_plot saves a PNG with the Agg canvas (no display)."""
     path = write_plot(_result(tmp_path), tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _marked(tmp_path: Path, **changes: object) -> DemoResult:
+    """The sample result with two departures in view, one of them below its departure SOC."""
+    result = _result(tmp_path)
+    at = result.intervals[0].program_start
+    marks = (
+        DepartureMark(at + timedelta(minutes=10), "car-home-04", 0.55, 0.8),
+        DepartureMark(at + timedelta(minutes=20), "bus-cape-04", 0.85, 0.8),
+    )
+    return replace(
+        result, departure_marks=marks, departures=DepartureCheck(2, 2, ("car-home-04",), None), **changes
+    )
+
+
+def _outside(legend_box: Bbox, axes_box: Bbox) -> bool:
+    return legend_box.x0 >= axes_box.x1 or legend_box.y1 <= axes_box.y0 or legend_box.y0 >= axes_box.y1
+
+
+def test_plot_shows_every_series_with_legends_off_the_data(tmp_path: Path):
+    """Requested is a line and delivered bars (never one hiding the other), every legend entry has a visible
+    artist, and both legends sit outside their axes."""
+    figure = draw(_marked(tmp_path))
+    figure.canvas.draw()
+    power, soc = figure.axes
+    requested = next(line for line in power.get_lines() if line.get_label() == "requested reduction (VTN)")
+    bars = power.containers[0]
+    assert len(bars) == 2
+    assert {round(bar.get_height()) for bar in bars} == {1100, 1099}
+    assert to_hex(bars[0].get_facecolor(), keep_alpha=False) != to_hex(requested.get_color())
+    for axes in (power, soc):
+        legend = axes.get_legend()
+        assert legend is not None
+        renderer = figure.canvas.get_renderer()
+        assert _outside(legend.get_window_extent(renderer), axes.get_window_extent(renderer))
+        for handle in legend.legend_handles:
+            assert handle is not None
+            alpha = handle.get_alpha()
+            assert alpha is None or alpha >= 0.3
+
+
+def test_plot_marks_departures_and_the_misses(tmp_path: Path):
+    """Departures in view are marked on the SOC panel at their SOC; a miss is a red cross and is named."""
+    figure = draw(_marked(tmp_path))
+    soc = figure.axes[1]
+    marks = {collection.get_label(): collection for collection in soc.collections}
+    short = marks["an EV left below its departure SOC"]
+    fine = marks["an EV left with its departure SOC"]
+    assert [y for _, y in short.get_offsets()] == [pytest.approx(55.0)]
+    assert [y for _, y in fine.get_offsets()] == [pytest.approx(85.0)]
+    assert to_hex(short.get_facecolor()[0], keep_alpha=False) == "#ff0000"
+    assert "1 below their departure SOC (car-home-04)" in soc.get_title()
+
+
+def test_a_compressed_real_time_run_is_plotted_in_seconds(tmp_path: Path):
+    """The OCPP demo (intervals shortened 90x, in real time): the time axis is seconds since the event
+    started, spanning the 20 s it really took, not the half hour of program time it stands for."""
+    figure = draw(_marked(tmp_path, time_compression=90.0))
+    soc = figure.axes[1]
+    assert soc.get_xlabel().startswith("seconds since the event started (real time")
+    low, high = soc.get_xlim()
+    assert -2 < low <= 0
+    assert 20 <= high < 22
 
 
 def test_bad_arguments_exit_2(tmp_path: Path, capsys):

@@ -6,11 +6,13 @@ import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ven.cli.parsing import add_command, command_group
 from ven.errors import InputError
-from ven.security.certs import LocalPki, init_pki
+
+if TYPE_CHECKING:
+    from ven.security.certs import LocalPki
 
 
 def register(commands: Any) -> None:
@@ -44,6 +46,8 @@ def register(commands: Any) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from ven.security.certs import init_pki  # noqa: PLC0415 - cryptography only when certificates are made
+
     if args.days < 1:
         raise InputError("--days must be at least 1")
     hosts = tuple(args.vtn_host or ("localhost", "127.0.0.1"))

@@ -4,7 +4,9 @@ The fleet is simulated (time-scaled) by default; with `--chargers ocpp` every EV
 OCPP station connected to the VEN's OCPP backend, in real time, and the event is the showcase's first
 intervals, shortened (ven.demo.ocpp_stations).
 
-Progress goes to stderr; stdout gets the per-interval table, or with --json the CONTRACT.md summary object.
+Progress goes to stderr; stdout gets the per-interval table, or with --json the summary object
+(docs/reference.md). The demo's machinery (mock VTN, plotting) is imported when the demo runs, so other
+commands start without it.
 """
 
 from __future__ import annotations
@@ -16,16 +18,14 @@ import logging
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ven.cli.parsing import add_command
 from ven.clock import cli_clock
-from ven.demo.plot import write_plot
-from ven.demo.progress import Progress
-from ven.demo.runner import DemoOptions, run_demo
-from ven.demo.showcase import EXAMPLE_DIR
-from ven.demo.table import render
 from ven.errors import InputError
+
+if TYPE_CHECKING:
+    from ven.demo.runner import DemoOptions
 
 MAX_TIME_SCALE = 1000.0
 
@@ -66,6 +66,12 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ven.demo.plot import write_plot  # noqa: PLC0415 - matplotlib only when the demo runs
+    from ven.demo.progress import Progress  # noqa: PLC0415
+    from ven.demo.runner import run_demo  # noqa: PLC0415
+    from ven.demo.showcase import EXAMPLE_DIR  # noqa: PLC0415
+    from ven.demo.table import render  # noqa: PLC0415
+
     if not 1.0 <= args.time_scale <= MAX_TIME_SCALE:
         raise InputError(f"--time-scale: between 1 and {MAX_TIME_SCALE:g}, not {args.time_scale:g}")
     example = Path(args.example) if args.example else EXAMPLE_DIR
@@ -88,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
+    from ven.demo.runner import DemoOptions  # noqa: PLC0415
+
     if args.chargers == "simulated":
         return DemoOptions(example_dir=example, time_scale=args.time_scale, clock=cli_clock())
     # Stations live in real time: no time scale, no lead, the event starts seconds after the stations are up.

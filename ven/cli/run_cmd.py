@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ven.cli import logs
 from ven.cli.parsing import add_command
 from ven.clock import cli_clock
-from ven.runtime.app import VenApp
 from ven.runtime.config import load_config
+
+if TYPE_CHECKING:
+    from ven.runtime.app import VenApp
 
 
 def register(commands: Any) -> None:
@@ -42,6 +44,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ven.runtime.app import VenApp  # noqa: PLC0415 - the whole VEN only for `ven run`
+
     config = load_config(args.config)
     logs.configure(args.log_level, args.log_format, ven=config.ven.name)
     for noisy in ("openleadr", "apscheduler", "aiohttp.access", "ocpp", "websockets.server"):

@@ -139,6 +139,12 @@ def _soc(axes: Axes, result: DemoResult, x: X) -> None:
 
 def write_plot(result: DemoResult, path: Path) -> Path:
     """Draw and save; returns the path written."""
+    draw(result).savefig(path)
+    return path
+
+
+def draw(result: DemoResult) -> Figure:
+    """The figure: kW per interval above, SOC by vehicle class below, sharing the time axis."""
     figure = Figure(figsize=(12.5, 7.5), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     power, soc = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -153,5 +159,4 @@ def write_plot(result: DemoResult, path: Path) -> Path:
     if result.time_compression == 1.0 and rows:
         zone = rows[0].program_start.tzinfo
         soc.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=zone))  # type: ignore[no-untyped-call]
-    figure.savefig(path)
-    return path
+    return figure
