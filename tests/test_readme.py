@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from ven.clock import NOW_ENV
+from ven.timeparse import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -103,17 +104,23 @@ def test_the_showcase_command_is_the_one_tests_demo_runs():
 
 def test_the_enrollment_check_in_the_readme_runs():
     """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet at the next 4 pm Eastern
-    with no shortfall and real V2G export."""
+    (on the injected far date) with no shortfall: in every interval the planned reduction reaches the
+    requested one (read from its --json output), with no warning."""
     lines = sh_blocks("## Enrolling a fleet")
     assert len(lines) == 1
-    result = run_ven(shlex.split(lines[0])[1:])
+    args = shlex.split(lines[0])[1:]
+    result = run_ven(args if "--json" in args else [*args, "--json"])
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert "school-merrimack" in result.stdout
-    assert "12 intervals from 2031-02-17 16:00 EST" in result.stdout
-    assert "shortfall 0.0 kWh" in result.stdout
-    exported = float(re.search(r"exported from batteries ([\d,.]+) kWh", result.stdout)[1].replace(",", ""))
-    assert exported > 1000
+    plan = json.loads(result.stdout)
+    assert len(plan["evs"]) == 90  # the whole Massachusetts fleet
+    intervals = plan["intervals"]
+    duration, interval = (parse_duration(args[args.index(flag) + 1]) for flag in ("--duration", "--interval"))
+    assert len(intervals) == duration // interval > 0
+    short = [i for i in intervals if i["reduction_kw"] < i["requested_reduction_kw"] - 1e-6]
+    assert short == []
+    assert all(i["requested_reduction_kw"] > 0 for i in intervals)
+    assert intervals[0]["start"] == "2031-02-17T21:00:00+00:00"  # 16:00 EST on the injected Monday
 
 
 def test_every_readme_command_block_is_covered():
