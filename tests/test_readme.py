@@ -180,16 +180,18 @@ def _events(admin_url: object) -> list[dict[str, object]]:
 
 @pytest.mark.slow
 def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
-    """The two commands of "Running against a utility's VTN": `vtn-mock serve --scenario` lists the
-    example's season (8 events, all ahead of the injected date), `ven run` registers, gets the event that
-    is due (the showcase, a day ahead) and opts in to it. Ports are free ones instead of 8080/8081 (the
-    copied ven.toml points at them) and the example folder is a copy (the VEN writes its database there)."""
+    """The two commands of "Running against a utility's VTN", started on an event afternoon of the injected
+    far date (Wednesday 15:40 Eastern, the moment the example's fleet file describes): `vtn-mock serve
+    --scenario` lists the season (8 events, all ahead) and sends the two due within a day; `ven run`
+    registers, opts in to the showcase at 16:00 and out of Thursday's event (every vehicle leaves before
+    it), saying why. Ports are free ones instead of 8080/8081 (the copied ven.toml points at them) and the
+    example folder is a copy (the VEN writes its database there)."""
     serve, run = sh_blocks("## Running against")
     folder = tmp_path / "massachusetts"
     shutil.copytree(ROOT / "examples" / "massachusetts", folder)
     serve_args = shlex.split(serve)[1:]
     serve_args[serve_args.index("--scenario") + 1] = str(folder / "scenario.toml")
-    env = {**ENV, NOW_ENV: "2031-02-18T16:00:00-05:00"}  # Tuesday 4 pm: the Wednesday showcase is due
+    env = {**ENV, NOW_ENV: "2031-02-19T15:40:00-05:00"}  # the showcase Wednesday, 20 minutes before it
     vtn = subprocess.Popen(
         [sys.executable, "-m", "vtn_mock.cli", *serve_args, "--port", "0", "--admin-port", "0"],
         stdout=subprocess.PIPE,
@@ -203,13 +205,9 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
         ready = _ready_line(vtn)
         assert ready["scenario_events"] == 8
         config = folder / "ven.toml"
-        config.write_text(
-            config.read_text().replace(
-                "http://127.0.0.1:8080/OpenADR2/Simple/2.0b", str(ready["openadr_url"])
-            )
-        )
-        run_args = shlex.split(run)[1:]
-        assert run_args == ["run", "--config", "examples/massachusetts/ven.toml"]
+        default_url = "http://127.0.0.1:8080/OpenADR2/Simple/2.0b"
+        config.write_text(config.read_text().replace(default_url, str(ready["openadr_url"])))
+        assert shlex.split(run)[1:] == ["run", "--config", "examples/massachusetts/ven.toml"]
         ven = subprocess.Popen(
             [sys.executable, "-m", "ven.cli.main", "run", "--config", str(config), "--log-format", "json"],
             stdout=subprocess.DEVNULL,
@@ -218,21 +216,18 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
             cwd=tmp_path,
             env=env,
         )
-        deadline = time.monotonic() + 60
+        due = ("ma-connectedsolutions-008", "ma-connectedsolutions-001")  # Wednesday 16:00, Thursday 15:00
+        deadline = time.monotonic() + 90
         while True:
-            showcase = next(
-                e for e in _events(ready["admin_url"]) if e["event_id"] == "ma-connectedsolutions-008"
-            )
-            answers = showcase["vens"]
-            if isinstance(answers, list) and answers and answers[0]["opt"] is not None:
+            events = {str(e["event_id"]): e for e in _events(ready["admin_url"])}
+            opts = [_opt(events[event_id]) for event_id in due]
+            if None not in opts:
                 break
             assert ven.poll() is None, "ven run stopped"
-            assert time.monotonic() < deadline, "no opt answer from the VEN"
+            assert time.monotonic() < deadline, f"no opt answers from the VEN: {opts}"
             time.sleep(0.5)
-        assert showcase["status"] == "far"
-        assert answers[0]["opt"] == "optIn"
-        statuses = sorted(str(e["status"]) for e in _events(ready["admin_url"]))
-        assert statuses == ["far"] + ["pending"] * 7
+        assert opts == ["optIn", "optOut"]
+        assert sorted(str(e["status"]) for e in events.values()) == ["far", "far"] + ["pending"] * 6
     finally:
         outputs = {}
         for process in (ven, vtn):
@@ -244,7 +239,15 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     logged = [json.loads(line) for line in outputs[ven.pid][1].splitlines()]
     assert any("registered as venID" in line["message"] for line in logged)
     assert all(line["ven"] == "ma-v2x-fleet" for line in logged)
-    assert not [line for line in logged if line["level"] in ("WARNING", "ERROR")]
+    warnings = [line["message"] for line in logged if line["level"] in ("WARNING", "ERROR")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("event ma-connectedsolutions-001 modification 0: optOut: ")
+
+
+def _opt(event: dict[str, object]) -> object:
+    """The first VEN's opt answer to an event (None: none yet, or not sent yet)."""
+    answers = event["vens"]
+    return answers[0]["opt"] if isinstance(answers, list) and answers else None
 
 
 def test_the_readme_points_at_the_reference_and_the_licence():
