@@ -11,16 +11,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ven.cli.parsing import add_command, command_group
 from ven.errors import InputError
 from ven.storage import StorageError, StorageUnavailableError, Store, fleet_json, resolve_storage_path
 from ven.storage.backend import scheme_of
 
 
 def register(commands: Any) -> None:
-    fleet = commands.add_parser("fleet", help="the VENs sharing a database")
-    actions = fleet.add_subparsers(dest="fleet_command", required=True)
-    status = actions.add_parser(
-        "status", help="every VEN in the database: link, event, requested vs delivered"
+    fleet = add_command(commands, "fleet", "the VENs sharing a database")
+    actions = command_group(fleet, "fleet_command")
+    status = add_command(
+        actions, "status", "every VEN in the database: link, event, requested vs delivered kW, EVs, SOC"
     )
     status.add_argument(
         "--storage",
