@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ven.chargers.simulated import SimulatedFleet
+from ven.clock import ManualClock
+
 if TYPE_CHECKING:
-    from ven.chargers.simulated import SimulatedFleet
     from ven.demo.progress import Progress
     from ven.demo.recorder import FleetTruth
     from ven.model.fleet import BoolArray, Fleet
@@ -69,3 +71,11 @@ def run_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> 
         f"{found.departed} of {found.watched} EVs left, {len(found.violations)} below departure SOC"
     )
     return found
+
+
+def run_twin_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> DepartureCheck:
+    """The same check on a twin of the simulated fleet (its SOC and plug state now, unmanaged from here on,
+    same physics), so that the live fleet keeps running for the dashboards (`ven demo --serve`)."""
+    gateway.sync()
+    twin = SimulatedFleet(gateway.snapshot(), ManualClock(gateway.now()))
+    return run_and_check(twin, fleet, progress)

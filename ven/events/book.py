@@ -159,6 +159,11 @@ class EventBook:
     def is_answered(self, event_id: str, modification_number: int) -> bool:
         return (event_id, modification_number) in self._answers
 
+    def answer(self, event_id: str, modification_number: int) -> OptDecision | None:
+        """The answer given (or imposed) for this modification, with its reason; None before one."""
+        key = (event_id, modification_number)
+        return self._answers.get(key) or self._imposed.get(key)
+
     # -- changing --------------------------------------------------------------------------------
 
     def record_answer(self, event_id: str, modification_number: int, decision: OptDecision) -> None:

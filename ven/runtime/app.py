@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from policies import load_policy
+from ven.chargers.gateway import KnowsFleet
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
@@ -24,7 +25,10 @@ from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler
+from ven.http.auth import resolve_token
+from ven.http.logbook import LogBook
 from ven.http.server import start_http
+from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from ven.runtime.config import ChargersSection, VenConfig
 
 logger = logging.getLogger(__name__)
+HTTP_TOKEN_ENV = "VEN_HTTP_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 @dataclass
@@ -60,12 +65,18 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     uploader: BacklogUploader
+    status: StatusView  # what the HTTP server shows, read-only
+    http_token: str | None = None
     http: web.AppRunner | None = None
 
     @classmethod
-    def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
-        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
+    def build(
+        cls, config: VenConfig, *, rng: random.Random | None = None, clock: Clock | None = None
+    ) -> VenApp:
+        """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP
+        settings are unusable. `clock`: the wall clock to run on (tests inject one)."""
         fleet = load_fleet(config.fleet.file)
+        http_token = _http_token(config)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
@@ -77,7 +88,7 @@ class VenApp:
         except StorageError as err:
             raise InputError(f"storage.url: {err}") from None
         chargers = config.chargers
-        gateway, clock = _gateway(chargers, fleet)
+        gateway, clock = _gateway(chargers, fleet, clock or SystemClock())
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         # A setpoint stands until the next control step: plan departures one control period early.
@@ -115,6 +126,26 @@ class VenApp:
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        status = StatusView(
+            ViewSettings(
+                ven_name=config.ven.name,
+                vtn_url=config.ven.vtn_url,
+                policy=dispatch.policy,
+                chargers=chargers.backend,
+                control_period=dispatch.control_period,
+                time_scale=chargers.time_scale,
+            ),
+            clock=clock,
+            link=client,
+            events=book,
+            dispatch=controller,
+            sampler=sampler,
+            store=store,
+            enrolled=fleet,
+            fleet=gateway.fleet if isinstance(gateway, KnowsFleet) else lambda: fleet,
+            steps=lambda: supervisor.steps,
+            logbook=LogBook(clock),
+        )
         return cls(
             config,
             store,
@@ -129,6 +160,8 @@ class VenApp:
             PerformanceTracker(store),
             client,
             uploader,
+            status,
+            http_token,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -153,7 +186,8 @@ class VenApp:
         self.book.ven_id = None if registration is None else registration.ven_id
         self.flow.restore()
         if self.config.http.listen:
-            self.http = await start_http(self, self.config.http.listen)
+            self.status.logbook.attach()
+            self.http = await start_http(self.status, self.config.http.listen, self.http_token)
         tasks = [
             asyncio.create_task(coro, name=name)
             for name, coro in (
@@ -182,6 +216,7 @@ class VenApp:
         await self.controller.close()
         if self.http is not None:
             await self.http.cleanup()
+            self.status.logbook.detach()
         await self.client.stop()
         await self.gateway.close()
         self.store.close()
@@ -224,14 +259,28 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
             task.exception()
 
 
-def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, Clock]:
+def _http_token(config: VenConfig) -> str | None:
+    """The bearer token of the HTTP server: required when it listens beyond loopback."""
+    listen = config.http.listen
+    if not listen:
+        return None
+    return resolve_token(
+        HTTP_TOKEN_ENV,
+        config.http.token_file,
+        listen.rpartition(":")[0],
+        what="http.listen",
+        file_setting="[http] token_file",
+    )
+
+
+def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:
     """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
     if chargers.backend == "ocpp":
-        return _ocpp_gateway(chargers, fleet), SystemClock()
+        return _ocpp_gateway(chargers, fleet), wall
     simulated = SimulatedFleet(
-        fleet, SystemClock(), time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
+        fleet, wall, time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
     )
-    return simulated, simulated if chargers.time_scale != 1.0 else SystemClock()
+    return simulated, simulated if chargers.time_scale != 1.0 else wall
 
 
 def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
