@@ -15,8 +15,11 @@ from ven.http.models import Chart, ChartInterval, ChartPoint
 from ven.storage import FLEET_RESOURCE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ven.dispatch.request import Remaining
     from ven.events.view import EventView
+    from ven.model.fleet import FloatArray
     from ven.plan import Plan
     from ven.storage import Store
 
@@ -37,7 +40,15 @@ class DispatchState(Protocol):
     def last_remaining(self) -> Remaining | None: ...
 
 
-def build_chart(view: EventView, now: datetime, store: Store, dispatch: DispatchState) -> Chart:
+def build_chart(
+    view: EventView,
+    now: datetime,
+    store: Store,
+    dispatch: DispatchState,
+    plan_reduction_kw: Callable[[Plan], FloatArray],
+) -> Chart:
+    """`plan_reduction_kw`: a plan's reduction per interval (the view remembers it per plan: at 10,000 EVs
+    it is a sum over every EV and interval)."""
     event_id = view.event_id
     intervals = view.intervals()
     performance = {row.interval_index: row for row in store.performance.for_event(event_id)}
@@ -47,7 +58,8 @@ def build_chart(view: EventView, now: datetime, store: Store, dispatch: Dispatch
     plan, remaining = dispatch.last_plan, dispatch.last_remaining
     if executing is not None and executing[0] == event_id and plan is not None and remaining is not None:
         first = remaining.first_index
-        for j, (asked, reduction) in enumerate(zip(remaining.requested_kw, plan.reduction_kw, strict=True)):
+        reductions = plan_reduction_kw(plan)
+        for j, (asked, reduction) in enumerate(zip(remaining.requested_kw, reductions, strict=True)):
             requested[first + j] = float(asked)
             if j > 0 or first + j not in planned:  # ahead: the plan; now: the decision that went out
                 planned[first + j] = float(reduction)

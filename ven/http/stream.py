@@ -1,7 +1,7 @@
 """Server-sent events for the dashboards: one watcher per server, one stream per open page.
 
-The watcher compares a cheap fingerprint of the server's state (`marker`) every `check_s` while a page is
-connected; when it changed, every stream sends its page a `snapshot` message (rendered per page, from a
+The watcher compares a cheap fingerprint of the server's state (`marker`, no I/O) every `check_s`; when it
+changed, every stream sends its page a `snapshot` message (rendered per page, from a
 snapshot the server builds once per change). In between, each stream sends a small `tick` every `tick_s`
 (the time and the link), which also tells a page that its connection is alive. Pages never poll.
 """
@@ -31,7 +31,6 @@ class Watcher:
         self._last: object = None
         self._task: asyncio.Task[None] | None = None
         self.version = 0
-        self.streams = 0
         self.closed = False
 
     async def start(self, _app: web.Application | None = None) -> None:
@@ -56,14 +55,14 @@ class Watcher:
                     await self._changed.wait_for(lambda: self.version != seen or self.closed)
 
     async def _run(self) -> None:
+        # Also while no page is open: a marker may track state over time (the VTN's poll timing).
         while True:
-            if self.streams:
-                marker = self._marker()
-                if marker != self._last:
-                    self._last = marker
-                    async with self._changed:
-                        self.version += 1
-                        self._changed.notify_all()
+            marker = self._marker()
+            if marker != self._last:
+                self._last = marker
+                async with self._changed:
+                    self.version += 1
+                    self._changed.notify_all()
             await asyncio.sleep(self._check_s)
 
 
@@ -84,7 +83,6 @@ async def serve_stream(
         }
     )
     await response.prepare(request)
-    watcher.streams += 1
     seen = -1
     try:
         while not watcher.closed:
@@ -98,8 +96,6 @@ async def serve_stream(
         logger.debug("dashboard stream closed by the page")
     except Exception:  # a bug in rendering: end this stream cleanly (the page reconnects), say why
         logger.exception("dashboard stream failed")
-    finally:
-        watcher.streams -= 1
     return response
 
 

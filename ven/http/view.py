@@ -13,6 +13,8 @@ from datetime import timedelta
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from ven.events import view_from_record
 from ven.http.chart import DispatchState, build_chart
 from ven.http.fleetview import EvQuery, FleetFrame, FleetIndex
@@ -35,9 +37,10 @@ if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.events.view import EventView
     from ven.http.logbook import LogBook
-    from ven.model.fleet import Fleet
+    from ven.model.fleet import Fleet, FloatArray
     from ven.openadr.client import Registration
     from ven.openadr.models import EventSignal, OptDecision
+    from ven.plan import Plan
     from ven.storage import Store
     from ven.telemetry.sampler import FleetSample
 
@@ -127,6 +130,7 @@ class StatusView:
         self._index = FleetIndex.of(enrolled)
         self._version = _version()
         self._snapshot: Snapshot | None = None
+        self._reductions: tuple[Plan | None, FloatArray] = (None, np.zeros(0))
 
     # -- the VEN now --------------------------------------------------------------------------------
 
@@ -272,7 +276,9 @@ class StatusView:
             link=self.link(),
             fleet=None if sample is None else _fleet_now(sample),
             events=[self._event(v, now) for v in views],
-            chart=None if chart_view is None else build_chart(chart_view, now, self._store, self._dispatch),
+            chart=None
+            if chart_view is None
+            else build_chart(chart_view, now, self._store, self._dispatch, self._plan_reduction_kw),
             soc_by_site=frame.soc_groups("site"),
             soc_by_class=frame.soc_groups("class"),
             decisions=[
@@ -289,6 +295,11 @@ class StatusView:
             warnings=self.logbook.recent(),
         )
         return Snapshot(marker, dashboard, frame)
+
+    def _plan_reduction_kw(self, plan: Plan) -> FloatArray:
+        if self._reductions[0] is not plan:
+            self._reductions = (plan, plan.reduction_kw)
+        return self._reductions[1]
 
     def _chart_view(self, views: list[EventView], now: datetime) -> EventView | None:
         """The event being dispatched; else the latest that started; else the next one; else the last

@@ -37,6 +37,7 @@
   }
 
   function render(d) {
+    const began = performance.now();
     const id = d.identity;
     document.title = id.ven_name + " · VEN dashboard";
     V2X.text("ven-name", id.ven_name);
@@ -59,6 +60,7 @@
     renderEvs(d.evs);
     renderDecisions(d.decisions);
     renderWarnings(d.warnings);
+    document.body.dataset.renderMs = (performance.now() - began).toFixed(1); // for benchmarks and curious users
   }
 
   function renderLink(link) {
@@ -68,7 +70,7 @@
     V2X.text("registered", link.registered ? "yes" : "no");
     V2X.text("last-poll", fmt.age(link.last_poll_age_s));
     V2X.text("poll-interval", link.poll_interval_s === null ? "—" : link.poll_interval_s + " s");
-    V2X.text("backlog", fmt.int(link.report_backlog) + " samples");
+    V2X.text("backlog", fmt.int(link.report_backlog) + (link.report_backlog === 1 ? " sample" : " samples") + " not yet acknowledged");
   }
 
   function renderFleet(f) {
