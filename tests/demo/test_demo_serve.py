@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,7 +16,18 @@ from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 300.0  # a guard against hangs: the showcase at its default 200x, on a busy machine
+
+
+def readme_serve_command() -> list[str]:
+    """The README's "Dashboards" command, as arguments after `ven`."""
+    section = (ROOT / "README.md").read_text().split("## Dashboards")[1].split("\n## ")[0]
+    line = re.search(r"```sh\n(.+)\n```", section)
+    assert line
+    args = shlex.split(line.group(1))
+    assert args[0] == ".venv/bin/ven"
+    return args[1:]
 
 
 def get(url: str) -> tuple[str, bytes]:
@@ -28,19 +41,12 @@ def get_json(url: str) -> Any:
 
 @pytest.mark.slow
 def test_demo_serve_keeps_both_dashboards_up_until_interrupted(tmp_path: Path) -> None:
-    """With --serve --json the summary names both dashboards; they answer with the event just run (the VTN
-    agreeing with the summary), the VEN is still running, and SIGINT stops everything with exit 0."""
+    """The README's `ven demo --serve`, with --json: the summary names both dashboards; they answer with the
+    event just run (the VTN agreeing with the summary), the VEN still runs, and SIGINT stops all with exit 0."""
+    args = readme_serve_command()
+    assert args == ["demo", "--serve"]
     with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ven.cli.main",
-            "demo",
-            "--serve",
-            "--json",
-            "--plot",
-            str(tmp_path / "demo.png"),
-        ],
+        [sys.executable, "-m", "ven.cli.main", *args, "--json", "--plot", str(tmp_path / "demo.png")],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
