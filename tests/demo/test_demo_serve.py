@@ -42,7 +42,7 @@ def get_json(url: str) -> Any:
 @pytest.mark.slow
 def test_demo_serve_keeps_both_dashboards_up_until_interrupted(tmp_path: Path) -> None:
     """The README's `ven demo --serve`, with --json: the summary names both dashboards; they answer with the
-    event just run (the VTN agreeing with the summary), the VEN still runs, and SIGINT stops all with exit 0."""
+    event just run (the VTN agreeing with the summary), the VEN still runs, and SIGINT stops all, exit 0."""
     args = readme_serve_command()
     assert args == ["demo", "--serve"]
     with subprocess.Popen(
