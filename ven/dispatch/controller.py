@@ -157,6 +157,7 @@ class DispatchController:
     def snapshot(self, reading: FleetReading) -> Fleet:
         """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
         fleet = self._fleet if self._reported is None else self._reported()
+        fleet = fleet.rolled(reading.timestamp)  # routines: today's departures, not the ones at start
         order = _order(reading, fleet)
         soc = reading.soc[order]
         soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)

@@ -254,7 +254,8 @@ class StatusView:
     def _build(self, marker: tuple[object, ...]) -> Snapshot:
         now = self._clock.now()
         sample = self._sampler.latest
-        frame = FleetFrame(self._index, self._fleet(), None if sample is None else sample.reading, now)
+        fleet = self._fleet().rolled(now)  # routines: today's departures
+        frame = FleetFrame(self._index, fleet, None if sample is None else sample.reading, now)
         views = self._events.views()
         chart_view = self._chart_view(views, now)
         registration = self._link.registration

@@ -75,7 +75,7 @@ class VenApp:
     ) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP
         settings are unusable. `clock`: the wall clock to run on (tests inject one)."""
-        fleet = load_fleet(config.fleet.file)
+        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
         http_token = _http_token(config)
         dispatch = config.dispatch
         try:
