@@ -129,6 +129,7 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "ready": True,
                 "openadr_url": vtn.openadr_url,
                 "admin_url": vtn.admin_url,
+                "dashboard_url": vtn.dashboard_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
                 "scenario_events": len(scenario or []),

@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from datetime import timedelta
 from importlib import resources
@@ -167,7 +168,6 @@ def test_the_wheel_carries_every_dashboard_file(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
@@ -183,3 +183,34 @@ def test_the_wheel_carries_every_dashboard_file(tmp_path: Path) -> None:
         served = [item.name for item in (resources.files(package) / "static").iterdir()]
         assert len(served) >= 2
         assert {f"{package.replace('.', '/')}/static/{name}" for name in served} <= names
+
+
+def test_vtn_mock_serve_announces_and_serves_its_dashboard(tmp_path: Path) -> None:
+    """`vtn-mock serve` (a real process) names its dashboard in the ready line and serves the page there."""
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vtn_mock.cli",
+            "serve",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--db",
+            str(tmp_path / "v.db"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            ready = json.loads(process.stdout.readline())
+            assert ready["dashboard_url"] == ready["admin_url"].removesuffix("api")
+            with urllib.request.urlopen(ready["dashboard_url"], timeout=30) as response:  # noqa: S310 - loopback
+                assert response.headers["Content-Type"].startswith("text/html")
+                assert b"Mock VTN" in response.read()
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0

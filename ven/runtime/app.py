@@ -27,7 +27,7 @@ from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler
 from ven.http.auth import resolve_token
 from ven.http.logbook import LogBook
-from ven.http.server import start_http
+from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.openadr.client import Registration, Security, VenClient
@@ -188,6 +188,8 @@ class VenApp:
         if self.config.http.listen:
             self.status.logbook.attach()
             self.http = await start_http(self.status, self.config.http.listen, self.http_token)
+            host = self.config.http.listen.rpartition(":")[0]
+            logger.info("dashboard at %s (/status, /metrics beside it)", dashboard_url(self.http, host))
         tasks = [
             asyncio.create_task(coro, name=name)
             for name, coro in (
