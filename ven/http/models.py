@@ -55,6 +55,7 @@ class EventOut(_Out):
     status: str  # far, near, active, completed, cancelled
     opt: str | None  # optIn / optOut once answered
     opt_reason: str | None  # why (the opt decision's reason)
+    opt_source: str | None  # what decided it: policy, test_event, target, cancellation, owner, ...
     targeted: bool
     test_event: bool
     dispatching: bool

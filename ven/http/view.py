@@ -35,11 +35,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ven.clock import Clock
+    from ven.events.answers import Answer
     from ven.events.view import EventView
     from ven.http.logbook import LogBook
     from ven.model.fleet import Fleet, FloatArray
     from ven.openadr.client import Registration
-    from ven.openadr.models import EventSignal, OptDecision
+    from ven.openadr.models import EventSignal
     from ven.plan import Plan
     from ven.storage import Store
     from ven.telemetry.sampler import FleetSample
@@ -62,7 +63,7 @@ class VtnLink(Protocol):
 class EventSource(Protocol):
     def views(self) -> list[EventView]: ...
 
-    def answer(self, event_id: str, modification_number: int) -> OptDecision | None: ...
+    def answer_for(self, event_id: str, modification_number: int) -> Answer | None: ...
 
 
 class Dispatch(DispatchState, Protocol):
@@ -320,7 +321,7 @@ class StatusView:
         return view_from_record(finished[-1]) if finished else None
 
     def _event(self, view: EventView, now: datetime) -> EventOut:
-        answer = self._events.answer(view.event_id, view.modification_number)
+        answer = self._events.answer_for(view.event_id, view.modification_number)
         executing = self._dispatch.executing
         return EventOut(
             event_id=view.event_id,
@@ -328,6 +329,7 @@ class StatusView:
             status=view.status(now).value,
             opt=None if answer is None else answer.opt.value,
             opt_reason=None if answer is None else answer.reason,
+            opt_source=None if answer is None else answer.source.value,
             targeted=view.targeted,
             test_event=view.event.test_event,
             dispatching=executing is not None and executing[0] == view.event_id,
