@@ -60,7 +60,10 @@ async def test_ven_page_follows_an_event_start_and_each_new_interval(start_stack
     row = page.locator(f'#events tr[data-event-id="{event_id}"]')
     await expect(row).to_have_attribute("data-status", "far")
     await expect(row.locator(".pill.ok")).to_have_text("optIn")
-    await expect(row.locator(".reason")).to_have_text("can deliver the request in all 3 intervals")
+    answer = (await stack.get(stack.ven_url + "api/dashboard"))["events"][0]
+    assert (answer["opt"], answer["opt_source"]) == ("optIn", "policy")
+    assert answer["opt_reason"].startswith("plan delivers 100% of the requested")
+    await expect(row.locator(".reason")).to_have_text(answer["opt_reason"])
     await expect(page.get_by_test_id("chart-event")).to_have_text(event_id)
     await expect(page.get_by_test_id("chart-status")).to_have_text("far")
 

@@ -100,7 +100,8 @@
         el("td", {}, fmt.when(e.start)),
         el("td", {}, fmt.when(e.end)),
         el("td", {}, e.signals.map(function (s) { return el("div", {}, signalText(s)); })),
-        el("td", {}, answer, e.opt_reason ? el("div", { class: "muted reason" }, e.opt_reason) : null));
+        el("td", {}, answer, e.opt_source ? el("small", { class: "muted source" }, " decided by " + e.opt_source) : null,
+          e.opt_reason ? el("div", { class: "muted reason" }, e.opt_reason) : null));
     }));
   }
 
