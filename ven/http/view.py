@@ -161,7 +161,7 @@ class StatusView:
             self._link.link_up,
             None if registration is None else registration.registration_id,
             tuple(
-                (v.event_id, v.modification_number, v.opt, v.status(now), v.cancel_at)
+                (v.event_id, v.modification_number, v.answer, v.opt, v.status(now), v.cancel_at)
                 for v in self._events.views()
             ),
             self.logbook.count,
