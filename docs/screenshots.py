@@ -47,6 +47,7 @@ async def photograph(ven_url: str, vtn_url: str, profile: Path) -> None:
             args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},
         )
+        context.set_default_timeout(120_000)  # the demo shares a busy machine's cores with the browser
         page = await context.new_page()
         await page.goto(ven_url)
         await page.get_by_test_id("stream-state").filter(has_text="live").wait_for()
