@@ -73,9 +73,8 @@ def run_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> 
     return found
 
 
-def run_twin_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> DepartureCheck:
-    """The same check on a twin of the simulated fleet (its SOC and plug state now, unmanaged from here on,
-    same physics), so that the live fleet keeps running for the dashboards (`ven demo --serve`)."""
+def twin(gateway: SimulatedFleet) -> SimulatedFleet:
+    """A copy of the simulated fleet as it is now (SOC, plug state; unmanaged from here on, same physics)
+    to run on past the departures, so that the live one keeps running (`ven demo --serve`)."""
     gateway.sync()
-    twin = SimulatedFleet(gateway.snapshot(), ManualClock(gateway.now()))
-    return run_and_check(twin, fleet, progress)
+    return SimulatedFleet(gateway.snapshot(), ManualClock(gateway.now()))

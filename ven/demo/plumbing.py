@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ven.clock import Clock, SystemClock
+from ven.clock import Clock
 from ven.runtime.config import VenConfig
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 
@@ -26,11 +26,11 @@ def vtn_config(workdir: Path) -> VtnConfig:
 
 
 class SharedClock:
-    """The mock VTN's clock: the wall clock until the VEN exists, then the VEN's (simulated) one, so both
-    see the event's statuses alike. The VEN's simulated clock starts at the wall clock's now."""
+    """The mock VTN's clock: the demo's clock until the VEN exists, then the VEN's (simulated) one, so both
+    see the event's statuses alike. The VEN's simulated clock starts at the demo clock's now."""
 
-    def __init__(self) -> None:
-        self.source: Clock = SystemClock()
+    def __init__(self, source: Clock) -> None:
+        self.source = source
 
     def now(self) -> datetime:
         return self.source.now()

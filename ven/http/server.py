@@ -127,7 +127,11 @@ async def start_http(view: StatusView, listen: str, token: str | None = None) ->
     runner = web.AppRunner(build_app(view, token), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host.strip("[]"), int(port))
-    await site.start()
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
     return runner
 
 

@@ -29,6 +29,7 @@ from ven.http.logbook import LogBook
 from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
+from ven.model.idle import idle_cause
 from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
@@ -75,9 +76,14 @@ class VenApp:
     def build(
         cls, config: VenConfig, *, rng: random.Random | None = None, clock: Clock | None = None
     ) -> VenApp:
-        """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP
-        settings are unusable. `clock`: the wall clock to run on (tests inject one)."""
-        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
+        """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP settings
+        are unusable.
+
+        `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
+        a simulated fleet with a time scale runs its own clock from it.
+        """
+        wall = clock or SystemClock()
+        fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
         http_token = _http_token(config)
         dispatch = config.dispatch
         try:
@@ -85,11 +91,11 @@ class VenApp:
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir)
+            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall)
         except StorageError as err:
             raise InputError(f"storage.url: {err}") from None
         chargers = config.chargers
-        gateway, clock = _gateway(chargers, fleet, clock or SystemClock())
+        gateway, clock = _gateway(chargers, fleet, wall)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         # A setpoint stands until the next control step: plan departures one control period early.
@@ -189,15 +195,24 @@ class VenApp:
             where = self.config.chargers.ocpp_listen
             reason = err.strerror or err
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
+        if self.config.http.listen:
+            try:
+                self.http = await start_http(self.status, self.config.http.listen, self.http_token)
+            except OSError as err:  # the port is taken or not ours to bind
+                await self.gateway.close()
+                self.store.close()
+                where = self.config.http.listen
+                raise InputError(f"http.listen: cannot listen on {where}: {err.strerror or err}") from None
+            self.status.logbook.attach()
+            host = self.config.http.listen.rpartition(":")[0]
+            logger.info("dashboard at %s (/status, /metrics beside it)", dashboard_url(self.http, host))
         unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
         registration = self.client.registration
         self.book.ven_id = None if registration is None else registration.ven_id
         self.flow.restore()
-        if self.config.http.listen:
-            self.status.logbook.attach()
-            self.http = await start_http(self.status, self.config.http.listen, self.http_token)
-            host = self.config.http.listen.rpartition(":")[0]
-            logger.info("dashboard at %s (/status, /metrics beside it)", dashboard_url(self.http, host))
+        cause = idle_cause(self.fleet, self.clock.now())
+        if cause is not None:
+            logger.warning("fleet %s: %s", self.config.fleet.file, cause)
         tasks = [
             asyncio.create_task(coro, name=name)
             for name, coro in (
@@ -272,14 +287,14 @@ def _http_token(config: VenConfig) -> str | None:
 def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:
     """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
     if chargers.backend == "ocpp":
-        return _ocpp_gateway(chargers, fleet), wall
+        return _ocpp_gateway(chargers, fleet, wall), wall
     simulated = SimulatedFleet(
         fleet, wall, time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
     )
     return simulated, simulated if chargers.time_scale != 1.0 else wall
 
 
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> OcppGateway:
     """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
     ocpp_logger = logging.getLogger("ocpp")
     if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
@@ -297,7 +312,7 @@ def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
     try:
         return OcppGateway(
             fleet,
-            SystemClock(),
+            wall,
             host,
             int(port),
             basic_auth=passwords,
