@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import os
 import signal
 import uuid
 from collections.abc import Callable
@@ -15,46 +13,32 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ven.clock import Clock, SystemClock
+from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
+from ven.http.auth import resolve_token
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import VtnConfig
+from vtn_mock.config import TOKEN_ENV, RetentionSection, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
-from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario
+from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario, schedule, upcoming, warn_if_idle
 from vtn_mock.store import Store
 
 logger = logging.getLogger("vtn_mock")
-TOKEN_ENV = "VTN_MOCK_ADMIN_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def admin_token(config: VtnConfig) -> str | None:
     """The admin bearer token (environment first, then token_file); required beyond loopback."""
-    token = os.environ.get(TOKEN_ENV) or None
-    if token is None and config.admin.token_file:
-        try:
-            token = Path(config.admin.token_file).read_text(encoding="utf-8").strip() or None
-        except OSError as err:
-            raise InputError(f"admin token_file {config.admin.token_file}: {err.strerror}") from None
-    if token is None and not is_loopback(config.admin.host):
-        raise InputError(
-            f"the admin API on {config.admin.host} needs a bearer token: set {TOKEN_ENV} "
-            "or [admin] token_file"
-        )
-    return token
+    return resolve_token(
+        TOKEN_ENV,
+        config.admin.token_file,
+        config.admin.host,
+        what="the admin API",
+        file_setting="[admin] token_file",
+    )
 
 
 @dataclass
@@ -66,22 +50,34 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    prune_task: asyncio.Task[None] | None = None
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard: GET / of the admin address."""
+        return self.admin_url.removesuffix("api")
 
     async def stop(self) -> None:
-        if self.scenario_task is not None:
-            self.scenario_task.cancel()
+        for task in (self.scenario_task, self.prune_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         for runner in self.runners:
             await runner.cleanup()
         self.core.store.close()
 
 
 async def _site(
-    app: web.Application, host: str, port: int, ssl_context: object = None
+    app: web.Application, host: str, port: int, what: str, ssl_context: object = None
 ) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context)  # type: ignore[arg-type]
-    await site.start()
+    try:
+        await site.start()
+    except OSError as err:  # the port is taken, or the address is not ours
+        await runner.cleanup()
+        raise InputError(f"{what}: cannot listen on {host}:{port}: {err.strerror or err}") from None
     bound = runner.addresses[0][1]
     return runner, int(bound)
 
@@ -110,9 +106,23 @@ async def start_vtn(
         max_body_bytes=config.vtn.max_body_bytes,
     )
     context = server_ssl_context(config.tls, config.enrollment.mode == "enrolled") if config.tls else None
-    oadr_runner, oadr_port = await _site(endpoint.build_app(), config.vtn.host, config.vtn.port, context)
-    admin_runner, admin_port = await _site(build_admin_app(core, token), config.admin.host, config.admin.port)
-    task = asyncio.get_running_loop().create_task(run_scenario(core, scenario)) if scenario else None
+    oadr_runner, oadr_port = await _site(
+        endpoint.build_app(), config.vtn.host, config.vtn.port, "OpenADR port (--port)", context
+    )
+    try:
+        admin_runner, admin_port = await _site(
+            build_admin_app(core, token, config.vtn.poll_interval),
+            config.admin.host,
+            config.admin.port,
+            "admin port (--admin-port)",
+        )
+    except InputError:
+        await oadr_runner.cleanup()
+        raise
+    task = None
+    if scenario:
+        schedule(core, scenario)  # listed (pending) from start-up, before anyone can ask
+        task = asyncio.get_running_loop().create_task(run_scenario(core, scenario))
     scheme = "https" if context else "http"
     return RunningVtn(
         core,
@@ -120,13 +130,28 @@ async def start_vtn(
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
+        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
     )
+
+
+async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
+    """Every `prune_every`: readings and registration history past their retention go."""
+    while True:
+        now = clock.now()
+        gone = store.prune(now - retention.readings, now - retention.registrations)
+        if gone:
+            logger.info("pruned %d old readings and registration records", gone)
+        await asyncio.sleep(retention.prune_every.total_seconds())
 
 
 async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:
     """Run until SIGINT/SIGTERM; announces one JSON line with both URLs once listening."""
-    clock = SystemClock()
+    clock = cli_clock()
     scenario = load_scenario(scenario_path, clock.now()) if scenario_path else None
+    if scenario_path is not None:
+        idle = warn_if_idle(scenario_path, scenario or [], clock.now())
+        if idle is not None:
+            logger.warning(idle)
     vtn = await start_vtn(config, scenario, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -138,9 +163,10 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "ready": True,
                 "openadr_url": vtn.openadr_url,
                 "admin_url": vtn.admin_url,
+                "dashboard_url": vtn.dashboard_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
-                "scenario_events": len(scenario or []),
+                "scenario_events": len(upcoming(scenario or [], clock.now())),
             }
         )
     )

@@ -113,10 +113,12 @@ def test_max_offline_duration_ends_a_profile_while_offline_and_for_good():
     [
         (["--fleet", "missing.csv", "--csms", "ws://127.0.0.1:1"], "missing.csv"),
         (["--fleet", "fleet.csv", "--csms", "http://127.0.0.1:1"], "--csms must be a ws:// or wss:// URL"),
+        (["--fleet", "fleet.csv", "--csms", "ws://127.0.0.1:1", "--meter-interval", "often"], "often"),
+        (["--fleet", "fleet.csv"], "--csms"),
     ],
 )
 def test_the_station_simulator_cli_refuses_bad_input_in_one_line(tmp_path, args, expected):
-    """`python -m ven.chargers.cpsim` with a bad fleet or URL: exit 2, one line on stderr."""
+    """`python -m ven.chargers.cpsim` with a bad fleet, URL or argument: exit 2, one line on stderr."""
     (tmp_path / "fleet.csv").write_text("ev_id,site,capacity_kwh,soc,max_charge_kw\na,s,60,0.5,11\n")
     result = subprocess.run(
         [sys.executable, "-m", "ven.chargers.cpsim", *args],

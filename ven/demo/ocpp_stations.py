@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +25,7 @@ from ven.demo import departures
 from ven.errors import V2XError
 
 if TYPE_CHECKING:
+    from ven.clock import Clock
     from ven.demo.progress import Progress
     from ven.demo.showcase import Showcase
     from ven.model.fleet import BoolArray, Fleet, FloatArray
@@ -75,10 +76,11 @@ def configure(config: VenConfig) -> VenConfig:
 class StationSwarm:
     """One simulated station per EV of `fleet`, in fleet order; the FleetTruth of the OCPP demo."""
 
-    def __init__(self, fleet: Fleet, csms_url: str) -> None:
+    def __init__(self, fleet: Fleet, csms_url: str, clock: Clock) -> None:
         self.fleet = fleet
+        self._clock = clock
         self.stations: list[SimStation] = stations_for(
-            fleet, csms_url, version=version_for, meter_interval_s=METER_INTERVAL_S
+            fleet, csms_url, version=version_for, clock=clock, meter_interval_s=METER_INTERVAL_S
         )
         self._ran_to: datetime | None = None  # set once the EVs were run on past their departures
 
@@ -102,17 +104,17 @@ class StationSwarm:
         """Nothing to do: each station integrates its EV whenever it meters (every METER_INTERVAL_S)."""
 
     def now(self) -> datetime:
-        return self._ran_to or datetime.now(UTC)
+        return self._ran_to or self._clock.now()
 
     def run_past_departures(self, mask: BoolArray) -> float:
         """Run each `mask`ed station's EV on, alone, until it leaves; the hours run (the longest one)."""
-        now_ts = datetime.now(UTC).timestamp()
+        now_ts = self._clock.now().timestamp()
         leaving = mask & (self.fleet.departure_ts > now_ts)
         for station, departure_ts in zip(self.stations, self.fleet.departure_ts, strict=True):
             if departure_ts > now_ts and np.isfinite(departure_ts):
                 station.run_until(float(departure_ts))
         last_ts = float(self.fleet.departure_ts[mask].max()) if mask.any() else now_ts
-        self._ran_to = datetime.fromtimestamp(max(last_ts, now_ts) + 1.0, UTC)
+        self._ran_to = datetime.fromtimestamp(max(last_ts, now_ts) + 1.0, self._clock.now().tzinfo)
         return float(max(last_ts - now_ts, 0.0) / 3600.0) if leaving.any() else 0.0
 
     @property
@@ -143,7 +145,7 @@ async def connect(app: VenApp, task: asyncio.Task[None], progress: Progress) -> 
             raise StationsError(f"the VEN's CSMS did not listen within {CONNECT_TIMEOUT_S:.0f} s")
         await asyncio.sleep(0.05)
     url = f"ws://127.0.0.1:{port}"
-    swarm = StationSwarm(app.fleet, url)
+    swarm = StationSwarm(app.fleet, url, app.clock)
     began = time.monotonic()
     try:
         await swarm.start(gateway)

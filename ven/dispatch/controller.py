@@ -32,6 +32,7 @@ from ven.dispatch.refine import Refiner
 from ven.dispatch.request import Remaining, remaining_request
 from ven.errors import PolicyError, SafetyViolationError
 from ven.feasibility.hold import hold_floor_kw
+from ven.memory import release_free_memory
 from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
@@ -52,11 +53,25 @@ logger = logging.getLogger(__name__)
 _POWER_TOL_KW = 1e-6
 
 
+@dataclass(frozen=True)
+class StepSummary:
+    """One dispatch step in figures, for the operator's log line."""
+
+    interval: int  # 0-based event interval
+    intervals: int  # how many the event has
+    requested_kw: float  # reduction asked in this interval
+    planned_kw: float  # reduction the plan gives in it
+    measured_kw: float  # fleet power measured before the step (> 0 charging)
+    baseline_kw: float | None  # the event's frozen baseline now
+    evs: int  # EVs in play: plugged in, online, commandable
+
+
 @dataclass
 class StepOutcome:
     planned: bool = False
     rejected: frozenset[str] = frozenset()
     released: bool = False  # the plan was refused: EVs went back to baseline
+    summary: StepSummary | None = None
 
 
 @dataclass
@@ -101,7 +116,11 @@ class DispatchController:
         self._margin = margin
         self._ttl = setpoint_ttl
         self._state = _State()
+        # the reduction requested in each interval of the event being executed, as first planned (kW);
+        # kept for one event only, so it never grows with the number of events
         self._requested: dict[tuple[str, int], float] = {}
+        # one refinement at a time (a solver thread cannot be cancelled, so one per control step would pile
+        # up solver memory on a slow machine); the newest problem wins
         self._refiner: Refiner[_Refinement, tuple[_Refinement, Planned | None]] = Refiner(
             self._solve, self._refined
         )
@@ -128,6 +147,8 @@ class DispatchController:
         key = (tracked.event_id, tracked.modification_number)
         self._refiner.cancel()  # whatever it is solving answers an older problem now
         if key != self._state.key:
+            if self._state.key is None or self._state.key[0] != key[0]:
+                self._requested.clear()
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
@@ -151,7 +172,17 @@ class DispatchController:
         if planned.quick:
             self._refiner.submit(_Refinement(problem, remaining, tracked.event_id))
         self._state.excluded |= result.rejected_ids
-        return StepOutcome(planned=True, rejected=result.rejected_ids)
+        summary = StepSummary(
+            interval=remaining.first_index,
+            intervals=remaining.first_index + len(remaining.requested_kw),
+            requested_kw=remaining.requested_now_kw,
+            planned_kw=float(planned.plan.reduction_kw[0]),
+            measured_kw=float(np.nansum(reading.power_kw)),
+            baseline_kw=self.baseline_now_kw(),
+            evs=int(planned.plan.fleet.plugged_in.sum()),
+        )
+        release_free_memory()  # a fleet-size plan's temporaries: not kept resident until the next step
+        return StepOutcome(planned=True, rejected=result.rejected_ids, summary=summary)
 
     async def finish(self) -> None:
         """The event ended or was cancelled: every EV back to unmanaged charging."""
@@ -258,7 +289,8 @@ class DispatchController:
                 requested_kw=remaining.requested_now_kw,
                 planned_kw=float(plan.reduction_kw[0]),
                 setpoints_kw=setpoints,
-            )
+            ),
+            ev_ids=ids,
         )
         if result.rejected:
             logger.warning(
@@ -299,6 +331,8 @@ class DispatchController:
         except (SafetyViolationError, PolicyError):
             logger.exception("event %s: refined plan refused; keeping the quick plan", job.event_id)
             return job, None
+        finally:
+            release_free_memory()  # the solver's freed working memory goes back to the system at once
 
     async def _refined(self, solved: tuple[_Refinement, Planned | None], ticket: int) -> None:
         """Apply a refinement that still answers the newest problem; drop a stale one."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from ven.chargers.gateway import GatewayEvent, GatewayEventKind
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ven.clock import Clock
-    from ven.dispatch.controller import DispatchController
+    from ven.dispatch.controller import DispatchController, StepSummary
     from ven.events import EventView, LifecycleScheduler
     from ven.storage import EventStatus, Store
 
@@ -53,9 +54,10 @@ class Supervisor:
         self._wake = asyncio.Event()
         self.scheduler: LifecycleScheduler | None = None
         self.steps = 0
+        self.last_step_s: float | None = None  # wall time of the latest control step (read, plan, apply)
 
     async def on_interval_start(self, view: EventView, index: int) -> None:
-        logger.info("event %s interval %d starts", view.event_id, index)
+        logger.debug("event %s interval %d starts", view.event_id, index)  # the step logs the figures
         await self._step(view)
 
     async def on_event_end(self, view: EventView) -> None:
@@ -92,11 +94,34 @@ class Supervisor:
 
     async def _step(self, view: EventView) -> None:
         async with self.lock:
+            started = time.perf_counter()
             try:
                 outcome = await self._controller.step(view, self._clock.now())
                 if outcome.rejected:  # immediately again, without the EVs that said no
-                    await self._controller.step(view, self._clock.now())
+                    outcome = await self._controller.step(view, self._clock.now())
             except EventRejectedError:
                 logger.exception("event %s cannot be dispatched; releasing the fleet", view.event_id)
                 await self._controller.finish()
+            else:
+                if outcome.summary is not None:
+                    _log_step(view.event_id, outcome.summary)
             self.steps += 1
+            self.last_step_s = time.perf_counter() - started
+
+
+def _log_step(event_id: str, step: StepSummary) -> None:
+    """The operator's line for one control period: what was asked, planned and measured, with how many EVs."""
+    baseline = "" if step.baseline_kw is None else f" (baseline {step.baseline_kw:,.1f} kW)"
+    logger.info(
+        "event %s interval %d/%d: requested %s kW, planned %s kW reduction, measured %s kW net%s, "
+        "%d EVs in play",
+        event_id,
+        step.interval + 1,
+        step.intervals,
+        f"{step.requested_kw:,.1f}",
+        f"{step.planned_kw:,.1f}",
+        f"{step.measured_kw:,.1f}",
+        baseline,
+        step.evs,
+        extra={"event_id": event_id, "interval": step.interval},
+    )

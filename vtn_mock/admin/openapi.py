@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from vtn_mock.admin.models import EventCreate, EventModify
 from vtn_mock.admin.responses import ErrorOut, EventCreated, EventOut, PerformanceOut, ReadingOut, VenOut
+from vtn_mock.events import STATUSES
 
 _REF = "#/components/schemas/{model}"
 
@@ -95,10 +96,8 @@ def openapi_document() -> dict[str, Any]:
                 ),
                 "get": _op(
                     "List events",
-                    {"200": _json({**many, "items": _ref(EventOut)}, "events")},
-                    params=[
-                        _query_param("status", {"enum": ["far", "near", "active", "completed", "cancelled"]})
-                    ],
+                    {"200": _json({**many, "items": _ref(EventOut)}, "events"), **_errors(422)},
+                    params=[_query_param("status", {"enum": list(STATUSES)})],
                 ),
             },
             "/api/events/{event_id}": {
@@ -143,6 +142,20 @@ def openapi_document() -> dict[str, Any]:
                         _path_param("ven"),
                         _query_param("limit", {"type": "integer", "minimum": 1, "maximum": 10000}),
                     ],
+                )
+            },
+            "/api/stream": {
+                "get": _op(
+                    "The dashboard's live view as server-sent events: `snapshot` (VENs with their link, "
+                    "events, and the performance of the event asked for) after every change, `tick` "
+                    "(time, poll ages) in between",
+                    {
+                        "200": {
+                            "description": "an event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    params=[_query_param("event", {"type": "string"})],
                 )
             },
             "/api/openapi.json": {
