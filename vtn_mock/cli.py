@@ -16,6 +16,7 @@ import aiohttp
 from ven.errors import InputError
 from ven.timeparse import coerce_duration
 from vtn_mock.config import VtnConfig, load_config
+from vtn_mock.openadr3.auth import OAuthClient, Role, parse_client
 from vtn_mock.server import TOKEN_ENV, serve
 
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
@@ -48,6 +49,20 @@ def _serve_config(args: argparse.Namespace) -> VtnConfig:
         update={k: v for k, v in {"host": args.admin_host, "port": args.admin_port}.items() if v is not None}
     )
     return config.model_copy(update={"vtn": vtn, "admin": admin})
+
+
+def _oauth_clients(args: argparse.Namespace) -> list[OAuthClient]:
+    out = []
+    for flag, role, values in (
+        ("--oauth-client", Role.VEN, args.oauth_client),
+        ("--oauth-bl-client", Role.BL, args.oauth_bl_client),
+    ):
+        for text in values:
+            try:
+                out.append(parse_client(text, role))
+            except ValueError as err:
+                raise InputError(f"{flag}: {err}") from None
+    return out
 
 
 def _intervals(args: argparse.Namespace) -> list[dict[str, Any]] | None:
@@ -167,6 +182,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--db", help="SQLite file (default from config, else vtn-mock.sqlite)")
     s.add_argument("--scenario", help="scenario TOML: a season of events")
     s.add_argument("--log-level", default="INFO")
+    s.add_argument(
+        "--oauth-client", action="append", default=[], help="OpenADR 3.1 VEN client ID:SECRET (repeatable)"
+    )
+    s.add_argument(
+        "--oauth-bl-client",
+        action="append",
+        default=[],
+        help="OpenADR 3.1 business-logic client ID:SECRET (repeatable)",
+    )
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument("--admin-url", default=os.environ.get("VTN_MOCK_ADMIN_URL", DEFAULT_ADMIN_URL))
     client.add_argument("--json", action="store_true", help="print JSON")
@@ -207,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             logging.getLogger("openleadr").setLevel(logging.WARNING)  # it logs every message body at INFO
             config = _serve_config(args)
-            asyncio.run(serve(config, Path(args.scenario) if args.scenario else None, _announce))
+            clients = _oauth_clients(args)
+            asyncio.run(serve(config, Path(args.scenario) if args.scenario else None, _announce, clients))
             return 0
         return _client(args)
     except InputError as err:

@@ -20,6 +20,10 @@ from ven.errors import InputError
 from vtn_mock.admin.app import build_admin_app
 from vtn_mock.config import VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
+from vtn_mock.openadr3.app import PREFIX as OPENADR3_PREFIX
+from vtn_mock.openadr3.app import build_openadr3_app
+from vtn_mock.openadr3.auth import OAuthClient, resolve_clients
+from vtn_mock.openadr3.service import Service as OpenADR3Service
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
 from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario
 from vtn_mock.store import Store
@@ -66,10 +70,14 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    openadr3_url: str = ""
+    openadr3: OpenADR3Service | None = None
 
     async def stop(self) -> None:
         if self.scenario_task is not None:
             self.scenario_task.cancel()
+        if self.openadr3 is not None:
+            await self.openadr3.close()
         for runner in self.runners:
             await runner.cleanup()
         self.core.store.close()
@@ -87,9 +95,16 @@ async def _site(
 
 
 async def start_vtn(
-    config: VtnConfig, scenario: list[PlannedEvent] | None = None, clock: Clock | None = None
+    config: VtnConfig,
+    scenario: list[PlannedEvent] | None = None,
+    clock: Clock | None = None,
+    oauth_clients: list[OAuthClient] | None = None,
 ) -> RunningVtn:
     token = admin_token(config)
+    try:
+        clients = resolve_clients(oauth_clients or [], config.vtn.host)
+    except ValueError as err:
+        raise InputError(str(err)) from None
     enrollment = Enrollment(
         mode=config.enrollment.mode,
         fingerprints=tuple((v.name, v.fingerprint) for v in config.enrollment.vens),
@@ -110,24 +125,35 @@ async def start_vtn(
         max_body_bytes=config.vtn.max_body_bytes,
     )
     context = server_ssl_context(config.tls, config.enrollment.mode == "enrolled") if config.tls else None
-    oadr_runner, oadr_port = await _site(endpoint.build_app(), config.vtn.host, config.vtn.port, context)
+    openadr_app = endpoint.build_app()
+    openadr3 = OpenADR3Service(core, clients, new_id, config.vtn.poll_interval)
+    openadr_app.add_subapp(OPENADR3_PREFIX, build_openadr3_app(openadr3))
+    oadr_runner, oadr_port = await _site(openadr_app, config.vtn.host, config.vtn.port, context)
     admin_runner, admin_port = await _site(build_admin_app(core, token), config.admin.host, config.admin.port)
     task = asyncio.get_running_loop().create_task(run_scenario(core, scenario)) if scenario else None
     scheme = "https" if context else "http"
+    openadr3.base_url = f"{scheme}://{config.vtn.host}:{oadr_port}{OPENADR3_PREFIX}"
     return RunningVtn(
         core,
         f"{scheme}://{config.vtn.host}:{oadr_port}{PATH_PREFIX}",
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
+        openadr3_url=openadr3.base_url,
+        openadr3=openadr3,
     )
 
 
-async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:
-    """Run until SIGINT/SIGTERM; announces one JSON line with both URLs once listening."""
+async def serve(
+    config: VtnConfig,
+    scenario_path: Path | None,
+    announce: Callable[[str], None],
+    oauth_clients: list[OAuthClient] | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM; announces one JSON line with the URLs once listening."""
     clock = SystemClock()
     scenario = load_scenario(scenario_path, clock.now()) if scenario_path else None
-    vtn = await start_vtn(config, scenario, clock)
+    vtn = await start_vtn(config, scenario, clock, oauth_clients)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,6 +164,7 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "ready": True,
                 "openadr_url": vtn.openadr_url,
                 "admin_url": vtn.admin_url,
+                "openadr3_url": vtn.openadr3_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
                 "scenario_events": len(scenario or []),
