@@ -47,6 +47,9 @@ class Api:
         self.tokens: dict[str, str] = {}
         self.calls = 0
 
+    def checker_url(self, path: str) -> str:
+        return str(self.client.make_url(PREFIX + path))
+
     async def token(self, client_id: str) -> str:
         if client_id not in self.tokens:
             secret = next(c.secret for c in CLIENTS if c.client_id == client_id)
@@ -120,7 +123,7 @@ async def api(aiohttp_client: Any, service: Service) -> AsyncIterator[Api]:
     client = await aiohttp_client(root)
     tester = Api(client, SpecChecker(str(client.make_url(PREFIX))))
     yield tester
-    assert tester.checker.checked == tester.calls > 0  # every answer was checked against the spec
+    assert tester.checker.checked >= tester.calls > 0  # every answer was checked against the spec
 
 
 @pytest.fixture
