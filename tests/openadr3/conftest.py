@@ -26,6 +26,7 @@ from vtn_mock.store import Store
 from tests.openadr3.spec import SpecChecker, require_spec
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+MAX_BODY_BYTES = 500_000
 CLIENTS = [OAuthClient(i, s, Role(r)) for i, s, r in DEFAULT_CLIENTS] + [
     OAuthClient("ven2", "ven2-secret", Role.VEN)
 ]
@@ -118,7 +119,7 @@ async def service(core: VtnCore) -> AsyncIterator[Service]:
 @pytest.fixture
 async def api(aiohttp_client: Any, service: Service) -> AsyncIterator[Api]:
     require_spec()
-    root = web.Application()
+    root = web.Application(client_max_size=MAX_BODY_BYTES)  # as the OpenADR port's max_body_bytes
     root.add_subapp(PREFIX, build_openadr3_app(service))
     client = await aiohttp_client(root)
     tester = Api(client, SpecChecker(str(client.make_url(PREFIX))))

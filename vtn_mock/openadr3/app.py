@@ -1,8 +1,9 @@
 """The 3.1 HTTP API (aiohttp), mounted under /openadr3/3.1.0 on the OpenADR port.
 
 Every refusal is the specification's problem object with a 4xx status: unknown routes 404, bad JSON, wrong
-types, missing required fields or bad query parameters 400, no or bad token 401, a role without the scope
-403, a body over the size limit 413, a wrong method 405. A failure of our own is a logged 500 problem.
+types, missing required fields, bad query parameters or a body over the size limit 400 (openadr3.yaml has no
+413), no or bad token 401, a role without the scope 403, a wrong method 405. A failure of our own is a
+logged 500 problem.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return await handler(request)
     except ProblemError as err:
         return problem(err.status, err.detail)
-    except web.HTTPRequestEntityTooLarge:
-        return problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    except web.HTTPRequestEntityTooLarge as err:  # 400: openadr3.yaml documents no 413
+        return problem(HTTPStatus.BAD_REQUEST, f"body too large ({err.text})")
     except web.HTTPMethodNotAllowed as err:
         response = problem(err.status, f"{request.method} is not allowed here")
         response.headers["Allow"] = ", ".join(sorted(err.allowed_methods))
