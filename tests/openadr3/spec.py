@@ -61,10 +61,20 @@ def _patch_targets_default(spec: dict[str, Any]) -> None:
 ERRATA = (_patch_targets_default, _patch_objecttype_conflict)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as JSON would read it: the document's example timestamps stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @cache
 def _document() -> dict[str, Any]:
     with require_spec().open(encoding="utf-8") as handle:
-        spec: dict[str, Any] = yaml.safe_load(handle)
+        spec: dict[str, Any] = yaml.load(handle, Loader=_Loader)  # noqa: S506 (a SafeLoader)
     for patch in ERRATA:
         patch(spec)
     return spec

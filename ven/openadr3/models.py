@@ -11,7 +11,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 # The specification's patterns and bounds.
@@ -26,7 +28,16 @@ ClientID = Name128
 Target = Name128
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN)]
 Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
-Uri = Annotated[str, Field(min_length=2, max_length=8000)]
+
+
+def _absolute_uri(value: str) -> str:
+    parts = urlsplit(value)
+    if not parts.scheme or not (parts.netloc or parts.path):
+        raise ValueError("must be an absolute URI")
+    return value
+
+
+Uri = Annotated[str, Field(min_length=2, max_length=8000), AfterValidator(_absolute_uri)]
 
 
 class ObjectType(StrEnum):

@@ -24,6 +24,7 @@ from vtn_mock.openadr3.problems import bad_request
 
 OBJECT_ID = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 MAX_LIMIT = 50
+INT32_MAX = 2**31 - 1
 T = TypeVar("T")
 
 
@@ -59,7 +60,7 @@ def query(params: MultiMapping[str]) -> Query:
         if not 1 <= len(target) <= 128:
             raise bad_request("each target has 1 to 128 characters")
     return Query(
-        skip=_int(params, "skip", 0, None) or 0,
+        skip=_int(params, "skip", 0, INT32_MAX) or 0,
         limit=_int(params, "limit", 0, MAX_LIMIT),
         targets=tuple(targets) if targets is not None else None,
     )

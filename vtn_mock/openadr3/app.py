@@ -50,24 +50,27 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-async def json_body(request: web.Request) -> Any:
+async def json_body(request: web.Request) -> bytes:
+    """The body, once it is known to be JSON with finite numbers and a sane depth."""
     if request.content_type != "application/json":
         raise bad_request("Content-Type must be application/json")
     raw = await request.read()
     try:
-        return json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
+        json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
         raise bad_request(f"body is not JSON ({err})") from None
     except RecursionError:  # the decoder recurses per nesting level
         raise bad_request("body is nested too deeply") from None
+    return raw
 
 
-def validated(model: type[M] | Any, data: Any) -> M:
-    """`data` as `model` (a model class or an annotated union); 400 naming the first bad field."""
+def validated(model: type[M] | Any, raw: bytes) -> M:
+    """A JSON body as `model` (a model class or an annotated union), strictly: JSON types as the
+    specification has them ("5" is no integer, true no number); 400 naming the first bad field."""
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate(data)  # type: ignore[return-value]
-        return TypeAdapter(model).validate_python(data)  # type: ignore[no-any-return]
+            return model.model_validate_json(raw, strict=True)  # type: ignore[return-value]
+        return TypeAdapter(model).validate_json(raw, strict=True)  # type: ignore[no-any-return]
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
