@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from tests.openadr3.spec import SpecChecker, require_spec
 from ven.clock import ManualClock
 from vtn_mock.admin.app import build_admin_app
 from vtn_mock.core import Enrollment, VtnCore
@@ -22,8 +23,6 @@ from vtn_mock.openadr3.app import PREFIX, build_openadr3_app
 from vtn_mock.openadr3.auth import DEFAULT_CLIENTS, OAuthClient, Role
 from vtn_mock.openadr3.service import Service
 from vtn_mock.store import Store
-
-from tests.openadr3.spec import SpecChecker, require_spec
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 MAX_BODY_BYTES = 500_000
@@ -73,7 +72,7 @@ class Api:
     ) -> Reply:
         headers = {"Authorization": f"Bearer {await self.token(as_)}"} if as_ else {}
         data = json.dumps(body).encode() if body is not None else None
-        return await self.raw(method, path, data, "application/json", headers, params)
+        return await self.raw(method, path, data, "application/json", headers=headers, params=params)
 
     async def raw(
         self,
@@ -81,6 +80,7 @@ class Api:
         path: str,
         data: bytes | None,
         content_type: str,
+        *,
         headers: dict[str, str] | None = None,
         params: Any = None,
     ) -> Reply:
@@ -88,9 +88,9 @@ class Api:
         async with self.client.request(method, PREFIX + path, data=data, headers=sent, params=params) as resp:
             self.calls += 1
             raw = await resp.read()
-            self.checker.check(
-                method, str(resp.url), resp.status, raw, resp.content_type, data, content_type
-            )
+            url = str(resp.url)
+            checked = (method, url, resp.status, raw, resp.content_type)
+            self.checker.check(*checked, request_body=data, request_type=content_type)
             body = json.loads(raw) if raw else None
             return Reply(resp.status, body, dict(resp.headers))
 

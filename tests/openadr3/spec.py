@@ -119,6 +119,7 @@ class SpecChecker:
         status: int,
         body: bytes,
         content_type: str,
+        *,
         request_body: bytes | None = None,
         request_type: str = "application/json",
     ) -> None:

@@ -101,7 +101,9 @@ async def test_admin_event_reaches_openadr3_ven(api: Api, admin: TestClient):
         ("LOAD_CONTROL", "x-loadControlCapacity", 0.4, "X_LOAD_CONTROL_CAPACITY", 0.4, "PERCENT"),
     ],
 )
-async def test_signal_mapping(api: Api, admin: TestClient, signal, kind, value, payload, wire_value, units):
+async def test_signal_mapping(  # noqa: PLR0917 (one parameter per table column)
+    api: Api, admin: TestClient, signal, kind, value, payload, wire_value, units
+):
     """Each admin signal maps to its 3.1 payload type and units (CONTRACT.md's table, private X_ types)."""
     await register(api)
     await admin_event(admin, signal=signal, type=kind, intervals=[{"duration": "PT30M", "value": value}])
@@ -130,14 +132,23 @@ async def test_targets_grant_and_hide(api: Api):
     """Business logic grants targets through ven and resource objects; a VEN sees a targeted event only with
     a granted target, and only the targets it was granted."""
     ven = await api.call(
-        "POST", "/vens", "bl",
+        "POST",
+        "/vens",
+        "bl",
         {"objectType": "BL_VEN_REQUEST", "clientID": "ven", "venName": "fleet-a", "targets": ["group1"]},
     )
     assert ven.status == 201
     resource = await api.call(
-        "POST", "/resources", "bl",
-        {"objectType": "BL_RESOURCE_REQUEST", "clientID": "ven", "venID": ven.body["id"],
-         "resourceName": "depot-1", "targets": ["depot-1"]},
+        "POST",
+        "/resources",
+        "bl",
+        {
+            "objectType": "BL_RESOURCE_REQUEST",
+            "clientID": "ven",
+            "venID": ven.body["id"],
+            "resourceName": "depot-1",
+            "targets": ["depot-1"],
+        },
     )
     assert resource.status == 201
     await register(api, "ven2", "fleet-b")

@@ -1,4 +1,4 @@
-"""Hostile and malformed input over 3.1 gets a problem answer (4xx), never a 500, and the VTN keeps serving."""
+"""Hostile and malformed input over 3.1 gets a problem answer (4xx), never a 500; the VTN keeps serving."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ DEEP = ("[" * 100_000 + "]" * 100_000).encode()
 async def test_bad_bodies(api: Api, body: bytes, content_type: str, status: int):
     """Malformed JSON, wrong types, non-finite numbers, deep nesting and huge bodies: a problem, not a 500."""
     token = await api.token("bl")
-    reply = await api.raw("POST", "/programs", body, content_type, {"Authorization": f"Bearer {token}"})
+    reply = await api.raw(
+        "POST", "/programs", body, content_type, headers={"Authorization": f"Bearer {token}"}
+    )
     assert reply.status == status
     assert reply.body["status"] == status
     assert (await api.call("GET", "/programs", "bl")).status == 200
@@ -39,7 +41,7 @@ async def test_bad_bodies(api: Api, body: bytes, content_type: str, status: int)
 )
 async def test_bad_tokens(api: Api, header: str):
     """Missing, malformed or forged tokens are 401 with a problem body and WWW-Authenticate."""
-    reply = await api.raw("GET", "/events", None, "application/json", {"Authorization": header})
+    reply = await api.raw("GET", "/events", None, "application/json", headers={"Authorization": header})
     assert reply.status == 401
     assert "Bearer" in reply.headers["WWW-Authenticate"]
 

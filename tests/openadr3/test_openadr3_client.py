@@ -28,8 +28,19 @@ class Served:
 
 
 def serve(tmp_path: Path, *extra: str) -> Served:
-    args = [sys.executable, "-m", "vtn_mock.cli", "serve", "--port", "0", "--admin-port", "0",
-            "--db", str(tmp_path / "vtn.sqlite"), *extra]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "vtn_mock.cli",
+        "serve",
+        "--port",
+        "0",
+        "--admin-port",
+        "0",
+        "--db",
+        str(tmp_path / "vtn.sqlite"),
+        *extra,
+    ]
     with (tmp_path / "vtn.log").open("w") as log:
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
     assert process.stdout is not None
@@ -43,7 +54,9 @@ def serve(tmp_path: Path, *extra: str) -> Served:
 
 @pytest.fixture
 def vtn(tmp_path: Path) -> Iterator[Served]:
-    served = serve(tmp_path, "--oauth-client", "district-ven:s3cret", "--oauth-bl-client", "utility:bl-s3cret")
+    served = serve(
+        tmp_path, "--oauth-client", "district-ven:s3cret", "--oauth-bl-client", "utility:bl-s3cret"
+    )
     yield served
     served.process.terminate()
     assert served.process.wait(timeout=10) == 0
@@ -63,8 +76,13 @@ def test_openadr3_package_as_ven(vtn: Served):
         assert client.find_ven_by_name("district-north") is not None
         event = httpx.post(
             f"{admin}/events",
-            json={"ven": "district-north", "signal": "LOAD_DISPATCH", "type": "delta", "start": "now",
-                  "intervals": [{"duration": "PT1H", "value": -250}]},  # fmt: skip
+            json={
+                "ven": "district-north",
+                "signal": "LOAD_DISPATCH",
+                "type": "delta",
+                "start": "now",
+                "intervals": [{"duration": "PT1H", "value": -250}],
+            },
         ).json()
         programs = client.programs()
         assert [p.program_name for p in programs] == ["oadr://v2x-mock/default"]
@@ -77,9 +95,18 @@ def test_openadr3_package_as_ven(vtn: Served):
                 "eventID": seen.id,
                 "clientName": "district-north",
                 "resources": [
-                    {"resourceName": "AGGREGATED_REPORT", "intervals": [
-                        {"id": 0, "payloads": [{"type": "USAGE", "values": [600.0]},
-                                               {"type": "BASELINE", "values": [800.0]}]}]}  # fmt: skip
+                    {
+                        "resourceName": "AGGREGATED_REPORT",
+                        "intervals": [
+                            {
+                                "id": 0,
+                                "payloads": [
+                                    {"type": "USAGE", "values": [600.0]},
+                                    {"type": "BASELINE", "values": [800.0]},
+                                ],
+                            }
+                        ],
+                    }
                 ],
             }
         )
@@ -98,8 +125,19 @@ def test_openadr3_package_as_ven(vtn: Served):
 def test_serve_refuses_bad_client_flags(tmp_path: Path):
     """A malformed --oauth-client, or a non-loopback host without clients, exits 2 with one line."""
     for extra in (["--oauth-client", "no-secret"], ["--host", "0.0.0.0"]):  # noqa: S104 (never bound)
-        args = [sys.executable, "-m", "vtn_mock.cli", "serve", "--port", "0", "--admin-port", "0",
-                "--db", str(tmp_path / "x.sqlite"), *extra]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "vtn_mock.cli",
+            "serve",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--db",
+            str(tmp_path / "x.sqlite"),
+            *extra,
+        ]
         done = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()

@@ -11,10 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.openadr3.conftest import Api, admin_event, register
 from ven.clock import ManualClock
 from vtn_mock.openadr3.service import Service
-
-from tests.openadr3.conftest import Api, admin_event, register
 
 
 def report(event_id: str, usage: list[float], baseline: list[float], **extra: Any) -> dict[str, Any]:
@@ -30,7 +29,10 @@ def report(event_id: str, usage: list[float], baseline: list[float], **extra: An
             {
                 "resourceName": "AGGREGATED_REPORT",
                 "intervals": [
-                    {"id": i, "payloads": [{"type": "USAGE", "values": [u]}, {"type": "BASELINE", "values": [b]}]}
+                    {
+                        "id": i,
+                        "payloads": [{"type": "USAGE", "values": [u]}, {"type": "BASELINE", "values": [b]}],
+                    }
                     for i, (u, b) in enumerate(zip(usage, baseline, strict=True))
                 ],
             }
@@ -53,7 +55,10 @@ async def test_report_gives_performance(api: Api, admin: TestClient):
     assert posted.status == 201
     assert posted.body["clientID"] == "ven"
     result = await performance(admin, event_id)
-    rows = [(i["requested_kw"], i["baseline_kw"], i["measured_kw"], i["delivered_kw"]) for i in result["intervals"]]
+    rows = [
+        (i["requested_kw"], i["baseline_kw"], i["measured_kw"], i["delivered_kw"])
+        for i in result["intervals"]
+    ]
     assert rows == [(500.0, 900.0, 400.0, 500.0), (300.0, 900.0, 650.0, 250.0)]
     assert result["totals"]["delivered_ratio"] == pytest.approx((500 + 250) / (500 + 300), abs=1e-3)
 
@@ -95,7 +100,9 @@ async def test_report_for_unknown_or_foreign_event(api: Api, admin: TestClient):
     await register(api, "ven", "fleet-a")
     await register(api, "ven2", "fleet-b")
     event_id = await admin_event(admin)
-    assert (await api.call("POST", "/reports", "ven2", report(event_id, [1.0, 1.0], [2.0, 2.0]))).status == 409
+    assert (
+        await api.call("POST", "/reports", "ven2", report(event_id, [1.0, 1.0], [2.0, 2.0]))
+    ).status == 409
     assert (await api.call("POST", "/reports", "ven", report("nope", [1.0, 1.0], [2.0, 2.0]))).status == 409
     posted = await api.call("POST", "/reports", "ven", report(event_id, [1.0, 1.0], [2.0, 2.0]))
     assert (await api.call("GET", f"/reports/{posted.body['id']}", "ven2")).status == 404
@@ -159,7 +166,9 @@ def subscription(url: str, objects: list[str], operations: list[str]) -> dict[st
     }
 
 
-async def test_webhook_notifications_for_admin_events(api: Api, admin: TestClient, service: Service, hook: Hook):
+async def test_webhook_notifications_for_admin_events(
+    api: Api, admin: TestClient, service: Service, hook: Hook
+):
     """A VEN subscribed to events is notified of create, update and delete of the admin events sent to it,
     with its bearer token, each notification object valid as the spec's event; others' events stay silent."""
     await register(api, "ven", "fleet-a")
@@ -174,14 +183,19 @@ async def test_webhook_notifications_for_admin_events(api: Api, admin: TestClien
     assert (await admin.delete(f"/api/events/{event_id}")).status == 200
     await service.notifier.drain()
     assert [(n["objectType"], n["operation"]) for n in hook.received] == [
-        ("EVENT", "CREATE"), ("EVENT", "UPDATE"), ("EVENT", "DELETE")
+        ("EVENT", "CREATE"),
+        ("EVENT", "UPDATE"),
+        ("EVENT", "DELETE"),
     ]
     assert {n["object"]["id"] for n in hook.received} == {event_id}
     assert hook.received[1]["object"]["priority"] == 3
     assert set(hook.auth) == {"Bearer hook-token"}
     for notification in hook.received:
         api.checker.check(
-            "GET", api.checker_url(f"/events/{event_id}"), 200, json.dumps(notification["object"]).encode(),
+            "GET",
+            api.checker_url(f"/events/{event_id}"),
+            200,
+            json.dumps(notification["object"]).encode(),
             "application/json",
         )
 
@@ -191,7 +205,9 @@ async def test_subscription_needs_echo_and_https(api: Api):
     silent = Hook(echo=False)
     await silent.server.start_server()
     try:
-        refused = await api.call("POST", "/subscriptions", "ven", subscription(silent.url, ["EVENT"], ["CREATE"]))
+        refused = await api.call(
+            "POST", "/subscriptions", "ven", subscription(silent.url, ["EVENT"], ["CREATE"])
+        )
     finally:
         await silent.server.close()
     assert refused.status == 400

@@ -1,6 +1,7 @@
-"""Schemathesis generates requests for every operation of openadr3.yaml (valid and invalid ones) and runs
-them at `vtn-mock serve`: no answer may be a server error, and every answer must be one the document allows
-(status, content type, schema). Bounded for CI: EXAMPLES per operation and mode (V2X_SCHEMATHESIS_EXAMPLES, default 3)."""
+"""Schemathesis generates requests for every operation of openadr3.yaml (valid and invalid ones) and
+runs them at `vtn-mock serve`: no answer may be a server error, and every answer must be one the document
+allows (status, content type, schema). Bounded for CI: EXAMPLES per operation and mode
+(V2X_SCHEMATHESIS_EXAMPLES, default 3)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def _token(base: str, client_id: str, secret: str) -> str:
 
 def _exercise(operation: Any, mode: GenerationMode, base: str, headers: dict[str, str]) -> None:
     strategy = operation.as_strategy(generation_mode=mode)
-    slow = mode is GenerationMode.NEGATIVE and (operation.method.upper(), operation.path) in SLOW_TO_INVALIDATE
+    slow = (
+        mode is GenerationMode.NEGATIVE and (operation.method.upper(), operation.path) in SLOW_TO_INVALIDATE
+    )
 
     @settings(
         max_examples=1 if slow else EXAMPLES,

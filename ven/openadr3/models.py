@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
-
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -18,7 +17,8 @@ from pydantic.alias_generators import to_camel
 
 # The specification's patterns and bounds.
 DURATION_PATTERN = (
-    r"^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+    r"^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
 INT32_MAX = 2**31 - 1
 
@@ -252,9 +252,7 @@ class BlResourceRequest(Wire):
     attributes: list[ValuesMap] | None = None
 
 
-ResourceRequest = Annotated[
-    VenResourceRequest | BlResourceRequest, Field(discriminator="object_type")
-]
+ResourceRequest = Annotated[VenResourceRequest | BlResourceRequest, Field(discriminator="object_type")]
 
 
 class Resource(Metadata):
@@ -288,7 +286,7 @@ class Problem(Wire):
 
 
 class NotifiersResponse(Wire):
-    webhook: bool = Field(True, alias="WEBHOOK")
+    webhook: bool = Field(default=True, alias="WEBHOOK")
 
 
 class AuthServerInfo(Wire):
@@ -299,7 +297,7 @@ class ClientCredentialResponse(BaseModel):
     """/auth/token's answer: snake_case, as RFC 6749 has it."""
 
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the token type, not a secret)
     expires_in: int | None = None
     scope: str | None = None
 
@@ -314,4 +312,3 @@ class AuthError(BaseModel):
         "unsupported_grant_type",
     ]
     error_description: str | None = None
-

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ven.openadr3.models import NotifiersResponse, Problem
 from vtn_mock.openadr3.auth import Principal, Role
@@ -26,7 +26,7 @@ from vtn_mock.openadr3.service import Service
 logger = logging.getLogger("vtn_mock.openadr3")
 PREFIX = "/openadr3/3.1.0"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PRINCIPAL = web.AppKey("principal", Principal)
+PRINCIPAL = web.RequestKey("principal", Principal)
 BL_ONLY = (Role.BL,)
 VEN_ONLY = (Role.VEN,)
 ANY_ROLE = (Role.VEN, Role.BL)
@@ -64,13 +64,11 @@ async def json_body(request: web.Request) -> bytes:
     return raw
 
 
-def validated(model: type[M] | Any, raw: bytes) -> M:
-    """A JSON body as `model` (a model class or an annotated union), strictly: JSON types as the
-    specification has them ("5" is no integer, true no number); 400 naming the first bad field."""
+def validated(adapter: TypeAdapter[M], raw: bytes) -> M:
+    """A JSON body as the adapter's type, strictly: JSON types as the specification has them ("5" is no
+    integer, true no number); 400 naming the first bad field."""
     try:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate_json(raw, strict=True)  # type: ignore[return-value]
-        return TypeAdapter(model).validate_json(raw, strict=True)  # type: ignore[no-any-return]
+        return adapter.validate_json(raw, strict=True)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -161,7 +161,9 @@ class Parties:
         kept = {"targets": old.get("targets")} if isinstance(body, VenResourceRequest) else {}
         stamp = self._ctx.stamp(ObjectType.RESOURCE, resource_id, old["createdDateTime"])
         doc = {**stamp, **body.wire(), **kept, "clientID": client_id}
-        return self._save(ObjectType.RESOURCE, Operation.UPDATE, {k: v for k, v in doc.items() if v is not None})
+        return self._save(
+            ObjectType.RESOURCE, Operation.UPDATE, {k: v for k, v in doc.items() if v is not None}
+        )
 
     def delete_resource(self, reader: Principal, resource_id: str) -> Doc:
         return self._delete(ObjectType.RESOURCE, self.get_resource(reader, resource_id))

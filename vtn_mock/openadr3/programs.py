@@ -42,7 +42,9 @@ class Programs:
             program_id = str(existing["id"])
         else:
             program_id = self._ctx.new_id("prg")
-            objects.put(ObjectType.PROGRAM, {**self._ctx.stamp(ObjectType.PROGRAM, program_id), "programName": name})
+            objects.put(
+                ObjectType.PROGRAM, {**self._ctx.stamp(ObjectType.PROGRAM, program_id), "programName": name}
+            )
         objects.link_market_program(market_context, program_id)
         return program_id
 
@@ -84,7 +86,9 @@ class Programs:
         if self._by_name(body.program_name) is not None:
             raise conflict(f"a program named {body.program_name!r} exists")
         program_id = self._ctx.new_id("prg")
-        return self._save(Operation.CREATE, {**self._ctx.stamp(ObjectType.PROGRAM, program_id), **body.wire()})
+        return self._save(
+            Operation.CREATE, {**self._ctx.stamp(ObjectType.PROGRAM, program_id), **body.wire()}
+        )
 
     def update(self, program_id: str, body: ProgramRequest) -> Doc:
         old = self._ctx.objects.get(ObjectType.PROGRAM, program_id)

@@ -1,7 +1,8 @@
 """The 3.1 view of the core's events (those made by the admin API and scenarios).
 
-Signals map to event payload types as CONTRACT.md fixes them: LOAD_DISPATCH delta → DISPATCH_SETPOINT_RELATIVE,
-setpoint → DISPATCH_SETPOINT (kW, units KW), SIMPLE level → SIMPLE, ELECTRICITY_PRICE price → PRICE (per kWh).
+Signals map to event payload types as CONTRACT.md fixes them: LOAD_DISPATCH delta →
+DISPATCH_SETPOINT_RELATIVE, setpoint → DISPATCH_SETPOINT (kW, units KW), SIMPLE level → SIMPLE,
+ELECTRICITY_PRICE price → PRICE (per kWh).
 2.0b types 3.1 has no name for travel as private strings (Definition, "Private Strings"): priceRelative →
 X_PRICE_RELATIVE, priceMultiplier → X_PRICE_MULTIPLIER, x-loadControlCapacity → X_LOAD_CONTROL_CAPACITY
 (fraction 0–1, units PERCENT), the other x-loadControl* types likewise. Every event asks for the reports the
@@ -106,4 +107,3 @@ def project_event(event: StoredEvent, program_id: str, targets: list[str]) -> Ev
         ),
         intervals=intervals,
     )
-

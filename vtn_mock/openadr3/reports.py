@@ -79,7 +79,9 @@ class Reports:
         doc = self.get(reader, report_id)
         self._forget_readings(doc)
         self._ctx.objects.delete(ObjectType.REPORT, report_id)
-        self._ctx.notify(ObjectType.REPORT, Operation.DELETE, self._ctx.owner_view(doc), self._program_of(doc))
+        self._ctx.notify(
+            ObjectType.REPORT, Operation.DELETE, self._ctx.owner_view(doc), self._program_of(doc)
+        )
         return doc
 
     def _save(self, operation: Operation, doc: Doc, body: ReportRequest) -> Doc:
@@ -183,7 +185,9 @@ class Subscriptions:
     def delete(self, reader: Principal, subscription_id: str) -> Doc:
         doc = self.get(reader, subscription_id)
         self._ctx.objects.delete(ObjectType.SUBSCRIPTION, subscription_id)
-        self._ctx.notify(ObjectType.SUBSCRIPTION, Operation.DELETE, self._ctx.owner_view(doc), doc.get("programID"))
+        self._ctx.notify(
+            ObjectType.SUBSCRIPTION, Operation.DELETE, self._ctx.owner_view(doc), doc.get("programID")
+        )
         return doc
 
     def _save(self, operation: Operation, doc: Doc) -> Doc:

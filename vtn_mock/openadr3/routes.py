@@ -10,9 +10,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from ven.openadr3.models import (
     AuthServerInfo,
+    BlResourceRequest,
+    BlVenRequest,
     ClientCredentialResponse,
     EventRequest,
     ProgramRequest,
@@ -20,6 +23,8 @@ from ven.openadr3.models import (
     ResourceRequest,
     SubscriptionRequest,
     VenRequest,
+    VenResourceRequest,
+    VenVenRequest,
 )
 from vtn_mock.openadr3.access import OBJECT_ID, flag, name_param, object_id, query
 from vtn_mock.openadr3.app import (
@@ -37,6 +42,12 @@ from vtn_mock.openadr3.problems import bad_request
 from vtn_mock.openadr3.service import Service
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PROGRAM_REQUEST = TypeAdapter(ProgramRequest)
+EVENT_REQUEST = TypeAdapter(EventRequest)
+REPORT_REQUEST = TypeAdapter(ReportRequest)
+SUBSCRIPTION_REQUEST = TypeAdapter(SubscriptionRequest)
+VEN_REQUEST: TypeAdapter[VenVenRequest | BlVenRequest] = TypeAdapter(VenRequest)
+RESOURCE_REQUEST: TypeAdapter[VenResourceRequest | BlResourceRequest] = TypeAdapter(ResourceRequest)
 Route = tuple[str, str, tuple[Role, ...], Handler]
 
 
@@ -113,12 +124,12 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.programs.get(_who(r), _id(r, "programID")))
 
     async def create_program(r: web.Request) -> web.Response:
-        body = validated(ProgramRequest, await json_body(r))
+        body = validated(PROGRAM_REQUEST, await json_body(r))
         return _ok(s.programs.create(body), HTTPStatus.CREATED)
 
     async def update_program(r: web.Request) -> web.Response:
         program_id = _id(r, "programID")
-        return _ok(s.programs.update(program_id, validated(ProgramRequest, await json_body(r))))
+        return _ok(s.programs.update(program_id, validated(PROGRAM_REQUEST, await json_body(r))))
 
     async def delete_program(r: web.Request) -> web.Response:
         program_id = _id(r, "programID")
@@ -132,11 +143,11 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.events.get(_who(r), _id(r, "eventID")))
 
     async def create_event(r: web.Request) -> web.Response:
-        return _ok(s.events.create(validated(EventRequest, await json_body(r))), HTTPStatus.CREATED)
+        return _ok(s.events.create(validated(EVENT_REQUEST, await json_body(r))), HTTPStatus.CREATED)
 
     async def update_event(r: web.Request) -> web.Response:
         event_id = _id(r, "eventID")
-        return _ok(s.events.update(event_id, validated(EventRequest, await json_body(r))))
+        return _ok(s.events.update(event_id, validated(EVENT_REQUEST, await json_body(r))))
 
     async def delete_event(r: web.Request) -> web.Response:
         return _ok(s.events.delete(_who(r), _id(r, "eventID")))
@@ -152,12 +163,12 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.reports.get(_who(r), _id(r, "reportID")))
 
     async def create_report(r: web.Request) -> web.Response:
-        body = validated(ReportRequest, await json_body(r))
+        body = validated(REPORT_REQUEST, await json_body(r))
         return _ok(s.reports.create(_who(r), body), HTTPStatus.CREATED)
 
     async def update_report(r: web.Request) -> web.Response:
         report_id = _id(r, "reportID")
-        return _ok(s.reports.update(_who(r), report_id, validated(ReportRequest, await json_body(r))))
+        return _ok(s.reports.update(_who(r), report_id, validated(REPORT_REQUEST, await json_body(r))))
 
     async def delete_report(r: web.Request) -> web.Response:
         return _ok(s.reports.delete(_who(r), _id(r, "reportID")))
@@ -165,7 +176,9 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
     async def subscriptions(r: web.Request) -> web.Response:
         q = r.query
         kinds = q.getall("objects", None)
-        if kinds is not None and any(k not in {"PROGRAM", "EVENT", "REPORT", "SUBSCRIPTION", "VEN", "RESOURCE"} for k in kinds):
+        if kinds is not None and any(
+            k not in {"PROGRAM", "EVENT", "REPORT", "SUBSCRIPTION", "VEN", "RESOURCE"} for k in kinds
+        ):
             raise bad_request("objects must be object types (PROGRAM, EVENT, ...)")
         found = s.subscriptions.list(
             _who(r), query(q), object_id(q, "programID"), name_param(q, "clientName"), kinds
@@ -176,12 +189,12 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.subscriptions.get(_who(r), _id(r, "subscriptionID")))
 
     async def create_subscription(r: web.Request) -> web.Response:
-        body = validated(SubscriptionRequest, await json_body(r))
+        body = validated(SUBSCRIPTION_REQUEST, await json_body(r))
         return _ok(await s.subscriptions.create(_who(r), body), HTTPStatus.CREATED)
 
     async def update_subscription(r: web.Request) -> web.Response:
         subscription_id = _id(r, "subscriptionID")
-        body = validated(SubscriptionRequest, await json_body(r))
+        body = validated(SUBSCRIPTION_REQUEST, await json_body(r))
         return _ok(await s.subscriptions.update(_who(r), subscription_id, body))
 
     async def delete_subscription(r: web.Request) -> web.Response:
@@ -194,12 +207,12 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.parties.get_ven(_who(r), _id(r, "venID")))
 
     async def create_ven(r: web.Request) -> web.Response:
-        body = validated(VenRequest, await json_body(r))
+        body = validated(VEN_REQUEST, await json_body(r))
         return _ok(s.parties.create_ven(_who(r), body), HTTPStatus.CREATED)
 
     async def update_ven(r: web.Request) -> web.Response:
         ven_id = _id(r, "venID")
-        return _ok(s.parties.update_ven(_who(r), ven_id, validated(VenRequest, await json_body(r))))
+        return _ok(s.parties.update_ven(_who(r), ven_id, validated(VEN_REQUEST, await json_body(r))))
 
     async def delete_ven(r: web.Request) -> web.Response:
         return _ok(s.parties.delete_ven(_who(r), _id(r, "venID")))
@@ -215,12 +228,12 @@ def table(s: Service) -> list[Route]:  # noqa: C901, PLR0915 (one short handler 
         return _ok(s.parties.get_resource(_who(r), _id(r, "resourceID")))
 
     async def create_resource(r: web.Request) -> web.Response:
-        body = validated(ResourceRequest, await json_body(r))
+        body = validated(RESOURCE_REQUEST, await json_body(r))
         return _ok(s.parties.create_resource(_who(r), body), HTTPStatus.CREATED)
 
     async def update_resource(r: web.Request) -> web.Response:
         resource_id = _id(r, "resourceID")
-        body = validated(ResourceRequest, await json_body(r))
+        body = validated(RESOURCE_REQUEST, await json_body(r))
         return _ok(s.parties.update_resource(_who(r), resource_id, body))
 
     async def delete_resource(r: web.Request) -> web.Response:
