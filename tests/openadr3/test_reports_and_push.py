@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.openadr3.conftest import Api, admin_event, register
 from ven.clock import ManualClock
+from ven.openadr3.models import ObjectType
 from vtn_mock.openadr3.service import Service
 
 
@@ -238,3 +239,41 @@ async def test_active_filter(api: Api, admin: TestClient, clock: ManualClock):
     clock.advance(timedelta(minutes=20))
     assert len((await api.call("GET", "/events", "ven")).body) == 1
     assert (await api.call("GET", "/events", "ven", params={"active": "true"})).body == []
+
+
+async def test_scenario_events_reach_openadr3_vens(api: Api, core, clock: ManualClock):
+    """A scenario's events are created through the core, so 3.1 VENs get them like 2.0b ones."""
+    from vtn_mock.scenario import ScenarioFile, expand, run_scenario  # noqa: PLC0415
+
+    await register(api)
+    scenario = ScenarioFile.model_validate(
+        {
+            "events": [
+                {
+                    "ven": "*",
+                    "signal": "SIMPLE",
+                    "start": "+1h",
+                    "notice": "1h",
+                    "intervals": [{"duration": "1h", "value": 1}],
+                }
+            ]
+        }
+    )
+    await run_scenario(core, expand(scenario, clock.now()))
+    (event,) = (await api.call("GET", "/events", "ven")).body
+    assert event["id"] == "scenario-001"
+    assert event["intervals"][0]["payloads"] == [{"type": "SIMPLE", "values": [1]}]
+
+
+async def test_openadr3_objects_survive_restart(api: Api, admin: TestClient, core, service: Service):
+    """vens, reports and programs are kept in the SQLite file: a new 3.1 service over it serves them."""
+    ven = await register(api)
+    event_id = await admin_event(admin)
+    posted = await api.call("POST", "/reports", "ven", report(event_id, [1.0, 1.0], [2.0, 2.0]))
+    reopened = Service(core, [], lambda prefix: f"{prefix}-again", timedelta(seconds=10))
+    try:
+        assert reopened.ctx.objects.get(ObjectType.VEN, ven["id"]) == ven
+        assert reopened.ctx.objects.get(ObjectType.REPORT, posted.body["id"]) == posted.body
+        assert len(reopened.ctx.objects.all(ObjectType.PROGRAM)) == 1
+    finally:
+        await reopened.close()
