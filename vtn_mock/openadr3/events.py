@@ -107,24 +107,22 @@ class Events:
                 shown.append(doc)
         return query.page(shown)
 
-    def get(self, reader: Principal, event_id: str) -> Doc:
-        self._polled(reader)
+    def _lookup(self, reader: Principal, event_id: str) -> Doc | None:
         core = self.find_core(event_id)
         if core is not None:
-            doc = self.core_view(core)(reader, None)
-        else:
-            raw = self._ctx.objects.get(ObjectType.EVENT, event_id)
-            doc = self.native_view(raw)(reader, None) if raw is not None else None
+            return self.core_view(core)(reader, None)
+        raw = self._ctx.objects.get(ObjectType.EVENT, event_id)
+        return self.native_view(raw)(reader, None) if raw is not None else None
+
+    def get(self, reader: Principal, event_id: str) -> Doc:
+        self._polled(reader)
+        doc = self._lookup(reader, event_id)
         if doc is None:
             raise not_found(f"event {event_id!r}")
         return doc
 
     def visible(self, reader: Principal, event_id: str) -> bool:
-        try:
-            self.get(reader, event_id)
-        except Exception:  # noqa: BLE001 (any refusal means: not visible)
-            return False
-        return True
+        return self._lookup(reader, event_id) is not None
 
     def create(self, body: EventRequest) -> Doc:
         if not self._programs.exists(body.program_id):
