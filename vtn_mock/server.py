@@ -17,7 +17,7 @@ from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
 from ven.http.auth import resolve_token
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import TOKEN_ENV, VtnConfig
+from vtn_mock.config import TOKEN_ENV, RetentionSection, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr3.app import PREFIX as OPENADR3_PREFIX
 from vtn_mock.openadr3.app import build_openadr3_app
@@ -55,6 +55,7 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    prune_task: asyncio.Task[None] | None = None
     openadr3_url: str = ""
     openadr3: OpenADR3Service | None = None
 
@@ -64,8 +65,10 @@ class RunningVtn:
         return self.admin_url.removesuffix("api")
 
     async def stop(self) -> None:
-        if self.scenario_task is not None:
-            self.scenario_task.cancel()
+        for task in (self.scenario_task, self.prune_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.openadr3 is not None:
             await self.openadr3.close()
         for runner in self.runners:
@@ -148,9 +151,20 @@ async def start_vtn(
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
+        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
         openadr3_url=openadr3.base_url,
         openadr3=openadr3,
     )
+
+
+async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
+    """Every `prune_every`: readings and registration history past their retention go."""
+    while True:
+        now = clock.now()
+        gone = store.prune(now - retention.readings, now - retention.registrations)
+        if gone:
+            logger.info("pruned %d old readings and registration records", gone)
+        await asyncio.sleep(retention.prune_every.total_seconds())
 
 
 async def serve(
