@@ -151,19 +151,20 @@ async def start_vtn(
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
-        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
+        asyncio.get_running_loop().create_task(_prune(core, config.retention, openadr3)),
         openadr3_url=openadr3.base_url,
         openadr3=openadr3,
     )
 
 
-async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
-    """Every `prune_every`: readings and registration history past their retention go."""
+async def _prune(core: VtnCore, retention: RetentionSection, openadr3: OpenADR3Service) -> None:
+    """Every `prune_every`: readings, 3.1 reports and registration history past their retention go."""
     while True:
-        now = clock.now()
-        gone = store.prune(now - retention.readings, now - retention.registrations)
+        now = core.clock.now()
+        gone = core.store.prune(now - retention.readings, now - retention.registrations)
+        gone += openadr3.prune_reports(now - retention.readings)
         if gone:
-            logger.info("pruned %d old readings and registration records", gone)
+            logger.info("pruned %d old readings, reports and registration records", gone)
         await asyncio.sleep(retention.prune_every.total_seconds())
 
 

@@ -277,3 +277,26 @@ async def test_openadr3_objects_survive_restart(api: Api, admin: TestClient, cor
         assert len(reopened.ctx.objects.all(ObjectType.PROGRAM)) == 1
     finally:
         await reopened.close()
+
+
+async def test_reports_past_retention_are_pruned(
+    api: Api, admin: TestClient, service: Service, clock: ManualClock
+):
+    """prune_reports() drops 3.1 reports last modified before the cutoff, from memory and the file."""
+    await register(api)
+    event_id = await admin_event(admin)
+    old = await api.call("POST", "/reports", "ven", report(event_id, [1.0, 1.0], [2.0, 2.0]))
+    clock.advance(timedelta(days=20))
+    api.tokens.clear()  # tokens expire: fresh ones after each leap of the clock
+    new = await api.call("POST", "/reports", "ven", report(event_id, [3.0, 3.0], [4.0, 4.0]))
+    assert (old.status, new.status) == (201, 201)
+    clock.advance(timedelta(days=15))
+    assert service.prune_reports(clock.now() - timedelta(days=30)) == 1
+    api.tokens.clear()
+    assert [r["id"] for r in (await api.call("GET", "/reports", "ven")).body] == [new.body["id"]]
+    reopened = Service(service.ctx.core, [], lambda prefix: f"{prefix}-again", timedelta(seconds=10))
+    try:
+        assert [r["id"] for r in reopened.ctx.objects.all(ObjectType.REPORT)] == [new.body["id"]]
+        assert reopened.ctx.objects.get(ObjectType.REPORT, old.body["id"]) is None
+    finally:
+        await reopened.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from ven.openadr3.models import ObjectType
@@ -64,6 +65,19 @@ class ObjectStore:
         with self._db:
             self._db.execute("DELETE FROM openadr3_objects WHERE kind=? AND id=?", (kind.value, object_id))
         return self._docs[kind].pop(object_id, None)
+
+    def prune(self, kind: ObjectType, before: datetime) -> list[Doc]:
+        """Delete the documents of `kind` last modified before `before` (retention); the deleted ones."""
+        old = [
+            d for d in self._docs[kind].values() if datetime.fromisoformat(d["modificationDateTime"]) < before
+        ]
+        with self._db:
+            self._db.executemany(
+                "DELETE FROM openadr3_objects WHERE kind=? AND id=?", [(kind.value, d["id"]) for d in old]
+            )
+        for doc in old:
+            del self._docs[kind][doc["id"]]
+        return old
 
     def market_program(self, market_context: str) -> str | None:
         return self._market_programs.get(market_context)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from ven.openadr3.models import ObjectType
 from vtn_mock.core import VtnCore
 from vtn_mock.openadr3.auth import OAuthClient, TokenIssuer
 from vtn_mock.openadr3.context import Context
@@ -35,6 +36,11 @@ class Service:
         self.reports = Reports(self.ctx, self.events)
         self.subscriptions = Subscriptions(self.ctx, self.programs)
         self.base_url: str | None = None  # set once the port is bound; /auth/server names the token URL
+
+    def prune_reports(self, before: datetime) -> int:
+        """[retention] readings applies to 3.1 reports too: those last modified before `before` go (their
+        readings go by measurement time with the core's); no notification, as no client deleted them."""
+        return len(self.ctx.objects.prune(ObjectType.REPORT, before))
 
     async def close(self) -> None:
         await self.notifier.close()
