@@ -178,3 +178,33 @@ async def test_pagination_and_query_checks(api: Api):
     assert (await api.call("GET", "/events", "ven", params={"active": "maybe"})).status == 400
     duplicate = await api.call("POST", "/programs", "bl", {"programName": "a"})
     assert duplicate.status == 409
+
+
+async def test_ven_resources_lifecycle(api: Api):
+    """A VEN client registers one resource per site under its ven, lists, renames and deletes them; another
+    VEN client sees none of them; a duplicate name under one ven is 409; deleting the ven removes the rest."""
+    ven = await register(api)
+    other = await register(api, "ven2", "fleet-b")
+    made = []
+    for site in ("depot-1", "depot-2"):
+        body = {"objectType": "VEN_RESOURCE_REQUEST", "venID": ven["id"], "resourceName": site}
+        created = await api.call("POST", "/resources", "ven", body)
+        assert created.status == 201, created.body
+        assert (created.body["objectType"], created.body["venID"]) == ("RESOURCE", ven["id"])
+        made.append(created.body)
+    again = {"objectType": "VEN_RESOURCE_REQUEST", "venID": ven["id"], "resourceName": "depot-1"}
+    assert (await api.call("POST", "/resources", "ven", again)).status == 409
+    foreign = {"objectType": "VEN_RESOURCE_REQUEST", "venID": other["id"], "resourceName": "x"}
+    assert (await api.call("POST", "/resources", "ven", foreign)).status == 404
+    listed = await api.call("GET", "/resources", "ven", params={"venID": ven["id"]})
+    assert [r["resourceName"] for r in listed.body] == ["depot-1", "depot-2"]
+    assert (await api.call("GET", "/resources", "ven2")).body == []
+    assert (await api.call("GET", f"/resources/{made[0]['id']}", "ven2")).status == 404
+    renamed = {"objectType": "VEN_RESOURCE_REQUEST", "venID": ven["id"], "resourceName": "depot-1a"}
+    updated = await api.call("PUT", f"/resources/{made[0]['id']}", "ven", renamed)
+    assert (updated.status, updated.body["resourceName"]) == (200, "depot-1a")
+    assert updated.body["createdDateTime"] == made[0]["createdDateTime"]
+    assert (await api.call("DELETE", f"/resources/{made[0]['id']}", "ven")).status == 200
+    assert (await api.call("GET", f"/resources/{made[0]['id']}", "ven")).status == 404
+    assert (await api.call("DELETE", f"/vens/{ven['id']}", "ven")).status == 200
+    assert (await api.call("GET", "/resources", "bl")).body == []
