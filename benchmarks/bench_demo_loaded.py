@@ -3,9 +3,11 @@
 Starts `--busy` busy-loop processes (pure CPU, one core each), then runs `ven demo --json` `--runs` times
 for each kind (the simulated fleet at 200x, and `--chargers ocpp`), one after another, each in its own
 process as a user would. Per run: exit code, whether stdout is exactly one valid JSON object, departure
-SOC violations and how many departures were checked, delivered/requested (as the VTN measured it) and the
-wall time. Totals: runs with valid JSON, total violations, departures checked, the median and minimum
-delivered ratio and the median wall time. The busy loops are stopped at the end.
+SOC violations and how many departures were checked, delivered/requested (as the VTN measured it), the
+VEN's answer and the wall time; a run without valid JSON or delivering under half the request keeps its
+stderr in `bench-demo-<kind>-<n>.log` (current folder). Totals: runs with valid JSON, total violations,
+departures checked, the median and minimum delivered ratio and the median wall time. The busy loops are
+stopped at the end.
 """
 
 from __future__ import annotations
@@ -34,14 +36,16 @@ class Run:
     violations: int | None
     checked: int | None
     ratio: float | None
+    opt: str | None
     wall_s: float
+    stderr: str
 
     def line(self, number: int) -> str:
         ratio = "—" if self.ratio is None else f"{self.ratio:.3f}"
         return (
             f"{self.kind:9s} run {number:2d}: exit {self.exit_code}, JSON {'ok' if self.json_ok else 'BAD'}, "
             f"departure violations {self.violations} of {self.checked} checked, "
-            f"delivered/requested {ratio}, wall {self.wall_s:.1f} s"
+            f"delivered/requested {ratio} ({self.opt}), wall {self.wall_s:.1f} s"
         )
 
 
@@ -74,11 +78,11 @@ def run_demo(kind: str, folder: Path) -> Run:
     wall_s = time.monotonic() - began
     summary = one_object(result.stdout)
     if summary is None:
-        return Run(
-            kind, result.returncode, json_ok=False, violations=None, checked=None, ratio=None, wall_s=wall_s
-        )
+        return Run(kind, result.returncode, json_ok=False, violations=None, checked=None, ratio=None,
+                   opt=None, wall_s=wall_s, stderr=result.stderr)  # fmt: skip
     requested, delivered = summary.get("requested_kw"), summary.get("delivered_kw")
     ratio = float(delivered) / float(requested) if requested else None  # type: ignore[arg-type]
+    ven = summary.get("ven")
     return Run(
         kind,
         result.returncode,
@@ -86,7 +90,9 @@ def run_demo(kind: str, folder: Path) -> Run:
         violations=int(summary["departure_soc_violations"]),  # type: ignore[call-overload]
         checked=int(summary["departures_checked"]),  # type: ignore[call-overload]
         ratio=ratio,
+        opt=str(ven.get("opt")) if isinstance(ven, dict) else None,
         wall_s=wall_s,
+        stderr=result.stderr,
     )
 
 
@@ -125,6 +131,8 @@ def main() -> None:
                     run = run_demo(kind, Path(folder))
                 results[kind].append(run)
                 print(run.line(number), flush=True)
+                if not run.json_ok or run.ratio is None or run.ratio < 0.5:
+                    Path(f"bench-demo-{kind}-{number}.log").write_text(run.stderr)
     finally:
         for process in busy:
             process.terminate()
