@@ -4,7 +4,7 @@ Per battery g and interval k: charge c ≥ 0, discharge d ≥ 0 (power = c − d
 interval's end within [floor, capacity]; per interval how far delivery falls below / above the band;
 per battery a burden w (energy reduction vs baseline per kWh of battery) with convex piecewise-linear
 penalties u.
-Objectives in strict order: shortfall energy, excess energy, Σ dt·d (curtail before exporting), then
+Objectives in strict order: shortfall energy, Σ dt·d (curtail before exporting), excess energy, then
 Σ C·u, a convex piecewise-linear penalty on each battery's burden with its breakpoints packed around
 the fleet-wide mean burden, which pulls every battery towards the same burden per kWh.
 """
@@ -18,11 +18,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from ven.errors import PolicyError
-from ven.model.fleet import BoolArray, FloatArray
+from ven.model.fleet import BoolArray, FloatArray, IntArray
 
 # Where the fairness penalty steepens, as multiples of the mean burden per kWh; dense near 1 so the
 # optimum sits at equal burdens wherever the fleet allows it (a coarse grid leaves ties between them).
 FAIRNESS_BREAKPOINTS = (0.0, 0.5, 0.85, 1.0, 1.15, 1.5, 2.5)
+# A cell charging and discharging both above this (kW) gets a binary; at most this many rounds and
+# binaries (beyond them the relaxation's plan stands and the repair after the split absorbs it).
+_BOTH_KW = 1e-6
+_EXACT_ROUNDS = 4
+_MAX_BINARIES = 2000
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
     options: dict[str, bool | float | str] = {
         "threads": 1,
         "time_limit": time_limit_s,
+        "mip_rel_gap": 1e-7,  # the MIP stages (see below) are as exact as the LP stages
     }
     for name, value in options.items():
         highs.setOptionValue(name, value)
@@ -77,32 +83,96 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
     above_weight = np.where(target.load_up, target.duration_h, 0.0)
     objectives = [
         (cols.penalty, fairness),
-        (cols.discharge, dt_flat),
         (cols.below, np.concatenate([target.duration_h - below_weight, target.duration_h - above_weight])),
+        (cols.discharge, dt_flat),
         (cols.below, np.concatenate([below_weight, above_weight])),
     ]
-    # Lexicographic by hand, highest priority first: solve, hold that objective within tolerance with one
-    # sparse row, move on warm-started from the basis (HiGHS's own multi-objective mode needs ~2x memory).
     stages = list(reversed(objectives))
-    for stage, (start, weights) in enumerate(stages):
-        index = np.arange(start, start + weights.size, dtype=np.int32)
-        highs.changeColsCost(weights.size, index, weights)
-        highs.run()
-        status = highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise PolicyError(f"optimal: HiGHS ended with {highs.modelStatusToString(status)}")
-        if stage == len(stages) - 1:
+    held_from = highs.getNumRow()
+    values = _lexicographic(highs, stages, scale)
+    # One battery charging and discharging in one interval (a resistor: it sheds energy while drawing
+    # power) is a relaxation no single setpoint can follow; the LP uses it only where shedding energy
+    # pays (load-up near full). Where it does, those cells get one binary each (charge or discharge,
+    # not both) and the stages are solved again, as a small MIP, until no cell does it.
+    binary = np.zeros(g_count * k_count, dtype=bool)
+    for _ in range(_EXACT_ROUNDS):
+        both = _both_ways(values, cols) & ~binary
+        if not both.any() or binary.sum() + both.sum() > _MAX_BINARIES:
             break
-        value = float(highs.getInfo().objective_function_value)
-        keep = weights != 0.0
-        bound = value + max(1e-7 * scale, 1e-9 * abs(value))
-        highs.addRow(-highspy.kHighsInf, bound, int(keep.sum()), index[keep], weights[keep])
-        highs.changeColsCost(weights.size, index, np.zeros(weights.size))
-    values = np.asarray(highs.getSolution().col_value)
+        binary |= both
+        held = np.arange(held_from, highs.getNumRow(), dtype=np.int32)
+        highs.deleteRows(held.size, held)
+        _one_way(highs, cols, np.nonzero(both)[0], batteries)
+        held_from = highs.getNumRow()
+        try:
+            values = _lexicographic(highs, stages, scale)
+        except PolicyError:
+            break  # keep the relaxation's plan: the repair after the split absorbs the difference
     charge = values[cols.charge : cols.discharge].reshape(g_count, k_count)
     discharge = values[cols.discharge : cols.energy].reshape(g_count, k_count)
     power: FloatArray = charge - discharge
     return power
+
+
+def _both_ways(values: FloatArray, cols: _Columns) -> BoolArray:
+    """Cells (battery·interval, flat) that charge and discharge at once."""
+    both: BoolArray = (values[cols.charge : cols.discharge] > _BOTH_KW) & (
+        values[cols.discharge : cols.energy] > _BOTH_KW
+    )
+    return both
+
+
+def _one_way(highs: highspy.Highs, cols: _Columns, cells: IntArray, batteries: Batteries) -> None:
+    """Add a binary z per cell with c ≤ max_charge·z and d ≤ max_discharge·(1 − z)."""
+    count = cells.size
+    first = highs.getNumCol()
+    highs.addCols(count, np.zeros(count), np.zeros(count), np.ones(count), 0, [], [], [])
+    z = np.arange(first, first + count, dtype=np.int32)
+    highs.changeColsIntegrality(count, z, np.full(count, highspy.HighsVarType.kInteger))
+    charge_max = batteries.charge_kw.ravel()[cells]
+    discharge_max = batteries.discharge_kw.ravel()[cells]
+    starts = np.arange(0, 2 * count, 2, dtype=np.int32)
+    for column, coefficient, upper in (
+        (cols.charge + cells, -charge_max, np.zeros(count)),
+        (cols.discharge + cells, discharge_max, discharge_max),
+    ):
+        index = np.stack([column.astype(np.int32), z], axis=1).ravel()
+        value = np.stack([np.ones(count), coefficient], axis=1).ravel()
+        highs.addRows(count, np.full(count, -highspy.kHighsInf), upper, 2 * count, starts, index, value)
+
+
+def _run(highs: highspy.Highs) -> None:
+    """Solve to optimality, retrying once from a cold start.
+
+    A warm start after rows and costs changed can end "Infeasible" on a feasible model (HiGHS 1.16,
+    seen on a generated fleet when the costs were cleared before the hold row was added).
+    """
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        highs.clearSolver()
+        highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise PolicyError(f"optimal: HiGHS ended with {highs.modelStatusToString(status)}")
+
+
+def _lexicographic(highs: highspy.Highs, stages: list[tuple[int, FloatArray]], scale: float) -> FloatArray:
+    """Solve the stages in order (highest priority first), holding each one's optimum for the next.
+
+    Each optimum is held within tolerance by one sparse row, and the next stage starts warm from the
+    basis (HiGHS's own multi-objective mode needs ~2x the memory). Leaves len(stages) − 1 rows added.
+    """
+    for stage, (start, weights) in enumerate(stages):
+        index = np.arange(start, start + weights.size, dtype=np.int32)
+        highs.changeColsCost(weights.size, index, weights)
+        _run(highs)
+        if stage < len(stages) - 1:
+            value = float(highs.getInfo().objective_function_value)
+            keep = weights != 0.0
+            bound = value + max(1e-7 * scale, 1e-9 * abs(value))
+            highs.addRow(-highspy.kHighsInf, bound, int(keep.sum()), index[keep], weights[keep])
+        highs.changeColsCost(weights.size, index, np.zeros(weights.size))
+    return np.asarray(highs.getSolution().col_value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from policies.base import Allocation, PlanningProblem
 from policies.disaggregate import GroupMembers, split_by_hours
 from policies.fair import fair_split
 from policies.grouping import group_labels
-from policies.stepwise import run_stepwise
+from policies.stepwise import request_band_kw, run_stepwise
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.physics import energy_delta_kwh
 from ven.model.fleet import FloatArray, IntArray
@@ -42,12 +42,10 @@ class OptimalPolicy:
         labels, count = group_labels(envelope, free, self._max_groups)
         batteries = _batteries(envelope, labels, count)
         request = problem.request
-        band = np.sort(
-            np.stack([request.reduction_kw, request.reduction_kw * (1.0 + request.margin)]), axis=0
-        )
+        low_kw, high_kw = request_band_kw(request)
         target = lp.Target(
-            low_kw=band[0],
-            high_kw=band[1],
+            low_kw=low_kw,
+            high_kw=high_kw,
             load_up=request.reduction_kw < 0.0,
             other_reduction_kw=(envelope.baseline_kw[~free] - fixed[~free]).sum(axis=0),
             duration_h=request.horizon.duration_h,
@@ -67,7 +65,13 @@ class OptimalPolicy:
             )
             return power
 
-        return Allocation(run_stepwise(problem, fair_split, start))
+        # The repair after the split restores only what clipping and splitting lost: where the LP chose to
+        # fall short (delivering there would cost more later), topping up to the request would undo it.
+        planned_kw = (
+            envelope.baseline_kw[free].sum(axis=0) - group_power.sum(axis=0) + target.other_reduction_kw
+        )
+        band = (np.minimum(low_kw, planned_kw), np.maximum(high_kw, planned_kw))
+        return Allocation(run_stepwise(problem, fair_split, start, band))
 
 
 def _fixed_power(envelope: Envelope) -> FloatArray:
