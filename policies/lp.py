@@ -26,6 +26,9 @@ FAIRNESS_BREAKPOINTS = (0.0, 0.5, 0.85, 1.0, 1.15, 1.5, 2.5)
 # A cell charging and discharging both above this (kW) gets a binary; at most this many rounds and
 # binaries (beyond them the relaxation's plan stands and the repair after the split absorbs it).
 _BOTH_KW = 1e-6
+# How far a later stage may give up an earlier stage's optimum, relative to the fleet's energy scale:
+# looser, and each stage trades the one before it away measurably (~1e-7 of the scale each).
+_HOLD_TOL = 1e-9
 _EXACT_ROUNDS = 4
 _MAX_BINARIES = 2000
 
@@ -169,7 +172,7 @@ def _lexicographic(highs: highspy.Highs, stages: list[tuple[int, FloatArray]], s
         if stage < len(stages) - 1:
             value = float(highs.getInfo().objective_function_value)
             keep = weights != 0.0
-            bound = value + max(1e-7 * scale, 1e-9 * abs(value))
+            bound = value + max(_HOLD_TOL * scale, _HOLD_TOL * abs(value))
             highs.addRow(-highspy.kHighsInf, bound, int(keep.sum()), index[keep], weights[keep])
         highs.changeColsCost(weights.size, index, np.zeros(weights.size))
     return np.asarray(highs.getSolution().col_value)
