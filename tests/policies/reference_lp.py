@@ -39,14 +39,24 @@ def _baseline_kw(fleet: Fleet, available: np.ndarray, dt_h: np.ndarray) -> np.nd
     return out
 
 
-def full_lp(fleet: Fleet, request: Request) -> Reference:
-    """Solve the two-stage full LP for `request` on `fleet` (raises AssertionError if HiGHS fails)."""
+@dataclass(frozen=True)
+class _Fleet:
+    """What CONTRACT.md says about each EV over the horizon."""
+
+    available: np.ndarray  # (N, K) plugged in and not leaving before the interval's end (a prefix)
+    required_kwh: np.ndarray  # (N,) at the end of the last available interval; −inf if none
+    hopeless: np.ndarray  # (N,) cannot reach departure_soc even charging flat out
+    reserve_kwh: np.ndarray  # (N,)
+    discharge_kw: np.ndarray  # (N,) 0 where discharging is not allowed
+    fixed_kw: np.ndarray  # (N, K) the hopeless EVs' flat-out charging (0 for the others)
+    baseline_kw: np.ndarray  # (N, K)
+
+
+def _contract(fleet: Fleet, request: Request) -> _Fleet:
     horizon = request.horizon
     dt_h = np.asarray(horizon.duration_h)
-    n, k_count = len(fleet), len(horizon)
     cap, eff = fleet.capacity_kwh, fleet.efficiency
     energy0 = fleet.soc * cap
-    # Available in an interval: plugged in and not leaving before its end (a prefix of the horizon).
     available = fleet.plugged_in[:, None] & (fleet.departure_ts[:, None] >= horizon.end_ts[None, :])
     last_end = horizon.start_ts[0] + (available * dt_h).sum(axis=1) * 3600.0
     after_h = np.where(np.isfinite(fleet.departure_ts), fleet.departure_ts - last_end, 0.0) / 3600.0
@@ -57,77 +67,85 @@ def full_lp(fleet: Fleet, request: Request) -> Reference:
     )
     flat_out_kwh = energy0 + eff * fleet.max_charge_kw * (available * dt_h).sum(axis=1)
     hopeless = flat_out_kwh < required - 1e-6
-    reserve = np.minimum(fleet.min_soc * cap, energy0)
-    discharge_kw = np.where((fleet.soc < fleet.min_soc) | hopeless, 0.0, fleet.max_discharge_kw)
-
-    # EVs that cannot make their departure charge flat out (up to full): fixed, not variables.
-    fixed_kw = np.zeros((n, k_count))
+    fixed_kw = np.zeros(available.shape)
     energy = energy0.copy()
     for k, dt in enumerate(dt_h):
         room_kw = np.maximum(cap - energy, 0.0) / (eff * dt)
         fixed_kw[:, k] = np.where(hopeless & available[:, k], np.minimum(fleet.max_charge_kw, room_kw), 0.0)
         energy = energy + eff * fixed_kw[:, k] * dt
-    free = np.nonzero(~hopeless & available.any(axis=1))[0]
+    return _Fleet(
+        available=available,
+        required_kwh=required,
+        hopeless=hopeless,
+        reserve_kwh=np.minimum(fleet.min_soc * cap, energy0),
+        discharge_kw=np.where((fleet.soc < fleet.min_soc) | hopeless, 0.0, fleet.max_discharge_kw),
+        fixed_kw=fixed_kw,
+        baseline_kw=_baseline_kw(fleet, available, dt_h),
+    )
+
+
+def _sparse(rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], shape: tuple[int, int]):
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape)
+
+
+def full_lp(fleet: Fleet, request: Request) -> Reference:
+    """Solve the two-stage full LP for `request` on `fleet` (raises AssertionError if HiGHS fails)."""
+    facts = _contract(fleet, request)
+    dt_h = np.asarray(request.horizon.duration_h)
+    k_count = dt_h.size
+    free = np.nonzero(~facts.hopeless & facts.available.any(axis=1))[0]
     m = free.size
     cells = m * k_count
     c0, d0, e0, s0 = 0, cells, 2 * cells, 3 * cells
     total = 3 * cells + k_count
-
-    lower = np.zeros(total)
-    upper = np.zeros(total)
-    on = available[free].ravel()
+    lower, upper = np.zeros(total), np.zeros(total)
+    on = facts.available[free].ravel()
     upper[c0:d0] = np.where(on, np.repeat(fleet.max_charge_kw[free], k_count), 0.0)
-    upper[d0:e0] = np.where(on, np.repeat(discharge_kw[free], k_count), 0.0)
-    lower[e0:s0] = np.repeat(reserve[free], k_count)
-    upper[e0:s0] = np.repeat(cap[free], k_count)
+    upper[d0:e0] = np.where(on, np.repeat(facts.discharge_kw[free], k_count), 0.0)
+    lower[e0:s0] = np.repeat(facts.reserve_kwh[free], k_count)
+    upper[e0:s0] = np.repeat(fleet.capacity_kwh[free], k_count)
     last = e0 + np.arange(m) * k_count + k_count - 1
-    lower[last] = np.maximum(lower[last], required[free])
+    lower[last] = np.maximum(lower[last], facts.required_kwh[free])
     upper[s0:] = np.inf
 
     # Dynamics: E_k − E_{k−1} − eff·dt·c_k + dt/eff·d_k = 0 (E_{−1} = E0 on the right-hand side).
     cell = np.arange(cells)
     k_of = cell % k_count
     dt_cell = dt_h[k_of]
-    eff_cell = np.repeat(eff[free], k_count)
-    rows = [cell, cell[k_of > 0], cell, cell]
-    cols = [e0 + cell, e0 + cell[k_of > 0] - 1, c0 + cell, d0 + cell]
-    vals = [np.ones(cells), -np.ones(int((k_of > 0).sum())), -eff_cell * dt_cell, dt_cell / eff_cell]
-    a_eq = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(cells, total)
+    eff_cell = np.repeat(fleet.efficiency[free], k_count)
+    a_eq = _sparse(
+        [cell, cell[k_of > 0], cell, cell],
+        [e0 + cell, e0 + cell[k_of > 0] - 1, c0 + cell, d0 + cell],
+        [np.ones(cells), -np.ones(int((k_of > 0).sum())), -eff_cell * dt_cell, dt_cell / eff_cell],
+        (cells, total),
     )
-    b_eq = np.where(k_of == 0, np.repeat(energy0[free], k_count), 0.0)
+    b_eq = np.where(k_of == 0, np.repeat((fleet.soc * fleet.capacity_kwh)[free], k_count), 0.0)
 
-    # Shortfall, written as ≤ rows: reduction = baseline − Σ power (free + fixed EVs).
-    base = _baseline_kw(fleet, available, dt_h).sum(axis=0) - fixed_kw.sum(axis=0)
+    # Shortfall as ≤ rows, reduction = baseline − Σ power (free and fixed EVs):
+    # reduce: r − (base − Σc + Σd) ≤ s  →  Σc − Σd − s ≤ base − r; load-up: the mirror image.
+    base = facts.baseline_kw.sum(axis=0) - facts.fixed_kw.sum(axis=0)
     wanted = np.asarray(request.reduction_kw)
-    sign = np.where(wanted >= 0.0, 1.0, -1.0)  # load-up: short when reduction stays above the request
-    # reduce: r − (base − Σc + Σd) ≤ s  →  Σc − Σd − s ≤ base − r   (and the mirror for load-up)
-    rows = [k_of, k_of, np.arange(k_count)]
-    cols = [c0 + cell, d0 + cell, s0 + np.arange(k_count)]
-    vals = [sign[k_of], -sign[k_of], -np.ones(k_count)]
-    a_ub = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(k_count, total)
+    sign = np.where(wanted >= 0.0, 1.0, -1.0)
+    a_ub = _sparse(
+        [k_of, k_of, np.arange(k_count)],
+        [c0 + cell, d0 + cell, s0 + np.arange(k_count)],
+        [sign[k_of], -sign[k_of], -np.ones(k_count)],
+        (k_count, total),
     )
-    b_ub = sign * (base - wanted)
+    model = _Model(a_ub, sign * (base - wanted), a_eq, b_eq, lower, upper, c0, d0, e0)
 
-    model = _Model(a_ub, b_ub, a_eq, b_eq, lower, upper, c0, d0, e0)
     cost = np.zeros(total)
     cost[s0:] = dt_h
     shortfall, _ = model.solve(cost)
-    hold = sp.csr_matrix((dt_h, (np.zeros(k_count, dtype=int), s0 + np.arange(k_count))), shape=(1, total))
-    scale = max(1.0, float(np.abs(wanted) @ dt_h))
-    model = model.with_row(hold, shortfall + 1e-9 * scale)
+    hold = _sparse([np.zeros(k_count, dtype=int)], [s0 + np.arange(k_count)], [dt_h], (1, total))
+    requested_kwh = float(np.abs(wanted) @ dt_h)
+    model = model.with_row(hold, shortfall + 1e-9 * max(1.0, requested_kwh))
     cost = np.zeros(total)
     cost[d0:e0] = dt_cell
     discharge, x = model.solve(cost)
-    power = fixed_kw.copy()
+    power = facts.fixed_kw.copy()
     power[free] = (x[c0:d0] - x[d0:e0]).reshape(m, k_count)
-    return Reference(
-        shortfall_kwh=shortfall,
-        discharge_kwh=discharge,
-        requested_kwh=float(np.abs(wanted) @ dt_h),
-        power_kw=power,
-    )
+    return Reference(shortfall, discharge, requested_kwh, power)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def _car(ev_id: str, soc: float, departs_h: float | None, discharge_kw: float = 
 
 
 def test_edf_curtails_the_ev_that_leaves_last_first():
-    """10 kW less from three 10 kW chargers: the car leaving at 9 h stops; the 5 h car and 7 h car charge on."""
+    """10 kW less from three 10 kW chargers: the car leaving at 9 h stops, the 5 h and 7 h cars charge on."""
     fleet = Fleet((_car("soon", 0.5, 5.0), _car("late", 0.5, 9.0), _car("mid", 0.5, 7.0)))
     plan = make_plan(fleet, evening(10.0, intervals=1), load_policy("edf"))
     assert plan.power_kw[:, 0] == pytest.approx([10.0, 0.0, 10.0])

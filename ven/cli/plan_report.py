@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ven.metrics import DispatchMetrics, plan_metrics
 from ven.plan import Plan
 
 
@@ -45,7 +46,13 @@ def as_json(plan: Plan) -> dict[str, Any]:
         "requested_kwh": _num(float(plan.requested_kw @ horizon.duration_h)),
         "reduction_kwh": _num(float(plan.reduction_kw @ horizon.duration_h)),
     }
-    return {"policy": plan.policy, "intervals": intervals, "evs": evs, "totals": totals}
+    return {
+        "policy": plan.policy,
+        "intervals": intervals,
+        "evs": evs,
+        "totals": totals,
+        "metrics": plan_metrics(plan).as_json(),
+    }
 
 
 def as_table(plan: Plan) -> str:
@@ -86,5 +93,24 @@ def as_table(plan: Plan) -> str:
     lines += [
         "",
         f"shortfall {plan.shortfall_kwh:.1f} kWh, exported from batteries {plan.discharge_kwh:.1f} kWh",
+        "",
+        *metrics_lines(plan_metrics(plan)),
     ]
     return "\n".join(lines)
+
+
+def metrics_lines(metrics: DispatchMetrics) -> list[str]:
+    """The dispatch-quality figures, one per line (docs/policies.md defines them)."""
+
+    def text(value: float | None, unit: str = "", digits: int = 3) -> str:
+        return "n/a" if value is None else f"{value:,.{digits}f}{unit}"
+
+    return [
+        "dispatch quality",
+        f"  energy tracking error    {text(metrics.energy_tracking_error_kwh, ' kWh', 1)}",
+        f"  delivered / requested    {text(metrics.delivered_energy_ratio)}",
+        f"  user satisfaction        min {text(metrics.user_satisfaction_min)}, "
+        f"mean {text(metrics.user_satisfaction_mean)}",
+        f"  discharged               {text(metrics.discharged_kwh, ' kWh', 1)}",
+        f"  equivalent full cycles   {text(metrics.equivalent_full_cycles, '', 4)}",
+    ]
