@@ -71,7 +71,9 @@ def test_plan_json_carries_the_dispatch_metrics():
     }
     intervals = out["intervals"]
     error = sum(abs(i["requested_reduction_kw"] - i["reduction_kw"]) * 0.5 for i in intervals)
-    delivered = sum(i["reduction_kw"] for i in intervals) / sum(i["requested_reduction_kw"] for i in intervals)
+    delivered = sum(i["reduction_kw"] for i in intervals) / sum(
+        i["requested_reduction_kw"] for i in intervals
+    )
     exported = sum(max(-p, 0.0) * 0.5 for ev in out["evs"] for p in ev["power_kw"])
     assert metrics["energy_tracking_error_kwh"] == pytest.approx(error, abs=1e-5)
     assert metrics["delivered_energy_ratio"] == pytest.approx(delivered, abs=1e-5)

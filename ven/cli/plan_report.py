@@ -109,8 +109,10 @@ def metrics_lines(metrics: DispatchMetrics) -> list[str]:
         "dispatch quality",
         f"  energy tracking error    {text(metrics.energy_tracking_error_kwh, ' kWh', 1)}",
         f"  delivered / requested    {text(metrics.delivered_energy_ratio)}",
-        f"  user satisfaction        min {text(metrics.user_satisfaction_min)}, "
-        f"mean {text(metrics.user_satisfaction_mean)}",
+        (
+            f"  user satisfaction        min {text(metrics.user_satisfaction_min)}, "
+            f"mean {text(metrics.user_satisfaction_mean)}"
+        ),
         f"  discharged               {text(metrics.discharged_kwh, ' kWh', 1)}",
         f"  equivalent full cycles   {text(metrics.equivalent_full_cycles, '', 4)}",
     ]
