@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ven.feasibility.envelope import Envelope
-from ven.model.fleet import BoolArray, IntArray
+from ven.model.fleet import BoolArray, FloatArray, IntArray
+
+_GRID_BISECTIONS = 20
 
 
 def group_labels(envelope: Envelope, members: BoolArray, max_groups: int) -> tuple[IntArray, int]:
@@ -20,23 +22,40 @@ def group_labels(envelope: Envelope, members: BoolArray, max_groups: int) -> tup
         labels[index] = np.arange(index.size)
         return labels, int(index.size)
     fleet = envelope.fleet
-    last_available = envelope.available[index].sum(axis=1)
+    available_h = (envelope.available[index] * envelope.horizon.duration_h).sum(axis=1)
     v2g = envelope.discharge_limit_kw[index] > 0.0
     capacity = fleet.capacity_kwh[index]
-    # Members should run out of room together when driven in proportion: same power-to-energy class,
-    # then similar hours of full-power discharge (or of charging) left.
+    # Members should run out of room together when driven in proportion: same availability, power-to-
+    # energy class and V2G capability, then similar hours of full-power discharge (or of charging) left
+    # above the end-of-horizon floor. Hours beyond the EV's available time make no difference (the floor
+    # cannot bind), so they are capped there: such EVs group exactly.
     power_class = np.round((envelope.discharge_limit_kw[index] + fleet.max_charge_kw[index]) / capacity, 2)
-    rate = np.where(v2g, envelope.discharge_limit_kw[index], fleet.max_charge_kw[index]) + 1e-9
-    hours = (fleet.energy_kwh[index] - envelope.floor_kwh[index, -1]) / rate
+    # Battery-side rate (kWh per hour of full power): discharging draws p/eff, charging stores eff·p.
+    efficiency = fleet.efficiency[index]
+    rate = (
+        np.where(
+            v2g, envelope.discharge_limit_kw[index] / efficiency, fleet.max_charge_kw[index] * efficiency
+        )
+        + 1e-9
+    )
+    hours = np.clip(
+        (fleet.energy_kwh[index] - envelope.floor_kwh[index, -1]) / rate, -available_h, available_h
+    )
+    _, pattern = np.unique(envelope.available[index], axis=0, return_inverse=True)
     _, power_class_index = np.unique(power_class, return_inverse=True)
-    keys = (last_available * 2 + v2g) * (power_class_index.max() + 1) + power_class_index
-    count = 0
-    for key in np.unique(keys):
-        in_key = np.nonzero(keys == key)[0]
-        share = max(1, round(max_groups * in_key.size / index.size))
-        ordered = in_key[np.argsort(hours[in_key], kind="stable")]
-        for chunk in np.array_split(ordered, share):
-            if chunk.size:
-                labels[index[chunk]] = count
-                count += 1
-    return labels, count
+    keys = (pattern.ravel() * 2 + v2g) * (power_class_index.max() + 1) + power_class_index
+    # The finest grid of hours that keeps the group count within max_groups (bisection on its step).
+    fine, coarse = 0.0, float(2.0 * available_h.max()) + 1.0
+    for _ in range(_GRID_BISECTIONS):
+        step = 0.5 * (fine + coarse)
+        if _count(keys, hours, step) > max_groups:
+            fine = step
+        else:
+            coarse = step
+    _, group = np.unique(np.stack([keys, np.floor(hours / coarse)]), axis=1, return_inverse=True)
+    labels[index] = group.ravel()
+    return labels, int(group.max()) + 1
+
+
+def _count(keys: IntArray, hours: FloatArray, step: float) -> int:
+    return int(np.unique(np.stack([keys, np.floor(hours / step)]), axis=1).shape[1])

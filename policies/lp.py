@@ -112,7 +112,7 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
         except PolicyError:
             break  # keep the relaxation's plan: the repair after the split absorbs the difference
     charge = values[cols.charge : cols.discharge].reshape(g_count, k_count)
-    discharge = values[cols.discharge : cols.energy].reshape(g_count, k_count)
+    discharge = values[cols.discharge : cols.below].reshape(g_count, k_count)
     power: FloatArray = charge - discharge
     return power
 
@@ -120,7 +120,7 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
 def _both_ways(values: FloatArray, cols: _Columns) -> BoolArray:
     """Cells (battery·interval, flat) that charge and discharge at once."""
     both: BoolArray = (values[cols.charge : cols.discharge] > _BOTH_KW) & (
-        values[cols.discharge : cols.energy] > _BOTH_KW
+        values[cols.discharge : cols.below] > _BOTH_KW
     )
     return both
 
@@ -180,7 +180,7 @@ def _lexicographic(highs: highspy.Highs, stages: list[tuple[int, FloatArray]], s
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
-    """Offsets of the variable blocks: c, d, E (G·K each), below, above (K each), w (G), u (G·B)."""
+    """Offsets of the variable blocks: c, d (G·K each), below, above (K each), w (G), u (G·B)."""
 
     g: int
     k: int
@@ -195,12 +195,8 @@ class _Columns:
         return self.g * self.k
 
     @property
-    def energy(self) -> int:
-        return 2 * self.g * self.k
-
-    @property
     def below(self) -> int:
-        return 3 * self.g * self.k
+        return 2 * self.g * self.k
 
     @property
     def above(self) -> int:
@@ -223,9 +219,7 @@ def _bounds(batteries: Batteries, cols: _Columns) -> tuple[FloatArray, FloatArra
     lower = np.zeros(cols.total)
     upper = np.full(cols.total, highspy.kHighsInf)
     upper[cols.charge : cols.discharge] = batteries.charge_kw.ravel()
-    upper[cols.discharge : cols.energy] = batteries.discharge_kw.ravel()
-    lower[cols.energy : cols.below] = batteries.floor_kwh.ravel()
-    upper[cols.energy : cols.below] = np.repeat(batteries.capacity_kwh, cols.k)
+    upper[cols.discharge : cols.below] = batteries.discharge_kw.ravel()
     lower[cols.burden : cols.penalty] = -highspy.kHighsInf
     return lower, upper
 
@@ -246,14 +240,18 @@ def _rows(
         columns.append(column)
         values.append(np.broadcast_to(np.asarray(value, dtype=np.float64), row.shape))
 
-    # Dynamics: E_gk − E_g,k−1 − eff·dt·c + dt/eff·d = (E_g0 if k == 0 else 0).
-    first = cell % k == 0
-    add(cell, cols.energy + cell, 1.0)
-    add(cell[~first], cols.energy + cell[~first] - 1, -1.0)
-    add(cell, cols.charge + cell, -eff * dt_flat)
-    add(cell, cols.discharge + cell, dt_flat / eff)
-    dynamics = np.zeros(g * k)
-    dynamics[first] = batteries.energy_kwh
+    # Stored energy at each interval's end, E0 + Σ_{j≤k} (eff·dt·c − dt/eff·d), within [floor, capacity]:
+    # one ranged row per cell instead of an energy column and a dynamics row, so that the all-slack
+    # starting basis is already feasible wherever the floors do not bind (measured: fewer pivots).
+    upto, then = np.tril_indices(k)
+    battery = np.repeat(np.arange(g), upto.size)
+    energy_row = (battery * k + np.tile(upto, g)).astype(np.int64)
+    energy_col = (battery * k + np.tile(then, g)).astype(np.int64)
+    add(energy_row, cols.charge + energy_col, (eff * dt_flat)[energy_col])
+    add(energy_row, cols.discharge + energy_col, -(dt_flat / eff)[energy_col])
+    energy0 = np.repeat(batteries.energy_kwh, k)
+    room_low = batteries.floor_kwh.ravel() - energy0
+    room_high = np.repeat(batteries.capacity_kwh, k) - energy0
     # Delivery: Σ_g (d − c) + s − o within [low, high] − (baseline + fixed EVs' reduction).
     row = g * k
     base = batteries.baseline_kw.sum(axis=0) + target.other_reduction_kw
@@ -280,8 +278,8 @@ def _rows(
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
         shape=(row + g * b, cols.total),
     )
-    row_lower = np.concatenate([dynamics, target.low_kw - base, burden, -breakpoints])
-    row_upper = np.concatenate([dynamics, target.high_kw - base, burden, np.full(g * b, highspy.kHighsInf)])
+    row_lower = np.concatenate([room_low, target.low_kw - base, burden, -breakpoints])
+    row_upper = np.concatenate([room_high, target.high_kw - base, burden, np.full(g * b, highspy.kHighsInf)])
     return matrix, row_lower, row_upper
 
 
