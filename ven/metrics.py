@@ -76,6 +76,24 @@ class Throughput:
     cycling_capacity_kwh: float
 
     @classmethod
+    def of_energy(
+        cls,
+        stored_kwh: FloatArray,
+        efficiency: FloatArray,
+        capacity_kwh: FloatArray,
+        can_discharge: BoolArray,
+    ) -> Throughput:
+        """From (N, T) measured stored energy: every fall counts as discharge (one measurement apart)."""
+        fall = np.maximum(-np.diff(np.asarray(stored_kwh), axis=1), 0.0).sum(
+            axis=1
+        )  # (N,) from the batteries
+        return cls(
+            discharged_kwh=float((fall * efficiency).sum()),
+            drawn_kwh=float(fall.sum()),
+            cycling_capacity_kwh=float(capacity_kwh[can_discharge].sum()),
+        )
+
+    @classmethod
     def of(
         cls,
         power_kw: FloatArray,
@@ -144,3 +162,22 @@ def plan_metrics(plan: Plan) -> DispatchMetrics:
         ),
         satisfaction,
     )
+
+
+def metrics_lines(metrics: DispatchMetrics) -> list[str]:
+    """The figures as text, one per line, for the plain-text outputs of `ven plan` and `ven demo`."""
+
+    def text(value: float | None, unit: str = "", digits: int = 3) -> str:
+        return "n/a" if value is None else f"{value:,.{digits}f}{unit}"
+
+    return [
+        "dispatch quality",
+        f"  energy tracking error    {text(metrics.energy_tracking_error_kwh, ' kWh', 1)}",
+        f"  delivered / requested    {text(metrics.delivered_energy_ratio)}",
+        (
+            f"  user satisfaction        min {text(metrics.user_satisfaction_min)}, "
+            f"mean {text(metrics.user_satisfaction_mean)}"
+        ),
+        f"  discharged               {text(metrics.discharged_kwh, ' kWh', 1)}",
+        f"  equivalent full cycles   {text(metrics.equivalent_full_cycles, '', 4)}",
+    ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ven.metrics import DispatchMetrics, plan_metrics
+from ven.metrics import metrics_lines, plan_metrics
 from ven.plan import Plan
 
 
@@ -97,22 +97,3 @@ def as_table(plan: Plan) -> str:
         *metrics_lines(plan_metrics(plan)),
     ]
     return "\n".join(lines)
-
-
-def metrics_lines(metrics: DispatchMetrics) -> list[str]:
-    """The dispatch-quality figures, one per line (docs/policies.md defines them)."""
-
-    def text(value: float | None, unit: str = "", digits: int = 3) -> str:
-        return "n/a" if value is None else f"{value:,.{digits}f}{unit}"
-
-    return [
-        "dispatch quality",
-        f"  energy tracking error    {text(metrics.energy_tracking_error_kwh, ' kWh', 1)}",
-        f"  delivered / requested    {text(metrics.delivered_energy_ratio)}",
-        (
-            f"  user satisfaction        min {text(metrics.user_satisfaction_min)}, "
-            f"mean {text(metrics.user_satisfaction_mean)}"
-        ),
-        f"  discharged               {text(metrics.discharged_kwh, ' kWh', 1)}",
-        f"  equivalent full cycles   {text(metrics.equivalent_full_cycles, '', 4)}",
-    ]

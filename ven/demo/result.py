@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ven.demo.departures import DepartureCheck
+from ven.metrics import DispatchMetrics
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class DemoResult:
     plot: str | None = None
     chargers: str = "simulated"  # the VEN's backend: the simulated fleet, or simulated OCPP stations
     departure_note: str | None = None  # how far departure SOC could be checked (real-time runs)
+    metrics: DispatchMetrics | None = None  # dispatch quality (ven.metrics); None if nothing was measured
 
     def with_plot(self, path: str) -> DemoResult:
         return replace(self, plot=path)
@@ -96,4 +98,5 @@ class DemoResult:
                 for row in self.intervals
             ],
             "plot": self.plot,
+            "metrics": None if self.metrics is None else self.metrics.as_json(),
         }

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import aiohttp
 
 from ven.chargers.simulated import SimulatedFleet
-from ven.demo import departures, ocpp_stations
+from ven.demo import departures, ocpp_stations, quality
 from ven.demo.kinds import groups, site_type, vehicle_class
 from ven.demo.plumbing import average, ceil, ven_config, vtn_config, wait_text
 from ven.demo.progress import Progress
@@ -96,6 +96,7 @@ async def _with_vtn(
             truth = swarm or _simulated(app)
             run = _Run(options, showcase, app, vtn, truth, session=session, progress=progress)
             result = await run.execute(shift, task)
+            frames = run.recorder.frames
     finally:
         if swarm is not None:
             await swarm.close()
@@ -109,6 +110,7 @@ async def _with_vtn(
         check, note = ocpp_stations.departure_check(app.fleet, swarm, progress)
     wall_s = time.monotonic() - began
     extra = {"departures": check, "wall_s": wall_s, "chargers": options.chargers, "departure_note": note}
+    extra["metrics"] = quality.measure(result["intervals"], frames, app.fleet, check)
     return DemoResult(**{**result, **extra})
 
 
