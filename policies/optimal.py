@@ -27,10 +27,8 @@ from ven.model.fleet import BoolArray, FloatArray, IntArray
 # A group whose members' powers differ from its plan by more than this share of its planned energy
 # throughput is solved again, one battery per member.
 _SPLIT_TOL = 1e-6
-# Groups are solved again until what their splits lost is below this share of the requested energy,
-# in at most this many rounds (each one LP over the refined groups).
-_RESIDUAL = 1e-4
-_ROUNDS = 3
+# At most this many rounds of solving groups again (each one LP over the refined groups).
+_ROUNDS = 2
 
 
 class OptimalPolicy:
@@ -39,10 +37,18 @@ class OptimalPolicy:
     name = "optimal"
 
     def __init__(
-        self, max_groups: int = 1500, time_limit_s: float = 30.0, max_refined: int | None = None
+        self,
+        max_groups: int = 1000,
+        time_limit_s: float = 30.0,
+        max_refined: int | None = None,
+        residual: float = 1e-3,
     ) -> None:
+        """`max_groups`: fleets up to this many EVs are solved exactly, larger ones over at most this many
+        groups; `max_refined` (default max_groups // 4): EVs that may be taken out of groups whose split
+        falls short; `residual`: the share of the requested energy those splits may lose."""
         self._max_groups = max_groups
         self._max_refined = max_groups // 4 if max_refined is None else max_refined
+        self._residual = residual
         self._time_limit_s = time_limit_s
 
     def allocate(self, problem: PlanningProblem) -> Allocation:
@@ -117,7 +123,7 @@ class OptimalPolicy:
         A group's LP lets one member's energy count toward another's floor (summed capacities, floors and
         limits): a relaxation. Where the split realises every group's plan the fleet plan achieves the
         relaxation's optimum, so nothing better exists. Otherwise the groups that lost most energy per
-        member come first, until what the rest lost is below `_RESIDUAL` of the requested energy or
+        member come first, until what the rest lost is below `residual` of the requested energy or
         their members would exceed `budget`.
         """
         duration_h = problem.request.horizon.duration_h
@@ -130,7 +136,7 @@ class OptimalPolicy:
             0
         ]
         order = failed[np.argsort(-lost_kwh[failed] / size[failed], kind="stable")]
-        enough_kwh = _RESIDUAL * float(np.abs(problem.request.reduction_kw) @ duration_h)
+        enough_kwh = self._residual * float(np.abs(problem.request.reduction_kw) @ duration_h)
         left_kwh = lost_kwh[order].sum() - np.cumsum(lost_kwh[order])  # left after taking 1, 2, … groups
         needed = 0 if lost_kwh[order].sum() <= enough_kwh else int((left_kwh > enough_kwh).sum()) + 1
         fits = int(np.searchsorted(np.cumsum(size[order]), budget, side="right"))
