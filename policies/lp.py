@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
+import numpy.typing as npt
 
 from ven.errors import PolicyError
 from ven.model.fleet import BoolArray, FloatArray, IntArray
@@ -71,12 +71,12 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
     for name, value in options.items():
         highs.setOptionValue(name, value)
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = cols.total, matrix.shape[0]
+    lp.num_col_, lp.num_row_ = cols.total, matrix.num_rows
     lp.col_cost_ = np.zeros(cols.total)
     lp.col_lower_, lp.col_upper_ = _bounds(batteries, cols)
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.start, matrix.index, matrix.value
     highs.passModel(lp)
     scale = max(1.0, float(np.abs(batteries.baseline_kw).sum() * target.duration_h.max()))
     dt_flat = np.tile(target.duration_h, g_count)
@@ -224,9 +224,7 @@ def _bounds(batteries: Batteries, cols: _Columns) -> tuple[FloatArray, FloatArra
     return lower, upper
 
 
-def _rows(
-    batteries: Batteries, target: Target, cols: _Columns
-) -> tuple[sp.csc_matrix, FloatArray, FloatArray]:
+def _rows(batteries: Batteries, target: Target, cols: _Columns) -> tuple[_ColumnWise, FloatArray, FloatArray]:
     g, k, b = cols.g, cols.k, cols.b
     cell = np.arange(g * k)
     dt_flat = np.tile(target.duration_h, g)
@@ -274,13 +272,30 @@ def _rows(
     mean_burden = max(requested_kwh / float(batteries.capacity_kwh.sum()), 1e-3)
     breakpoints = np.tile(mean_burden * np.asarray(FAIRNESS_BREAKPOINTS), g)
 
-    matrix = sp.csc_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
-        shape=(row + g * b, cols.total),
+    matrix = _ColumnWise.of(
+        np.concatenate(rows), np.concatenate(columns), np.concatenate(values), (row + g * b, cols.total)
     )
     row_lower = np.concatenate([room_low, target.low_kw - base, burden, -breakpoints])
     row_upper = np.concatenate([room_high, target.high_kw - base, burden, np.full(g * b, highspy.kHighsInf)])
     return matrix, row_lower, row_upper
+
+
+@dataclass(frozen=True)
+class _ColumnWise:
+    """A sparse matrix in HiGHS's column-wise form (built with numpy: scipy would cost ~20 MB of RSS)."""
+
+    start: npt.NDArray[np.int32]  # (columns + 1,) where each column's entries begin
+    index: npt.NDArray[np.int32]  # row of each entry
+    value: FloatArray
+    num_rows: int
+
+    @classmethod
+    def of(cls, rows: IntArray, columns: IntArray, values: FloatArray, shape: tuple[int, int]) -> _ColumnWise:
+        """From coordinates; each (row, column) pair at most once."""
+        order = np.lexsort((rows, columns))
+        counts = np.bincount(columns, minlength=shape[1])
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        return cls(start, rows[order].astype(np.int32), values[order], shape[0])
 
 
 def _quiet_highs() -> highspy.Highs:

@@ -9,6 +9,7 @@ one interval, so its optimum is a lower bound on what any real plan achieves.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +26,7 @@ class Reference:
     discharge_kwh: float
     requested_kwh: float  # Σ |requested| · dt
     power_kw: np.ndarray  # (N, K) c − d
+    stage_s: tuple[float, float] = (0.0, 0.0)  # wall time of each stage (for benchmarks/bench_full_lp.py)
 
 
 def _baseline_kw(fleet: Fleet, available: np.ndarray, dt_h: np.ndarray) -> np.ndarray:
@@ -136,16 +138,20 @@ def full_lp(fleet: Fleet, request: Request) -> Reference:
 
     cost = np.zeros(total)
     cost[s0:] = dt_h
+    started = time.perf_counter()
     shortfall, _ = model.solve(cost)
+    first_s = time.perf_counter() - started
     hold = _sparse([np.zeros(k_count, dtype=int)], [s0 + np.arange(k_count)], [dt_h], (1, total))
     requested_kwh = float(np.abs(wanted) @ dt_h)
     model = model.with_row(hold, shortfall + 1e-9 * max(1.0, requested_kwh))
     cost = np.zeros(total)
     cost[d0:e0] = dt_cell
+    started = time.perf_counter()
     discharge, x = model.solve(cost)
+    second_s = time.perf_counter() - started
     power = facts.fixed_kw.copy()
     power[free] = (x[c0:d0] - x[d0:e0]).reshape(m, k_count)
-    return Reference(shortfall, discharge, requested_kwh, power)
+    return Reference(shortfall, discharge, requested_kwh, power, (first_s, second_s))
 
 
 @dataclass(frozen=True)
