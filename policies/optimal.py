@@ -47,7 +47,7 @@ class OptimalPolicy:
         groups; `max_refined` (default max_groups // 4): EVs that may be taken out of groups whose split
         falls short; `residual`: the share of the requested energy those splits may lose."""
         self._max_groups = max_groups
-        self._max_refined = max_groups // 4 if max_refined is None else max_refined
+        self._max_refined = max_groups // 4 if max_refined is None else min(max_refined, max_groups - 1)
         self._residual = residual
         self._time_limit_s = time_limit_s
 
@@ -57,7 +57,10 @@ class OptimalPolicy:
         free = envelope.available.any(axis=1) & ~envelope.hopeless
         if not free.any():
             return Allocation(fixed)
-        labels, count = group_labels(envelope, free, self._max_groups)
+        # Every LP stays within max_groups batteries: the first over at most max_groups − max_refined groups
+        # (or one per EV when the fleet fits), refinements take at most max_refined EVs out of groups.
+        size = self._max_groups if free.sum() <= self._max_groups else self._max_groups - self._max_refined
+        labels, count = group_labels(envelope, free, max(size, 1))
         budget = self._max_refined
         for attempt in range(_ROUNDS + 1):
             try:
