@@ -1,7 +1,10 @@
 """Group similar EVs into virtual batteries so the optimiser's LP stays small for large fleets.
 
-EVs in a group share their availability pattern and V2G capability, and are close in SOC margin and
-power-to-energy ratio. A group of one is the EV itself, so fleets up to `max_groups` are solved exactly.
+EVs in a group share their availability pattern, V2G capability and power-to-energy class, and have
+the same hours of full-power room above their end-of-horizon floor on a grid of 3 minutes (coarser when
+that would make more than `max_groups` groups). Hours beyond the EV's available time are one bin: the
+floor cannot bind there. A group of one is the EV itself, so fleets up to `max_groups` are solved
+exactly.
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """The `optimal` policy: one linear programme over the whole horizon, solved lexicographically (HiGHS).
 
-Objectives in strict order: (1) least shortfall against the request, (2) no excess beyond
-requested·(1+margin), (3) least battery discharge energy — curtail charging before exporting —
-(4) the burden spread fairly (equal energy reduction per kWh of battery where possible).
+Objectives in strict order: (1) least shortfall against the request, (2) least battery discharge energy
+(curtail charging before exporting), (3) no excess beyond requested·(1+margin), (4) the burden spread
+fairly (equal energy reduction per kWh of battery where possible). Where the LP would charge and
+discharge one battery in one interval, those cells are solved exactly with binaries (policies.lp).
+
 Fleets up to `max_groups` EVs are solved exactly, one LP battery per EV. Larger fleets are solved over
-groups of similar EVs (policies.grouping); each group's plan is then split across its members inside
-their own safe ranges so that they run out of room together (policies.disaggregate), and any remainder
-is settled interval by interval with the fair split.
+groups of EVs that run out of room together (policies.grouping); each group's plan is split across its
+members inside their own safe ranges (policies.disaggregate). A group's LP is a relaxation of its
+members' (their energies pooled), so where every split realises its group's plan the fleet plan is as
+good as the full LP's; groups whose split falls short are solved again one battery per member. Last,
+interval by interval, the fair split restores what clipping and splitting lost, never beyond the
+LP's own planned reduction (topping up where the LP chose to fall short would undo its plan).
 """
 
 from __future__ import annotations
