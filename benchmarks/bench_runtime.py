@@ -4,8 +4,9 @@ Each fleet size runs in a fresh process that writes a fleet file and a ven.toml 
 SQLite, policy `optimal`, every other setting at its default: quick policy and budget, departure guard,
 opt-in share) and builds the app with `VenApp.build`, as `ven run --config` does. Per repetition, a new
 app in a new folder:
-1. oadrDistributeEvent handed to the event flow → opt decision, plan and first setpoints applied (the
-   scheduler's interval start); openleadr's XML parsing (~0.5 ms) is not included;
+1. oadrDistributeEvent handed to the event flow → opt decision and answer ready (with the largest
+   event-loop lag seen meanwhile, a 10 ms ticker), then → first setpoints applied (the scheduler's
+   interval start); openleadr's XML parsing (~0.5 ms) is not included;
 2. one closed-loop control step (read, snapshot, plan, apply);
 3. then the refined `optimal` plan is awaited; the process's peak RSS is read after the last repetition.
 Reported: median of --repeats for 1 and 2, and that peak RSS (targets: ≤ 100 ms / ≤ 1 s for 1 at
@@ -127,9 +128,14 @@ async def once(count: int, folder: Path) -> dict[str, float]:
     app.supervisor.scheduler = scheduler
     try:
         event = event_now(app.clock.now(), 0.3 * float(app.fleet.max_charge_kw.sum()))
+        lag = _LoopLag()
+        ticking = asyncio.create_task(lag.run())
+        await asyncio.sleep(0.02)
         started = time.perf_counter()
         await app.flow.on_distribution(Distribution("r1", "VTN", (event.event_id,), (event,)))
         decision = await app.flow.on_event(event)
+        answered_s = time.perf_counter() - started
+        ticking.cancel()
         await scheduler.tick()  # interval start → plan → setpoints applied
         received_s = time.perf_counter() - started
         assert decision.opt.value == "optIn", decision
@@ -147,7 +153,25 @@ async def once(count: int, folder: Path) -> dict[str, float]:
         await app.controller.close()
         await app.gateway.close()
         app.store.close()
-    return {"received_ms": received_s * 1e3, "step_ms": step_s * 1e3}
+    return {
+        "answer_ms": answered_s * 1e3,
+        "lag_ms": lag.worst_s * 1e3,
+        "received_ms": received_s * 1e3,
+        "step_ms": step_s * 1e3,
+    }
+
+
+class _LoopLag:
+    """The longest the event loop was late for a 10 ms sleep."""
+
+    def __init__(self) -> None:
+        self.worst_s = 0.0
+
+    async def run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst_s = max(self.worst_s, time.perf_counter() - before - 0.01)
 
 
 async def repeated(count: int, repeats: int) -> dict[str, float]:
@@ -156,8 +180,7 @@ async def repeated(count: int, repeats: int) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
             runs.append(await once(count, Path(folder)))
     return {
-        "received_ms": statistics.median(run["received_ms"] for run in runs),
-        "step_ms": statistics.median(run["step_ms"] for run in runs),
+        **{key: statistics.median(run[key] for run in runs) for key in runs[0]},
         "rss_mib": peak_rss_mib(),
     }
 
@@ -177,11 +200,13 @@ def main() -> None:
         for count in (1_000, 10_000)
     }
     rows = [
+        ("oadrDistributeEvent handled → opt decision, answer ready", "answer_ms", "ms"),
+        ("largest event-loop lag meanwhile", "lag_ms", "ms"),
         ("oadrDistributeEvent handled → opt decision, plan, first setpoints applied", "received_ms", "ms"),
         ("one closed-loop control step (read, snapshot, plan, apply)", "step_ms", "ms"),
         ("process peak RSS, after the refined `optimal` plan", "rss_mib", "MiB"),
     ]
-    targets = ("≤ 100 ms / ≤ 1 s", "≤ 200 ms at 10,000", "≤ 200 MiB at 10,000")
+    targets = ("", "", "≤ 100 ms / ≤ 1 s", "≤ 200 ms at 10,000", "≤ 200 MiB at 10,000")
     print()
     print(
         markdown(

@@ -38,6 +38,12 @@ class PlugSchedule:
         self._events = sorted(events, key=lambda e: e.at.timestamp())
         self._next = 0
 
+    def extend(self, events: Iterable[PlugEvent]) -> None:
+        """Add events still to come (the pending ones are re-sorted; consumed ones stay consumed)."""
+        pending = self._events[self._next :] + list(events)
+        self._events = sorted(pending, key=lambda e: e.at.timestamp())
+        self._next = 0
+
     def next_ts(self) -> float | None:
         """POSIX time of the next pending event, None when there is none."""
         if self._next >= len(self._events):

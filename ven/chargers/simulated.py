@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ven.chargers import routines
 from ven.chargers.drift import DriftDetector
 from ven.chargers.evsim import SimulatedEVs
 from ven.chargers.gateway import (
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from ven.model.fleet import Fleet, FloatArray
 
 _EPS_S = 1e-9
+# Routine returns are planned this far ahead of simulated time, a window at a time.
+_ROUTINE_WINDOW = timedelta(days=1)
 
 
 class Fault(StrEnum):
@@ -52,7 +55,9 @@ class SimulatedFleet:
 
     Until an EV gets a setpoint it charges as the baseline does (full rate until target_soc). Setpoints are
     limited to the EV's charge/discharge limits, the battery stops at full and empty, an EV leaves at its
-    departure time (or per `schedule`) and its setpoint lapses when it is unplugged.
+    departure time (or per `schedule`) and its setpoint lapses when it is unplugged. With `follow_routines`,
+    an EV whose enrollment gives a routine (departure as a local time of day) comes back at its `plug_in`
+    time with its `plug_in_soc`, day after day.
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class SimulatedFleet:
         noise_kw: float = 0.0,
         seed: int = 0,
         schedule: Iterable[PlugEvent] = (),
+        follow_routines: bool = True,
         step_s: float = 1.0,
         tick_s: float = 0.1,
         drift_tolerance_kw: float = 1.0,
@@ -95,7 +101,12 @@ class SimulatedFleet:
         self._stale_power, self._stale_soc = np.zeros(size), fleet.soc.copy()
         self._stale_plugged = self._evs.plugged_in.copy()
         self._rng = np.random.default_rng(seed)
+        self._routines_until: float | None = None
+        if follow_routines:
+            events += routines.first_returns(fleet, self._wall_anchor)
+            self._routines_until = self._t
         self._schedule = PlugSchedule(events)
+        self._plan_routines(self._t)
         self._drift = DriftDetector(size, drift_tolerance_kw, drift_hold_s)
         self._subscribers = Subscribers()
         self._pending: list[GatewayEvent] = []
@@ -264,7 +275,18 @@ class SimulatedFleet:
             return Rejection(ev_id, RejectReason.REJECTED, "the charger refused the charging profile")
         return None
 
+    def _plan_routines(self, end_ts: float) -> None:
+        """Schedule routine returns for every trip starting before end_ts plus one window."""
+        if self._routines_until is None:
+            return
+        horizon = end_ts + _ROUTINE_WINDOW.total_seconds()
+        while self._routines_until < horizon:
+            start = datetime.fromtimestamp(self._routines_until, UTC)
+            self._schedule.extend(routines.returns_in(self._fleet, start, start + _ROUTINE_WINDOW))
+            self._routines_until += _ROUTINE_WINDOW.total_seconds()
+
     def _run_until(self, end_ts: float) -> None:
+        self._plan_routines(end_ts)
         while self._t < end_ts - _EPS_S:
             t1 = min(end_ts, self._t + self._step_s)
             pending = self._schedule.next_ts()

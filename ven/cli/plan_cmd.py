@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if interval.total_seconds() <= 0 or duration.total_seconds() <= 0:
         raise InputError("--duration and --interval must be positive")
     horizon = Horizon.covering(parse_time(args.start, SystemClock().now()), duration, interval)
-    fleet = load_fleet(args.fleet)
+    fleet = load_fleet(args.fleet, now=horizon.start)  # relative departures count from the plan's start
     if args.margin < 0:
         raise InputError("--margin must not be negative")
     if args.reduce_kw is not None:

@@ -1,6 +1,9 @@
 """Load the fleet enrollment CSV (CONTRACT.md) into validated, immutable EV records.
 
 A bad file is refused whole: the first problem found is reported with file, line and column.
+A departure is an absolute ISO 8601 time, an offset from the reference time (`+14h`), or a local time of
+day (`06:15`, in the row's `timezone`) on the row's `days`: the EV's routine (ven.model.routine), resolved
+to its next occurrence after the reference time, so a fleet file means the same on any date.
 """
 
 from __future__ import annotations
@@ -8,13 +11,15 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from ven.errors import FleetFileError, InputError
 from ven.model.fleet import EV, Fleet
-from ven.timeparse import parse_iso_datetime
+from ven.model.routine import ALL_DAYS, Routine, is_time_of_day, parse_days, parse_time_of_day, parse_timezone
+from ven.timeparse import parse_duration, parse_iso_datetime
 
 REQUIRED = ("ev_id", "site", "capacity_kwh", "soc", "max_charge_kw")
 OPTIONAL = (
@@ -27,6 +32,10 @@ OPTIONAL = (
     "plugged_in",
     "priority",
     "charger_id",
+    "timezone",
+    "days",
+    "plug_in",
+    "plug_in_soc",
 )
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
@@ -34,8 +43,12 @@ _FALSE = {"false", "no", "0", "n", "f"}
 T = TypeVar("T")
 
 
-def load_fleet(path: str | Path) -> Fleet:
-    """Read and validate an enrollment file; raise FleetFileError naming file, line and column."""
+def load_fleet(path: str | Path, *, now: datetime | None = None, timezone: ZoneInfo | None = None) -> Fleet:
+    """Read and validate an enrollment file; raise FleetFileError naming file, line and column.
+
+    `now`: the reference time relative departures (`+14h`, `06:15`) resolve against (default: the time
+    now); `timezone`: the zone of local times in rows without a `timezone` of their own (default UTC).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -43,11 +56,14 @@ def load_fleet(path: str | Path) -> Fleet:
         raise FleetFileError(str(path), None, None, "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FleetFileError(str(path), None, None, f"cannot read: {exc}") from None
-    return parse_fleet(text, str(path))
+    return parse_fleet(text, str(path), now=now, timezone=timezone)
 
 
-def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
-    """Parse enrollment CSV text; `source` names the file in error messages."""
+def parse_fleet(
+    text: str, source: str = "<fleet>", *, now: datetime | None = None, timezone: ZoneInfo | None = None
+) -> Fleet:
+    """Parse enrollment CSV text; `source` names the file in error messages (see load_fleet)."""
+    context = _Context(now or datetime.now(UTC), timezone or ZoneInfo("UTC"))
     reader = csv.reader(_lines(text))
     try:
         header = [h.strip() for h in next(reader)]
@@ -63,7 +79,7 @@ def parse_fleet(text: str, source: str = "<fleet>") -> Fleet:
         if len(cells) != len(header):
             raise FleetFileError(source, line, None, f"expected {len(header)} fields, found {len(cells)}")
         row = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
-        ev = _parse_row(row, _Cell(source, line))
+        ev = _parse_row(row, _Cell(source, line), context)
         if ev.ev_id in seen:
             raise FleetFileError(
                 source, line, "ev_id", f"duplicate ev_id {ev.ev_id!r} (first on line {seen[ev.ev_id]})"
@@ -92,6 +108,16 @@ def _check_header(header: list[str], source: str) -> None:
     duplicates = {h for h in header if header.count(h) > 1}
     if duplicates:
         raise FleetFileError(source, 1, min(duplicates), "column appears twice in the header")
+
+
+class _Context:
+    """What relative values in a file resolve against: the reference time and the default time zone."""
+
+    def __init__(self, now: datetime, timezone: ZoneInfo) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the reference time must be timezone-aware")
+        self.now = now
+        self.timezone = timezone
 
 
 class _Cell:
@@ -140,6 +166,30 @@ def _time(raw: str) -> datetime:
     return parse_iso_datetime(raw)
 
 
+def _departure(raw: str) -> str:
+    """Checked here, resolved in _resolve_departure (it needs the row's time zone and days)."""
+    if is_time_of_day(raw):
+        parse_time_of_day(raw)
+    elif raw.startswith("+"):
+        if parse_duration(raw[1:]).total_seconds() <= 0:
+            raise ValueError("an offset from now must be positive")
+    else:
+        parse_iso_datetime(raw)
+    return raw
+
+
+def _time_of_day(raw: str) -> time:
+    return parse_time_of_day(raw)
+
+
+def _zone(raw: str) -> ZoneInfo:
+    return parse_timezone(raw)
+
+
+def _days(raw: str) -> frozenset[int]:
+    return parse_days(raw)
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -150,11 +200,16 @@ def _describe(convert: Callable[[str], object]) -> str:
         _integer: "an integer",
         _boolean: "a boolean",
         _time: "an ISO 8601 time with a UTC offset",
+        _departure: "a departure (an ISO 8601 time with a UTC offset, +duration, or a local HH:MM)",
+        _time_of_day: "a local time of day (HH:MM)",
+        _zone: "an IANA time zone",
+        _days: "a list of days",
     }
     return names.get(convert, "valid")
 
 
-def _parse_row(row: dict[str, str], cell: _Cell) -> EV:
+def _parse_row(row: dict[str, str], cell: _Cell, context: _Context) -> EV:
+    departure, routine = _resolve_departure(row, cell, context)
     ev = EV(
         ev_id=cell.get(row, "ev_id", _text, ""),
         site=cell.get(row, "site", _text, ""),
@@ -164,15 +219,45 @@ def _parse_row(row: dict[str, str], cell: _Cell) -> EV:
         max_discharge_kw=cell.get(row, "max_discharge_kw", _number, 0.0),
         min_soc=cell.get(row, "min_soc", _number, 0.2),
         target_soc=cell.get(row, "target_soc", _number, 1.0),
-        departure=cell.get(row, "departure", _time, None),
+        departure=departure,
         departure_soc=cell.get(row, "departure_soc", _number, 0.8),
         efficiency=cell.get(row, "efficiency", _number, 0.92),
         plugged_in=cell.get(row, "plugged_in", _boolean, True),
         priority=cell.get(row, "priority", _integer, 0),
         charger_id=cell.get(row, "charger_id", _text, ""),
+        routine=routine,
     )
     _check_ranges(ev, cell)
     return ev
+
+
+def _resolve_departure(
+    row: dict[str, str], cell: _Cell, context: _Context
+) -> tuple[datetime | None, Routine | None]:
+    """The departure as an absolute time, and the routine it came from when it is a local time of day."""
+    raw = cell.get(row, "departure", _departure, "")
+    zone = cell.get(row, "timezone", _zone, context.timezone)
+    days = cell.get(row, "days", _days, ALL_DAYS)
+    plug_in = cell.get(row, "plug_in", _time_of_day, None)
+    plug_in_soc = cell.get(row, "plug_in_soc", _number, None)
+    recurring = is_time_of_day(raw)
+    for column, given in (
+        ("days", row.get("days")),
+        ("plug_in", row.get("plug_in")),
+        ("plug_in_soc", row.get("plug_in_soc")),
+    ):
+        if given and not recurring:
+            raise cell.fail(column, "only meaningful with a departure given as a local time of day (HH:MM)")
+    if plug_in_soc is not None and not 0.0 <= plug_in_soc <= 1.0:
+        raise cell.fail("plug_in_soc", f"SOC must be a fraction between 0 and 1, got {plug_in_soc}")
+    if not raw:
+        return None, None
+    if raw.startswith("+"):
+        return context.now + parse_duration(raw[1:]), None
+    if not recurring:
+        return parse_iso_datetime(raw), None
+    routine = Routine(zone, parse_time_of_day(raw), days, plug_in, plug_in_soc)
+    return routine.next_departure(context.now).astimezone(UTC), routine
 
 
 def _check_ranges(ev: EV, cell: _Cell) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
+
+from ven.model.routine import Routine
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -33,6 +35,7 @@ class EV:
     plugged_in: bool = True
     priority: int = 0
     charger_id: str = ""
+    routine: Routine | None = None  # the habit `departure` came from, when given as a local time of day
 
     def __post_init__(self) -> None:
         if not self.charger_id:
@@ -128,6 +131,20 @@ class Fleet:
         return Fleet(
             tuple(ev if ev.departure is None else replace(ev, departure=ev.departure - by) for ev in self.evs)
         )
+
+    def rolled(self, now: datetime) -> Fleet:
+        """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
+        days: yesterday's 06:15 departure is today's); EVs without a routine are unchanged."""
+        changed = False
+        evs = list(self.evs)
+        for i, ev in enumerate(evs):
+            if ev.routine is None:
+                continue
+            departure = ev.routine.current_departure(now).astimezone(UTC)
+            if departure != ev.departure:
+                evs[i] = replace(ev, departure=departure)
+                changed = True
+        return Fleet(tuple(evs)) if changed else self
 
     def subset(self, mask: BoolArray) -> Fleet:
         return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))

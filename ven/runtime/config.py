@@ -12,6 +12,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -24,6 +25,8 @@ from pydantic import (
 )
 
 from ven.errors import InputError
+from ven.events.opt import DEFAULT_OPT_IN_SHARE
+from ven.model.routine import parse_timezone
 from ven.timeparse import coerce_duration
 
 
@@ -41,9 +44,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _zone(value: object) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an IANA time zone name such as America/New_York")  # noqa: TRY004 - pydantic reports ValueErrors
+    try:
+        return parse_timezone(value)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
+
+
 class VenSection(_Section):
     name: Annotated[str, Field(min_length=1)]
     vtn_url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    timezone: Zone = ZoneInfo("UTC")  # local times (fleet routines, opt windows) are in this zone
 
 
 class SecuritySection(_Section):
@@ -109,7 +127,8 @@ class DispatchSection(_Section):
     policy: Annotated[str, Field(min_length=1)] = "optimal"
     control_period: Duration = timedelta(seconds=10)
     margin: Annotated[float, Field(ge=0)] = 0.05
-    opt_in_share: Annotated[float, Field(ge=0, le=1)] = 0.0  # opt out below this share of the request
+    # Opt in only when the plan delivers at least this share of the requested energy (docs/events.md).
+    opt_in_share: Annotated[float, Field(ge=0, le=1)] = DEFAULT_OPT_IN_SHARE
     quick_policy: Annotated[str, Field(min_length=1)] = "fair"  # immediate setpoints for large fleets
     quick_budget: Duration = timedelta(milliseconds=50)  # use quick_policy first when slower than this
 
