@@ -48,9 +48,9 @@ class OptimalPolicy:
         max_refined: int | None = None,
         residual: float = 1e-3,
     ) -> None:
-        """`max_groups`: fleets up to this many EVs are solved exactly, larger ones over at most this many
-        groups; `max_refined` (default max_groups // 4): EVs that may be taken out of groups whose split
-        falls short; `residual`: the share of the requested energy those splits may lose."""
+        """`max_groups`: the most batteries in any LP (fleets that fit are solved one battery per EV);
+        `max_refined` (default max_groups // 4): EVs that may be taken out of groups whose split falls
+        short; `residual`: the share of the requested energy those splits may lose."""
         self._max_groups = max_groups
         self._max_refined = max_groups // 4 if max_refined is None else min(max_refined, max_groups - 1)
         self._residual = residual
@@ -140,9 +140,8 @@ class OptimalPolicy:
         np.add.at(realised, labels[members], plan[members])
         lost_kwh = np.abs(realised - group_power) @ duration_h
         size = np.bincount(labels[members], minlength=group_power.shape[0])
-        failed = np.nonzero((lost_kwh > _SPLIT_TOL * (1.0 + np.abs(group_power) @ duration_h)) & (size > 1))[
-            0
-        ]
+        short = lost_kwh > _SPLIT_TOL * (1.0 + np.abs(group_power) @ duration_h)
+        failed = np.nonzero(short & (size > 1))[0]
         order = failed[np.argsort(-lost_kwh[failed] / size[failed], kind="stable")]
         enough_kwh = self._residual * float(np.abs(problem.request.reduction_kw) @ duration_h)
         left_kwh = lost_kwh[order].sum() - np.cumsum(lost_kwh[order])  # left after taking 1, 2, … groups

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from ven.demo.result import DemoResult, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
 from ven.demo.table import render
 from ven.demo.timeshift import shift_fleet_csv
+from ven.metrics import DispatchMetrics
 from ven.model.enrollment import load_fleet, parse_fleet
 from vtn_mock.scenario import load_scenario
 
@@ -148,6 +150,15 @@ def test_table_shows_each_interval_and_the_totals(tmp_path: Path):
     assert "requested 1,100 kW, delivered 1,100 kW" in text
     assert "0 below it" in text
     assert "energy tracking error" not in text  # no metrics measured: no dispatch-quality lines
+
+
+def test_table_ends_with_the_dispatch_quality(tmp_path: Path):
+    """With metrics measured, the table lists them (ven.metrics' wording, as `ven plan` does)."""
+    metrics = DispatchMetrics(0.25, 0.9995, 0.5, 0.75, 5.52, 0.1)
+    text = render(replace(_result(tmp_path), metrics=metrics))
+    assert "energy tracking error    0.2 kWh" in text
+    assert "user satisfaction        min 0.500, mean 0.750" in text
+    assert "equivalent full cycles   0.1000" in text
 
 
 def test_plot_is_a_png(tmp_path: Path):
