@@ -49,6 +49,12 @@ def group_labels(envelope: Envelope, members: BoolArray, max_groups: int) -> tup
     _, pattern = np.unique(envelope.available[index], axis=0, return_inverse=True)
     _, power_class_index = np.unique(power_class, return_inverse=True)
     keys = (pattern.ravel() * 2 + v2g) * (power_class_index.max() + 1) + power_class_index
+    # One efficiency per group where that fits: then a group's LP is an exact relaxation of its members'
+    # (with mixed efficiencies its energy accounting is a capacity-weighted average).
+    _, efficiency_class = np.unique(np.round(efficiency, 3), return_inverse=True)
+    pure = keys * (efficiency_class.max() + 1) + efficiency_class.ravel()
+    if np.unique(pure).size <= max_groups:
+        keys = pure
     # The finest grid of hours that keeps the group count within max_groups (bisection on its step),
     # but no finer than _STEP_H: closer than that, members run out of room together to within a minute
     # or two, which the refinement in `optimal` settles (measured: as exact, at a fraction of the time).

@@ -213,4 +213,5 @@ def _batteries(envelope: Envelope, labels: IntArray, count: int) -> lp.Batteries
         discharge_kw=total(envelope.available * envelope.discharge_limit_kw[:, None]),
         floor_kwh=total(np.asarray(envelope.floor_kwh[:, 1:])),
         baseline_kw=total(np.asarray(envelope.baseline_kw)),
+        single=np.bincount(label, minlength=count) == 1,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -62,10 +63,21 @@ def requests(draw: st.DrawFn, horizon: Horizon, scale_kw: float, reduce_only: bo
     return Request(horizon, values, margin=draw(st.sampled_from([0.0, 0.05, 0.2])))
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A generated fleet and request; its repr is the knobs that made it (hundreds of EVs would print
+    as ~100 kB, which hypothesis refuses to report)."""
+
+    fleet: Fleet
+    request: Request
+    knobs: str
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.knobs})"
+
+
 @st.composite
-def programme_scenarios(
-    draw: st.DrawFn, max_evs: int = 300, one_efficiency: bool = False
-) -> tuple[Fleet, Request]:
+def programme_scenarios(draw: st.DrawFn, max_evs: int = 300, one_efficiency: bool = False) -> Scenario:
     """A programme-sized fleet and request: tight departures, mixed V1G/V2G, reserves, EVs that cannot
     make their departure, unplugged EVs, ragged intervals, load-up intervals.
 
@@ -122,4 +134,9 @@ def programme_scenarios(
         st.lists(st.floats(-0.3, 1.0, allow_subnormal=False), min_size=len(minutes), max_size=len(minutes))
     )
     margin = draw(st.sampled_from([0.0, 0.05, 0.2]))
-    return fleet, Request(horizon, [share * nominal_kw for share in shares], margin=margin)
+    knobs = (
+        f"count={count}, seed={seed}, v2g_share={v2g_share}, tight_share={tight_share}, "
+        f"hopeless_share={hopeless_share}, same_efficiency={same_efficiency}, minutes={minutes}, "
+        f"shares={shares}, margin={margin}"
+    )
+    return Scenario(fleet, Request(horizon, [share * nominal_kw for share in shares], margin=margin), knobs)
