@@ -67,8 +67,10 @@ def in_fresh_process(script: str, *args: str) -> dict[str, object]:
     Peak RSS is per process, so each measurement that reports it gets a process of its own.
     """
     done = subprocess.run(
-        [sys.executable, str(HERE / script), *args], capture_output=True, text=True, check=True, timeout=3600
+        [sys.executable, str(HERE / script), *args], capture_output=True, text=True, check=False, timeout=7200
     )
+    if done.returncode != 0:
+        sys.exit(f"{script} {' '.join(args)} failed:\n{done.stderr[-2000:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
