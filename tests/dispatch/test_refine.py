@@ -69,6 +69,24 @@ async def test_one_solve_at_a_time_and_the_newest_waiting_job_wins():
     await refiner.close()
 
 
+async def test_idle_waits_until_the_newest_result_is_delivered():
+    """`idle()` returns only once no job waits or solves and the newest result was delivered."""
+    gate = Gate()
+    delivered: list[tuple[int, bool]] = []
+    refiner: Refiner[int, int] = Refiner(gate.solve, lambda r, t: _record(delivered, refiner, r, t))
+    await asyncio.wait_for(refiner.idle(), WAIT_S)  # nothing submitted yet
+    refiner.submit(1)
+    await until(lambda: gate.started == [1])
+    refiner.submit(2)
+    waiting = asyncio.create_task(refiner.idle())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    gate.release.set()
+    await asyncio.wait_for(waiting, WAIT_S)
+    assert delivered == [(10, False), (20, True)]
+    await refiner.close()
+
+
 async def test_cancel_makes_the_running_result_stale():
     """Cancelled while solving: the solve finishes in its thread, its result arrives marked stale."""
     gate = Gate()

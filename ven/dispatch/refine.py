@@ -34,6 +34,8 @@ class Refiner(Generic[Job, Result]):
         self._executor: ThreadPoolExecutor | None = None
         self._worker: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._pending: tuple[int, Job] | None = None
         self._ticket = 0
         self.solving = False  # a solve is running in the worker thread now
@@ -43,6 +45,7 @@ class Refiner(Generic[Job, Result]):
         """Solve `job` next, in place of any job still waiting; returns its ticket."""
         self._ticket += 1
         self._pending = (self._ticket, job)
+        self._idle.clear()
         if self._worker is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refine")
             self._worker = asyncio.create_task(self._run(), name="refine")
@@ -53,6 +56,10 @@ class Refiner(Generic[Job, Result]):
         """Forget the waiting job and make the running solve's result stale."""
         self._ticket += 1
         self._pending = None
+
+    async def idle(self) -> None:
+        """Until no job waits and none is solving (every result delivered)."""
+        await self._idle.wait()
 
     def is_current(self, ticket: int) -> bool:
         """True while `ticket` is the newest submission and nothing cancelled it."""
@@ -66,6 +73,7 @@ class Refiner(Generic[Job, Result]):
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        self._idle.set()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -86,3 +94,5 @@ class Refiner(Generic[Job, Result]):
                 finally:
                     self.solving = False
                 await self._deliver(result, ticket)
+            if self._pending is None:
+                self._idle.set()
