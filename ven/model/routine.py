@@ -54,7 +54,7 @@ class Routine:
         day = after.astimezone(self.timezone).date() - timedelta(days=1)
         while True:
             if day.weekday() in self.days:
-                leave = _local(day, self.departure, self.timezone)
+                leave = local_datetime(day, self.departure, self.timezone)
                 if leave > after:
                     yield leave
             day += timedelta(days=1)
@@ -81,15 +81,15 @@ class Routine:
         if self.plug_in is None:
             return None
         day = after.astimezone(self.timezone).date()
-        back = _local(day, self.plug_in, self.timezone)
-        return back if back > after else _local(day + timedelta(days=1), self.plug_in, self.timezone)
+        back = local_datetime(day, self.plug_in, self.timezone)
+        return back if back > after else local_datetime(day + timedelta(days=1), self.plug_in, self.timezone)
 
     def back_after(self, leave: datetime) -> datetime | None:
         """When the EV plugs back in after leaving at `leave` (the first `plug_in` time after it)."""
         return self.next_plug_in(leave)
 
 
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime:
     """`day` at local time `at` in `zone`, as an aware datetime (fold=0 in a DST overlap; a time in a DST
     gap is normalised forward by the round trip through UTC)."""
     naive = datetime.combine(day, at)

@@ -14,6 +14,7 @@ import numpy as np
 from policies.base import PlanningProblem
 from ven.events import decide, to_record
 from ven.feasibility.envelope import Envelope
+from ven.feasibility.flexibility import flexibility
 from ven.openadr.signals import event_horizon, event_request
 from ven.storage import OptAnswer
 
@@ -103,11 +104,10 @@ class EventFlow:
         horizon = event_horizon(event, view.offset)
         envelope = Envelope(fleet, horizon)
         baseline = envelope.baseline_kw.sum(axis=0)
-        discharge = (envelope.available * envelope.discharge_limit_kw[:, None]).sum(axis=0)
         request = event_request(
             event,
             baseline_kw=baseline,
-            available_reduction_kw=baseline + discharge,
+            available_reduction_kw=flexibility(envelope).available_reduction_kw,
             simple_levels=self._levels,
             margin=self._margin,
             offset=view.offset,

@@ -108,6 +108,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) STRICT""",
         ),
     ),
+    Migration(
+        4,
+        "owner overrides and the opt schedules sent to the VTN",
+        (
+            """CREATE TABLE overrides (
+                id INTEGER PRIMARY KEY,
+                event_id TEXT,
+                start_at TEXT,
+                end_at TEXT,
+                site TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                cancelled_at TEXT,
+                CHECK ((event_id IS NULL) <> (start_at IS NULL)),
+                CHECK ((start_at IS NULL) = (end_at IS NULL))
+            ) STRICT""",
+            """CREATE TABLE opts (
+                opt_id TEXT PRIMARY KEY,
+                schedule_key TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                event_id TEXT,
+                site TEXT,
+                windows TEXT NOT NULL,
+                horizon_at TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                acknowledged_at TEXT,
+                cancel_requested_at TEXT,
+                cancelled_at TEXT
+            ) STRICT""",
+            "CREATE INDEX opts_live ON opts (schedule_key) WHERE cancelled_at IS NULL",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from ven.clock import SystemClock
+from ven.storage.availability import OptRepository, OverrideRepository
 from ven.storage.baselines import BaselineRepository
 from ven.storage.db import Database
 from ven.storage.events import EventRepository
@@ -32,6 +33,8 @@ class Store:
         self.telemetry = TelemetryRepository(db)
         self.performance = PerformanceRepository(db)
         self.baselines = BaselineRepository(db)
+        self.overrides = OverrideRepository(db)
+        self.opts = OptRepository(db)
 
     @classmethod
     def open(cls, url: str | Path, *, base_dir: str | Path | None = None, clock: Clock | None = None) -> Self:

@@ -1,0 +1,105 @@
+"""`ven forecast`: the fleet's flexibility over the next 24 h in 15-minute steps (docs/eiopt.md).
+
+With `--config`, the VEN's enrollment, its `[[opt.unavailable]]` windows and the owner overrides in its
+database reduce what is offered; with `--fleet`, the enrollment file alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ven.availability import Override, Unavailability
+from ven.clock import SystemClock
+from ven.errors import InputError
+from ven.feasibility.forecast import STEP, STEPS, Forecast, floor_to_step, forecast
+from ven.model.enrollment import load_fleet
+from ven.model.horizon import Horizon
+from ven.runtime.config import load_config, unavailability
+from ven.storage import StorageError, Store, resolve_storage_path
+from ven.timeparse import parse_time
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ven.model.fleet import Fleet
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("forecast", help="the fleet's flexibility over the next 24 h, 15-minute steps")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="the VEN config (enrollment, unavailability, owner overrides)")
+    source.add_argument("--fleet", help="a fleet enrollment CSV on its own")
+    parser.add_argument("--start", help="first step (ISO 8601, 'now', '+1h'; default: now, to the quarter hour)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    now = SystemClock().now()
+    start = floor_to_step(now) if args.start is None else parse_time(args.start, now)
+    if args.config is not None:
+        config = load_config(args.config)
+        fleet = load_fleet(config.fleet.file, now=start, timezone=config.ven.timezone)
+        overrides = _overrides(config.storage.url, config.base_dir, start)
+        result = offered(fleet, start, unavailability(config), overrides)
+    else:
+        result = offered(load_fleet(args.fleet, now=start), start)
+    print(json.dumps(as_json(result)) if args.json else as_table(result))
+    return 0
+
+
+def offered(
+    fleet: Fleet,
+    start: datetime,
+    windows: Unavailability | None = None,
+    overrides: tuple[Override, ...] = (),
+) -> Forecast:
+    """The forecast with unavailability windows and owner overrides taken out."""
+    if windows is None:
+        return forecast(fleet, start)
+    horizon = Horizon.uniform(start, STEP, STEPS)
+    held = windows.held_mask([ev.site for ev in fleet.evs], horizon, overrides)
+    return forecast(fleet, start, held=held)
+
+
+def _overrides(url: str, base_dir: Any, now: datetime) -> tuple[Override, ...]:
+    """The owner overrides in force, from the VEN's database if it has one yet."""
+    try:
+        path = resolve_storage_path(url, base_dir)
+    except StorageError as err:
+        raise InputError(f"storage.url: {err}") from None
+    if path != ":memory:" and not Path(path).exists():
+        return ()
+    try:
+        with Store.open(url, base_dir=base_dir) as store:
+            return tuple(store.overrides.active(now))
+    except StorageError as err:
+        raise InputError(f"storage.url: {err}") from None
+
+
+def as_json(result: Forecast) -> dict[str, Any]:
+    return {
+        "steps": [
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "available_reduction_kw": round(float(result.available_reduction_kw[k]), 3),
+                "available_curtailment_kw": round(float(result.available_curtailment_kw[k]), 3),
+                "energy_above_reserve_kwh": round(float(result.energy_above_reserve_kwh[k]), 3),
+            }
+            for k, (start, end) in enumerate(result.horizon.bounds())
+        ]
+    }
+
+
+def as_table(result: Forecast) -> str:
+    lines = [f"{'step start':<26} {'reduction kW':>13} {'curtail kW':>11} {'above reserve kWh':>18}"]
+    for k, (start, _) in enumerate(result.horizon.bounds()):
+        lines.append(
+            f"{start.isoformat(timespec='minutes'):<26} {result.available_reduction_kw[k]:>13.1f} "
+            f"{result.available_curtailment_kw[k]:>11.1f} {result.energy_above_reserve_kwh[k]:>18.1f}"
+        )
+    return "\n".join(lines)
