@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("forecast", help="the fleet's flexibility over the next 24 h, 15-minute steps")
+    parser = commands.add_parser("forecast", help="flexibility over the next 24 h")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", help="the VEN config (enrollment, unavailability, owner overrides)")
     source.add_argument("--fleet", help="a fleet enrollment CSV on its own")
-    parser.add_argument("--start", help="first step (ISO 8601, 'now', '+1h'; default: now, to the quarter hour)")
+    parser.add_argument("--start", help="first step (ISO 8601, now, +1h; default: the quarter hour now)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
 
