@@ -11,20 +11,18 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ven.availability import Override, Unavailability
+from ven.availability import Override
+from ven.availability.offer import offered
 from ven.clock import SystemClock
 from ven.errors import InputError
-from ven.feasibility.forecast import STEP, STEPS, Forecast, floor_to_step, forecast
+from ven.feasibility.forecast import Forecast, floor_to_step
 from ven.model.enrollment import load_fleet
-from ven.model.horizon import Horizon
 from ven.runtime.config import load_config, unavailability
 from ven.storage import StorageError, Store, resolve_storage_path
 from ven.timeparse import parse_time
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from ven.model.fleet import Fleet
 
 
 def register(commands: Any) -> None:
@@ -49,20 +47,6 @@ def run(args: argparse.Namespace) -> int:
         result = offered(load_fleet(args.fleet, now=start), start)
     print(json.dumps(as_json(result)) if args.json else as_table(result))
     return 0
-
-
-def offered(
-    fleet: Fleet,
-    start: datetime,
-    windows: Unavailability | None = None,
-    overrides: tuple[Override, ...] = (),
-) -> Forecast:
-    """The forecast with unavailability windows and owner overrides taken out."""
-    if windows is None:
-        return forecast(fleet, start)
-    horizon = Horizon.uniform(start, STEP, STEPS)
-    held = windows.held_mask([ev.site for ev in fleet.evs], horizon, overrides)
-    return forecast(fleet, start, held=held)
 
 
 def _overrides(url: str, base_dir: Any, now: datetime) -> tuple[Override, ...]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from policies.base import PlanningProblem
+from ven.availability import NO_HOLDS
 from ven.chargers.gateway import KnowsFleet
 from ven.dispatch.baseline import FrozenBaselines
 from ven.dispatch.request import Remaining, remaining_request
@@ -28,9 +29,10 @@ from ven.errors import PolicyError, SafetyViolationError
 from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
+    from ven.availability import Holds
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
     from ven.dispatch.planner import Planned, Planner
     from ven.events.view import EventView
@@ -69,8 +71,10 @@ class DispatchController:
         simple_levels: Mapping[int, float],
         margin: float,
         departure_guard: timedelta = timedelta(0),
+        holds: Callable[[datetime], Holds] = lambda _at: NO_HOLDS,
     ) -> None:
         self._gateway = gateway
+        self._holds = holds  # EVs an owner override or an unavailability window keeps out of the plan
         self._fleet = fleet
         self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
         self._planner = planner
@@ -165,6 +169,7 @@ class DispatchController:
         blocked = set(reading.faults) | self._state.excluded
         if blocked:
             usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
+        usable &= ~self._holds(reading.timestamp).mask([ev.site for ev in fleet.evs])
         return fleet.with_state(soc=soc, plugged_in=usable)
 
     @staticmethod

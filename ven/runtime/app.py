@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from policies import load_policy
+from ven.availability import NO_HOLDS, Holds
+from ven.availability.offer import offered
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
@@ -24,21 +26,29 @@ from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler
+from ven.events.market import market_context_refusal
+from ven.feasibility.forecast import floor_to_step
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
 from ven.openadr.client import Registration, Security, VenClient
-from ven.openadr.reports import USAGE_REPORT
+from ven.openadr.models import OptDecision, ResponseCode
+from ven.openadr.reports import FLEET, ReportSources
+from ven.runtime.availability import AvailabilityKeeper
+from ven.runtime.config import unavailability
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
-from ven.telemetry.sources import report_sources
-from ven.telemetry.uploader import BacklogUploader
+from ven.telemetry.series import Point, Quantity, UsageHistory
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from ven.chargers.gateway import ChargerGateway
+    from ven.events import EventView
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
 
@@ -59,7 +69,7 @@ class VenApp:
     sampler: TelemetrySampler
     performance: PerformanceTracker
     client: VenClient
-    uploader: BacklogUploader
+    keeper: AvailabilityKeeper
     http: web.AppRunner | None = None
 
     @classmethod
@@ -80,6 +90,7 @@ class VenApp:
         gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
+        holds = _Holds()  # filled in below: the keeper needs the sampler, the sampler its holds
         # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
             gateway,
@@ -89,10 +100,44 @@ class VenApp:
             simple_levels=levels,
             margin=dispatch.margin,
             departure_guard=dispatch.control_period,
+            holds=holds,
         )
         supervisor = Supervisor(
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
         )
+        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
+        # reporting edge, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
+        sampler = TelemetrySampler(
+            gateway,
+            fleet,
+            store,
+            baseline_kw=controller.baseline_now_kw,
+            per_ev=config.reports.per_ev,
+            holds=holds,
+        )
+
+        def fleet_now() -> Fleet:
+            return sampler.state or fleet.rolled(clock.now())
+
+        def reschedule() -> None:
+            if supervisor.scheduler:
+                supervisor.scheduler.reschedule()
+
+        def changed() -> None:
+            reschedule()
+            supervisor.wake()
+
+        keeper = AvailabilityKeeper(
+            unavailability(config),
+            store,
+            book,
+            clock,
+            fleet=fleet_now,
+            dispatching=lambda: None if controller.executing is None else controller.executing[0],
+            on_change=changed,
+            market_context=config.ven.market_contexts[0] if len(config.ven.market_contexts) == 1 else None,
+        )
+        holds.keeper = keeper
 
         async def snapshot() -> Fleet:
             return controller.snapshot(await gateway.read())
@@ -106,15 +151,32 @@ class VenApp:
             simple_levels=levels,
             margin=dispatch.margin,
             opt_in_share=dispatch.opt_in_share,
-            on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
+            on_change=reschedule,
+            deciders=_deciders(config, keeper, fleet_now),
         )
-        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
-        # uploader, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
-        sampler = TelemetrySampler(
-            gateway, fleet, store, baseline_kw=controller.baseline_now_kw, per_ev=config.reports.per_ev
+
+        def forecast_points(now: datetime) -> list[Point]:
+            result = offered(fleet_now(), floor_to_step(now), keeper.unavailability, keeper.overrides)
+            quantities = (
+                (Quantity.AVAILABLE_REDUCTION, result.available_reduction_kw),
+                (Quantity.AVAILABLE_CURTAILMENT, result.available_curtailment_kw),
+                (Quantity.ENERGY_ABOVE_RESERVE, result.energy_above_reserve_kwh),
+            )
+            return [
+                Point(start, FLEET, quantity, float(values[k]), end - start)
+                for k, (start, end) in enumerate(result.horizon.bounds())
+                for quantity, values in quantities
+            ]
+
+        sources = ReportSources(
+            usage=UsageHistory(store),
+            status=sampler.status_log,
+            forecast=forecast_points,
+            sites=tuple(dict.fromkeys(ev.site for ev in fleet.evs)),
+            ev_ids=fleet.ids if config.reports.per_ev else (),
+            sampling=config.reports.sampling,
         )
-        client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
-        uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        client = _client(config, store, flow, sources=sources, book=book, clock=clock)
         return cls(
             config,
             store,
@@ -128,7 +190,7 @@ class VenApp:
             sampler,
             PerformanceTracker(store),
             client,
-            uploader,
+            keeper,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -161,6 +223,7 @@ class VenApp:
                 ("control", self.supervisor.run()),
                 ("telemetry", self._telemetry()),
                 ("vtn", self._vtn()),
+                ("availability", self.keeper.run(self.client, self._opt_period)),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -190,7 +253,13 @@ class VenApp:
     async def _vtn(self) -> None:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
+        self.keeper.wake()  # opt schedules go out right after registration
         await self.client.wait()
+
+    def _opt_period(self) -> timedelta:
+        """Overrides and opt schedules are checked once per poll interval (wall time)."""
+        registration = self.client.registration
+        return timedelta(seconds=1) if registration is None else registration.poll_interval
 
     async def _telemetry(self) -> None:
         period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
@@ -204,7 +273,6 @@ class VenApp:
                 else self.controller.requested_kw(interval.view.event_id, interval.index)
             )
             self.performance.record(sample, interval, requested)
-            await self.uploader.upload()
             await asyncio.sleep(period_s)
 
 
@@ -268,9 +336,9 @@ def _client(
     store: Store,
     flow: EventFlow,
     *,
-    sampler: TelemetrySampler,
-    fleet: Fleet,
+    sources: ReportSources,
     book: EventBook,
+    clock: Clock,
 ) -> VenClient:
     stored = store.registration.load()
     registration = (
@@ -296,9 +364,7 @@ def _client(
         on_event=flow.on_event,
         on_distribution=flow.on_distribution,
         on_registration=persist,
-        reports=report_sources(
-            sampler, fleet.ids, sampling=config.reports.sampling, per_ev=config.reports.per_ev
-        ),
+        reports=sources,
         registration=registration,
         security=Security(
             cert=None if security.cert is None else str(security.cert),
@@ -310,5 +376,34 @@ def _client(
         ),
         answered=flow.answered,
         on_answered=flow.on_answered,
-        forwarded_reports=frozenset({USAGE_REPORT}),
+        clock=clock,
+        report_tick=config.reports.sampling / config.chargers.time_scale,
+        report_batch=config.reports.backlog_batch,
     )
+
+
+class _Holds:
+    """The keeper's holds, for parts built before the keeper (controller, sampler)."""
+
+    def __init__(self) -> None:
+        self.keeper: AvailabilityKeeper | None = None
+
+    def __call__(self, at: datetime) -> Holds:
+        return NO_HOLDS if self.keeper is None else self.keeper.holds(at)
+
+
+def _deciders(
+    config: VenConfig, keeper: AvailabilityKeeper, fleet_now: Callable[[], Fleet]
+) -> list[Callable[[EventView], OptDecision | None]]:
+    """Answers decided before any plan: a programme the VEN is not in (4xx), then unavailability."""
+    accepted = config.ven.market_contexts
+
+    def market(view: EventView) -> OptDecision | None:
+        refusal = market_context_refusal(view.event.market_context, accepted)
+        return None if refusal is None else OptDecision.opt_out(refusal, ResponseCode.TARGET_MISMATCH)
+
+    def unavailable(view: EventView) -> OptDecision | None:
+        reason = keeper.blocking(view, fleet_now())
+        return None if reason is None else OptDecision.opt_out(reason)
+
+    return [market, unavailable]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ven.openadr.models import Distribution, OadrEvent, OptDecision
     from ven.storage import Store
 
+    Decider = Callable[[EventView], OptDecision | None]
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,6 +47,7 @@ class EventFlow:
         margin: float,
         opt_in_share: float,
         on_change: Callable[[], None],
+        deciders: Sequence[Decider] = (),
     ) -> None:
         self._book = book
         self._store = store
@@ -55,6 +58,7 @@ class EventFlow:
         self._margin = margin
         self._share = opt_in_share
         self._on_change = on_change
+        self._deciders = tuple(deciders)  # answers from other sources than the plan, first one wins
 
     def restore(self) -> list[EventView]:
         self._book.restore(self._store.events.pending())
@@ -100,6 +104,11 @@ class EventFlow:
                 continue
 
     async def _decide(self, event: OadrEvent, view: EventView) -> OptDecision:
+        for decider in self._deciders:
+            decision = decider(view)
+            if decision is not None:
+                logger.warning("event %s: %s (%s)", event.event_id, decision.opt.value, decision.reason)
+                return decision
         fleet = await self._snapshot()
         horizon = event_horizon(event, view.offset)
         envelope = Envelope(fleet, horizon)

@@ -70,6 +70,11 @@ class TelemetryRepository:
             "UPDATE telemetry SET reported = 1 WHERE id = ? AND reported = 0", ((i,) for i in ids)
         )
 
+    def mark_reported_before(self, until: datetime) -> int:
+        """Flag every sample taken before `until` as received by the VTN; returns how many changed."""
+        sql = "UPDATE telemetry SET reported = 1 WHERE reported = 0 AND ts < ?"
+        return self._db.execute(sql, (to_db_time(until),)).rowcount
+
     def count_unreported(self) -> int:
         return int(self._db.query("SELECT COUNT(*) FROM telemetry WHERE reported = 0")[0][0])
 

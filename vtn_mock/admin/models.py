@@ -126,6 +126,10 @@ class EventCreate(_Body):
     )
     unit: Literal["kW", "W", "MW"] | None = Field("kW", description="LOAD_DISPATCH values' unit (itemBase)")
     vtn_comment: Annotated[str, Field(max_length=256)] | None = None
+    respect_opt_outs: bool | None = Field(
+        None,
+        description="leave out VENs with an optOut window overlapping the event ([vtn] respect_opt_outs)",
+    )
 
     _start = field_validator("start", mode="before")(_parse_start)
 
