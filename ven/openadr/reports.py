@@ -2,8 +2,8 @@
 
 - TELEMETRY_USAGE: `fleet.usage` (measured), `fleet.baseline`, `fleet.deltaUsage` (baseline − usage), kW,
   resource `fleet`; with `per_ev`, `<ev_id>.usage` (resource `<ev_id>`).
-- TELEMETRY_STATUS: `fleet.status` and `<site>.status` (oadrPayloadResourceStatus: online, manual
-  override, oadrLoadControlState with the power range); `fleet.online` (1/0),
+- TELEMETRY_STATUS: `fleet.status` and `<site>.status` (see status_r_id; oadrPayloadResourceStatus:
+  online, manual override, oadrLoadControlState with the power range); `fleet.online` (1/0),
   `fleet.availableReduction_kW`, `fleet.availableCurtailment_kW`, `fleet.storedEnergy_kWh`.
 - HISTORY_USAGE: the TELEMETRY_USAGE r_ids, from the store, for a past window on request.
 - FLEXIBILITY_FORECAST (reportName x-FLEXIBILITY_FORECAST, readingType Projected, 15-minute steps):
@@ -16,6 +16,8 @@ r_ids are fixed so they stay the same across restarts.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +33,7 @@ FORECAST_REPORT = "FLEXIBILITY_FORECAST"
 FORECAST_REPORT_NAME = "x-FLEXIBILITY_FORECAST"  # 2.0b names no forecast report: an x- name
 FLEET = "fleet"
 FORECAST_STEP = timedelta(minutes=15)
+_PLAIN = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 class PointSource(Protocol):
@@ -161,12 +164,20 @@ def _usage_items(specifier: str, sources: ReportSources, periods: Periods) -> li
     return items
 
 
+def status_r_id(resource: str) -> str:
+    """`<resource>.status`; a name with characters beyond [A-Za-z0-9._:-] gets a stable hashed r_id
+    instead: peers echo r_ids back, and openleadr's VTN templates do not escape them."""
+    if _PLAIN.fullmatch(resource):
+        return f"{resource}.status"
+    return f"site-{hashlib.sha256(resource.encode()).hexdigest()[:10]}.status"
+
+
 def _status_items(sources: ReportSources, periods: Periods) -> list[Item]:
     items = [
         _item(
             STATUS_REPORT,
             resource,
-            (f"{resource}.status", Quantity.STATUS, "x-resourceStatus", "x-notApplicable", None),
+            (status_r_id(resource), Quantity.STATUS, "x-resourceStatus", "x-notApplicable", None),
             periods,
         )
         for resource in (FLEET, *sources.sites)
