@@ -154,7 +154,9 @@ class Reporter:
             length = request.interval_duration or timedelta(0)
             cursor = max(request.interval_start, now - self.sources.history)
             until = min(request.interval_start + length, now)
-        due = now if request.one_shot else now + request.back_duration
+        # A projection is about what comes: the first one goes out at once.
+        first_now = request.one_shot or request.specifier_id == FORECAST_REPORT
+        due = now if first_now else now + request.back_duration
         self._live[request.report_request_id] = _Live(request, cursor, due, until)
 
     def cancel(self, report_request_id: str) -> bool:

@@ -135,7 +135,6 @@ class VenApp:
             fleet=fleet_now,
             dispatching=lambda: None if controller.executing is None else controller.executing[0],
             on_change=changed,
-            market_context=config.ven.market_contexts[0] if len(config.ven.market_contexts) == 1 else None,
         )
         holds.keeper = keeper
 

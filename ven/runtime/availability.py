@@ -52,7 +52,6 @@ class AvailabilityKeeper:
         fleet: Callable[[], Fleet],
         dispatching: Callable[[], str | None],
         on_change: Callable[[], None],
-        market_context: str | None = None,
     ) -> None:
         self.unavailability = unavailability
         self._store = store
@@ -61,7 +60,6 @@ class AvailabilityKeeper:
         self._fleet = fleet
         self._dispatching = dispatching
         self._on_change = on_change
-        self._market_context = market_context
         self._revision: tuple[int, int] | None = None
         self.overrides: tuple[Override, ...] = ()
         self._wake = asyncio.Event()
@@ -155,7 +153,6 @@ class AvailabilityKeeper:
             request_id=utils.generate_id(),
             created=self._clock.now(),
             modification_number=None if view is None else view.modification_number,
-            market_context=self._market_context,
         )
         if not await client.create_opt(message):
             return False
