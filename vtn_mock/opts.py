@@ -72,7 +72,7 @@ def opt_from_openleadr(payload: dict[str, Any], received_at: datetime) -> OptSch
     components = []
     availability = payload.get("vavailability") or {}
     for item in as_list((availability.get("components") or {}).get("available")):
-        properties = (item or {}).get("properties") or {}
+        properties = (item or {}).get("properties", item or {})  # openleadr flattens a single one
         start, length = properties.get("dtstart"), properties.get("duration")
         if not isinstance(start, datetime) or start.tzinfo is None or not isinstance(length, timedelta):
             raise OptPayloadError(f"availability component unreadable: {properties!r}")

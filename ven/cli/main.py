@@ -6,7 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ven.cli import certs_cmd, demo_cmd, events_cmd, forecast_cmd, plan_cmd, policies_cmd, run_cmd
+from ven.cli import (
+    certs_cmd,
+    demo_cmd,
+    events_cmd,
+    forecast_cmd,
+    optout_cmd,
+    plan_cmd,
+    policies_cmd,
+    run_cmd,
+)
 from ven.errors import InputError, V2XError
 
 EXIT_OK = 0
@@ -31,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     certs_cmd.register(commands)
     forecast_cmd.register(commands)
+    optout_cmd.register(commands)
     return parser
 
 

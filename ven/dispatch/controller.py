@@ -75,6 +75,7 @@ class DispatchController:
     ) -> None:
         self._gateway = gateway
         self._holds = holds  # EVs an owner override or an unavailability window keeps out of the plan
+        self._site_of = {ev.ev_id: ev.site for ev in fleet.evs}
         self._fleet = fleet
         self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
         self._planner = planner
@@ -109,6 +110,7 @@ class DispatchController:
             await self._cancel_refine()
             self._state = _State(key=key)
         reading = await self._gateway.read()
+        await self._release_held(reading)
         snapshot = self.snapshot(reading)
         outside, outside_draw_kw = self._outside(reading, snapshot)
         remaining = remaining_request(
@@ -171,6 +173,19 @@ class DispatchController:
             usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
         usable &= ~self._holds(reading.timestamp).mask([ev.site for ev in fleet.evs])
         return fleet.with_state(soc=soc, plugged_in=usable)
+
+    async def _release_held(self, reading: FleetReading) -> None:
+        """EVs an owner override or unavailability window holds go back to unmanaged charging at once
+        (a setpoint from an earlier plan would otherwise stand)."""
+        holds = self._holds(reading.timestamp)
+        if not holds.whole_fleet and not holds.sites:
+            return
+        sites = [self._site_of.get(ev_id, "") for ev_id in reading.ev_ids]
+        held = holds.mask(sites) & np.isfinite(reading.setpoint_kw)
+        if held.any():
+            ids = [reading.ev_ids[i] for i in np.flatnonzero(held)]
+            logger.info("releasing %d held EVs (%s)", len(ids), ", ".join(ids[:5]))
+            await self._gateway.release(ids)
 
     @staticmethod
     def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from ven.http import optout
+from ven.runtime.overrides import describe
+
 if TYPE_CHECKING:
     from ven.runtime.app import VenApp
 
@@ -104,6 +107,11 @@ def status(ven: VenApp) -> dict[str, Any]:
             "online": None if sample.reading is None else sample.reading.online_count,
         },
         "telemetry_unreported": ven.store.telemetry.count_unreported(),
+        "overrides": [describe(o) for o in ven.keeper.overrides],
+        "opts": [
+            {"opt_id": o.opt_id, "kind": o.schedule.kind.value, "windows": len(o.schedule.windows)}
+            for o in ven.store.opts.live()
+        ],
     }
 
 
@@ -122,6 +130,7 @@ def build_app(ven: VenApp) -> web.Application:
     app = web.Application()
     app.router.add_get("/status", get_status)
     app.router.add_get("/metrics", get_metrics)
+    optout.add_routes(app, ven)
     return app
 
 
