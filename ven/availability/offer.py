@@ -21,10 +21,11 @@ def offered(
     start: datetime,
     unavailability: Unavailability | None = None,
     overrides: Sequence[Override] = (),
+    steps: int = STEPS,
 ) -> Forecast:
     """The forecast from `start` for `fleet` as it is then, less what unavailability holds back."""
     if unavailability is None:
-        return forecast(fleet, start)
-    horizon = Horizon.uniform(start, STEP, STEPS)
+        return forecast(fleet, start, steps=steps)
+    horizon = Horizon.uniform(start, STEP, steps)
     held = unavailability.held_mask([ev.site for ev in fleet.evs], horizon, overrides)
-    return forecast(fleet, start, held=held)
+    return forecast(fleet, start, steps=steps, held=held)

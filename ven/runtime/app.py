@@ -36,6 +36,7 @@ from ven.openadr.reports import FLEET, ReportSources
 from ven.runtime.availability import AvailabilityKeeper
 from ven.runtime.config import unavailability
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.outlook import forecast_decider
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
@@ -151,7 +152,17 @@ class VenApp:
             margin=dispatch.margin,
             opt_in_share=dispatch.opt_in_share,
             on_change=reschedule,
-            deciders=_deciders(config, keeper, fleet_now),
+            deciders=[
+                *_deciders(config, keeper, fleet_now),
+                forecast_decider(
+                    fleet_now=fleet_now,
+                    keeper=keeper,
+                    clock=clock,
+                    simple_levels=levels,
+                    margin=dispatch.margin,
+                    share=dispatch.opt_in_share,
+                ),
+            ],
         )
 
         def forecast_points(now: datetime) -> list[Point]:

@@ -1,0 +1,95 @@
+"""The opt decision for future events the fleet as it is now cannot show: decided on the forecast.
+
+The plan-based decision sees the fleet as it is: who is plugged in now and when they leave. An event
+after some EV comes back (a routine's plug-in) would look undeliverable to it. For such an event the
+flexibility forecast (who is in when, with what SOC; unavailability windows and owner overrides taken
+out) gives, per event interval, the baseline and the available reduction (its lowest step: the whole
+interval must be deliverable); the request is measured against that with the same rule as the plan's
+(ven.events.opt.decide, `opt_in_share`). Events starting now, or with nobody arriving before their end,
+are left to the plan (None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ven.availability.offer import offered
+from ven.events import decide
+from ven.feasibility.forecast import STEP, floor_to_step
+from ven.model.presence import stays
+from ven.openadr.models import EventRejectedError, OptDecision, OptType
+from ven.openadr.signals import event_horizon, event_request
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ven.clock import Clock
+    from ven.events import EventView
+    from ven.feasibility.forecast import Forecast
+    from ven.model.fleet import Fleet, FloatArray
+    from ven.model.horizon import Horizon
+    from ven.runtime.availability import AvailabilityKeeper
+
+MAX_STEPS = 7 * 96  # a week ahead at most
+
+
+def forecast_decider(
+    *,
+    fleet_now: Callable[[], Fleet],
+    keeper: AvailabilityKeeper,
+    clock: Clock,
+    simple_levels: Mapping[int, float],
+    margin: float,
+    share: float,
+) -> Callable[[EventView], OptDecision | None]:
+    def decider(view: EventView) -> OptDecision | None:
+        now = clock.now()
+        end = view.end
+        if view.start <= now or end is None:
+            return None
+        fleet = fleet_now()
+        if not any(s.start > now for s in stays(fleet, now, end)):
+            return None  # nobody arrives before it ends: the plan sees this fleet
+        try:
+            horizon = event_horizon(view.event, view.offset)
+            start = floor_to_step(now)
+            steps = min(math.ceil((end - start) / STEP), MAX_STEPS)
+            result = offered(fleet, start, keeper.unavailability, keeper.overrides, steps=steps)
+            baseline, available = _per_interval(result, horizon)
+            request = event_request(
+                view.event,
+                baseline_kw=baseline,
+                available_reduction_kw=available,
+                simple_levels=simple_levels,
+                margin=margin,
+                offset=view.offset,
+            )
+        except EventRejectedError:
+            return None  # the plan-based path reports it with its code
+        requested = np.asarray(request.reduction_kw)
+        deliverable = np.where(requested >= 0.0, np.minimum(available, requested), requested)
+        decision = decide(view.event, request, deliverable, share)
+        kind = "in" if decision.opt is OptType.OPT_IN else "out"
+        return OptDecision(
+            decision.opt, f"forecast (EVs arriving before it ends), opt {kind}: {decision.reason}"
+        )
+
+    return decider
+
+
+def _per_interval(result: Forecast, horizon: Horizon) -> tuple[FloatArray, FloatArray]:
+    """Each event interval's mean forecast baseline and lowest available reduction (0 beyond the
+    forecast)."""
+    starts, ends = result.horizon.start_ts, result.horizon.end_ts
+    baseline = np.zeros(len(horizon))
+    available = np.zeros(len(horizon))
+    for k, (begin, finish) in enumerate(horizon.bounds()):
+        steps = (ends > begin.timestamp()) & (starts < finish.timestamp())
+        if steps.any() and finish.timestamp() <= ends[-1]:
+            baseline[k] = float(result.baseline_kw[steps].mean())
+            available[k] = float(result.available_reduction_kw[steps].min())
+    return baseline, available
