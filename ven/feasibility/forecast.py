@@ -10,7 +10,7 @@ there, while their unmanaged charging still moves their SOC on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.flexibility import flexibility
-from ven.model.fleet import Fleet
+from ven.model.fleet import Fleet, changed
 from ven.model.horizon import Horizon
 from ven.model.presence import Stay, stays
 
@@ -108,4 +108,4 @@ def _arrival_soc(stay: Stay, fleet: Fleet, left_with: dict[int, float]) -> float
 
 def _as_plugged(fleet: Fleet, stay: Stay, soc: float) -> EV:
     """The stay as an EV plugged in at its start, leaving at its end (None: beyond the horizon)."""
-    return replace(fleet.evs[stay.ev], soc=soc, plugged_in=True, departure=stay.end, routine=None)
+    return changed(fleet.evs[stay.ev], soc=soc, plugged_in=True, departure=stay.end, routine=None)

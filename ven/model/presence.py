@@ -9,12 +9,13 @@ routine without `plug_in`, is not expected back within the window. The flexibili
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ven.model.fleet import EV, Fleet
+    from ven.model.routine import Routine
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,15 @@ class Stay:
 def stays(fleet: Fleet, since: datetime, until: datetime) -> list[Stay]:
     """Every stay overlapping [since, until), EV by EV, in time order per EV."""
     found: list[Stay] = []
+    shared: dict[tuple[Routine, bool], list[Stay]] = {}  # EVs on one routine share its timeline
     for i, ev in enumerate(fleet.evs):
-        found.extend(_ev_stays(i, ev, since, until))
+        if ev.routine is None:
+            found.extend(_ev_stays(i, ev, since, until))
+            continue
+        key = (ev.routine, ev.plugged_in)
+        if key not in shared:
+            shared[key] = _ev_stays(i, ev, since, until)
+        found.extend(replace(stay, ev=i) for stay in shared[key])
     return found
 
 

@@ -176,6 +176,8 @@ class Reporter:
                 out.append((request_id, data))
             elif live.request.one_shot:
                 live.done = True  # nothing to send
+            elif live.request.specifier_id == FORECAST_REPORT:
+                live.due = now + min(RETRY, live.request.back_duration)  # not computed yet
             else:
                 live.due = now + live.request.back_duration
         return out

@@ -18,7 +18,6 @@ from aiohttp import web
 
 from policies import load_policy
 from ven.availability import NO_HOLDS, Holds
-from ven.availability.offer import offered
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
@@ -27,22 +26,21 @@ from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler
 from ven.events.market import market_context_refusal
-from ven.feasibility.forecast import floor_to_step
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.models import OptDecision, ResponseCode
-from ven.openadr.reports import FLEET, ReportSources
+from ven.openadr.reports import ReportSources
 from ven.runtime.availability import AvailabilityKeeper
 from ven.runtime.config import unavailability
 from ven.runtime.eventflow import EventFlow
-from ven.runtime.outlook import forecast_decider
+from ven.runtime.outlook import ForecastCache, forecast_decider
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
-from ven.telemetry.series import Point, Quantity, UsageHistory
+from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,6 +69,7 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     keeper: AvailabilityKeeper
+    forecasts: ForecastCache
     http: web.AppRunner | None = None
 
     @classmethod
@@ -165,23 +164,12 @@ class VenApp:
             ],
         )
 
-        def forecast_points(now: datetime) -> list[Point]:
-            result = offered(fleet_now(), floor_to_step(now), keeper.unavailability, keeper.overrides)
-            quantities = (
-                (Quantity.AVAILABLE_REDUCTION, result.available_reduction_kw),
-                (Quantity.AVAILABLE_CURTAILMENT, result.available_curtailment_kw),
-                (Quantity.ENERGY_ABOVE_RESERVE, result.energy_above_reserve_kwh),
-            )
-            return [
-                Point(start, FLEET, quantity, float(values[k]), end - start)
-                for k, (start, end) in enumerate(result.horizon.bounds())
-                for quantity, values in quantities
-            ]
+        forecasts = ForecastCache(fleet_now, keeper, clock)
 
         sources = ReportSources(
             usage=UsageHistory(store),
             status=sampler.status_log,
-            forecast=forecast_points,
+            forecast=forecasts.points,
             sites=tuple(dict.fromkeys(ev.site for ev in fleet.evs)),
             ev_ids=fleet.ids if config.reports.per_ev else (),
             sampling=config.reports.sampling,
@@ -201,6 +189,7 @@ class VenApp:
             PerformanceTracker(store),
             client,
             keeper,
+            forecasts,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -234,6 +223,7 @@ class VenApp:
                 ("telemetry", self._telemetry()),
                 ("vtn", self._vtn()),
                 ("availability", self.keeper.run(self.client, self._opt_period)),
+                ("forecast", self._forecasts()),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -265,6 +255,13 @@ class VenApp:
         self.book.ven_id = registration.ven_id
         self.keeper.wake()  # opt schedules go out right after registration
         await self.client.wait()
+
+    async def _forecasts(self) -> None:
+        """Keep the offered forecast current (recomputed per quarter hour and on override changes)."""
+        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
+        while True:
+            await self.forecasts.refresh()
+            await asyncio.sleep(period_s)
 
     def _opt_period(self) -> timedelta:
         """Overrides and opt schedules are checked once per poll interval (wall time)."""

@@ -11,6 +11,7 @@ are left to the plan (None).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from ven.feasibility.forecast import STEP, floor_to_step
 from ven.model.presence import stays
 from ven.openadr.models import EventRejectedError, OptDecision, OptType
 from ven.openadr.signals import event_horizon, event_request
+from ven.storage import FLEET_RESOURCE
+from ven.telemetry.series import Point, Quantity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -93,3 +96,44 @@ def _per_interval(result: Forecast, horizon: Horizon) -> tuple[FloatArray, Float
             baseline[k] = float(result.baseline_kw[steps].mean())
             available[k] = float(result.available_reduction_kw[steps].min())
     return baseline, available
+
+
+class ForecastCache:
+    """The offered forecast, recomputed off the event loop when its first quarter hour or the owner
+    overrides change (at 10,000 EVs a forecast takes about a second: too long to block the loop); the
+    FLEXIBILITY_FORECAST report sends the latest one."""
+
+    def __init__(self, fleet_now: Callable[[], Fleet], keeper: AvailabilityKeeper, clock: Clock) -> None:
+        self._fleet_now = fleet_now
+        self._keeper = keeper
+        self._clock = clock
+        self._key: tuple[object, ...] | None = None
+        self.latest: Forecast | None = None
+
+    async def refresh(self) -> bool:
+        """Recompute if due; True if it did."""
+        start = floor_to_step(self._clock.now())
+        overrides = self._keeper.overrides
+        key = (start, overrides)
+        if key == self._key:
+            return False
+        fleet = self._fleet_now()
+        self.latest = await asyncio.to_thread(offered, fleet, start, self._keeper.unavailability, overrides)
+        self._key = key
+        return True
+
+    def points(self, _now: object = None) -> list[Point]:
+        """The latest forecast as report points (none before the first one is computed)."""
+        result = self.latest
+        if result is None:
+            return []
+        quantities = (
+            (Quantity.AVAILABLE_REDUCTION, result.available_reduction_kw),
+            (Quantity.AVAILABLE_CURTAILMENT, result.available_curtailment_kw),
+            (Quantity.ENERGY_ABOVE_RESERVE, result.energy_above_reserve_kwh),
+        )
+        return [
+            Point(start, FLEET_RESOURCE, quantity, float(values[k]), end - start)
+            for k, (start, end) in enumerate(result.horizon.bounds())
+            for quantity, values in quantities
+        ]
