@@ -50,6 +50,7 @@ class Vtn:
     opt_answer_code: int | None = None  # answer EiOpt with this error code instead of acknowledging
     pending_poll: tuple[str, dict[str, Any]] | None = None  # the answer to the next oadrPoll
     created_reports: list[dict[str, Any]] = field(default_factory=list)  # every oadrCreatedReport
+    bodies: list[bytes] = field(default_factory=list)  # every message a VEN posted
     hostile_polls: int = 0
     requests: list[str] = field(default_factory=list)
 
@@ -202,6 +203,7 @@ class Vtn:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         self.requests.append(request.path.rsplit("/", 1)[-1])
+        self.bodies.append(await request.read())
         if self.hostile_polls and request.path.endswith("/OadrPoll"):
             self.hostile_polls -= 1
             return web.Response(body=BILLION_LAUGHS, content_type="application/xml")

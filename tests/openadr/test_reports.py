@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from openleadr import objects
+from openleadr.messaging import validate_xml_schema
 
 from ven.clock import ManualClock
+from ven.openadr import wire
 from ven.openadr.client import VenClient
 from ven.openadr.reports import ReportSources, status_r_id
 from ven.storage import FLEET_RESOURCE, Store, TelemetrySample
@@ -269,3 +272,56 @@ async def vtn_sends(vtn: Vtn, client: VenClient, requests: list[Any]) -> None:
     async with asyncio.timeout(WAIT):
         while len(vtn.created_reports) == answered:
             await asyncio.sleep(0.02)
+
+
+async def test_every_message_the_ven_sends_validates_against_the_schema(
+    vtn: Vtn, store: Store, client_for: Any
+) -> None:
+    """A whole session with the stock VTN — registration, reports registered, requested, refused,
+    sent and cancelled, an event answered, an opt created and cancelled — every body the VEN posted
+    validates against the OpenADR 2.0b schema (the stock VTN checks it too and answers 400 otherwise)."""
+    vtn.report_request = (SECOND, 2 * SECOND)
+    add_usage(store, T0, [1.0, 2.0])
+    clock = ManualClock(T0)
+    client = await client_for(sources(store), clock)
+    clock.advance(2 * SECOND)
+    assert await client.send_due_reports() == 1
+    await vtn_sends(vtn, client, [specifier("bad", "HISTORY_GREENBUTTON", ["x"])])
+    registration = client.registration
+    assert registration is not None
+    opted = vtn.add_event(registration.ven_id)
+    await client.poll_once()
+    assert await asyncio.wait_for(opted, WAIT) == "optIn"
+    opt = wire.OptMessage(
+        "o1", "optOut", "x-schedule", registration.ven_id, "r1", T0, components=[(T0, SECOND * 3600)]
+    )
+    assert await client.create_opt(opt)
+    assert await client.cancel_opt("o1")
+    request_id = client.report_requests()[0].report_request_id
+    vtn.pending_poll = (
+        "oadrCancelReport",
+        {"request_id": "c1", "report_request_id": request_id, "report_to_follow": False},
+    )
+    posted = len(vtn.bodies)
+    await client.poll_once()
+    async with asyncio.timeout(WAIT):
+        while len(vtn.bodies) < posted + 2:  # the poll and oadrCanceledReport
+            await asyncio.sleep(0.02)
+    kinds = set()
+    for body in vtn.bodies:
+        tree = validate_xml_schema(body)  # raises on any schema violation
+        kinds.add(etree.QName(tree.find(f"{{{wire.OADR}}}oadrSignedObject")[0]).localname)
+    assert kinds >= {
+        "oadrQueryRegistration",
+        "oadrCreatePartyRegistration",
+        "oadrRegisterReport",
+        "oadrCreatedReport",
+        "oadrUpdateReport",
+        "oadrRequestEvent",
+        "oadrPoll",
+        "oadrCreatedEvent",
+        "oadrCreateOpt",
+        "oadrCancelOpt",
+        "oadrCanceledReport",
+    }
+    assert client.report_requests() == []

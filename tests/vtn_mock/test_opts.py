@@ -16,6 +16,7 @@ from ven.openadr.client import VenClient
 from ven.openadr.models import OadrEvent, OptDecision
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.opts import OptPayloadError, opt_from_openleadr
+from vtn_mock.scenario import ScenarioFile, expand, run_scenario
 from vtn_mock.server import RunningVtn, start_vtn
 
 H = timedelta(hours=1)
@@ -143,3 +144,27 @@ def test_unreadable_opt_is_refused() -> None:
     }
     with pytest.raises(OptPayloadError, match="unreadable"):
         opt_from_openleadr(payload, datetime.now(UTC))
+
+
+async def test_scenario_events_respect_opt_outs_when_asked(vtn: RunningVtn, vens: list[VenClient]) -> None:
+    """A scenario with `respect_opt_outs = true` in its defaults leaves north out of its event inside
+    north's optOut window."""
+    north, _ = vens
+    start = datetime.now(UTC).replace(microsecond=0) + H
+    assert await north.create_opt(out_window(north, "opt-a", start, 3 * H))
+    scenario = ScenarioFile.model_validate(
+        {
+            "scenario": {"name": "s"},
+            "defaults": {
+                "signal": "LOAD_DISPATCH",
+                "intervals": [{"duration": "30m", "value": -50}],
+                "respect_opt_outs": True,
+                "notice": "3h",  # created (sent) at once
+            },
+            "events": [{"start": (start + H).isoformat()}],
+        }
+    )
+    await run_scenario(vtn.core, expand(scenario, datetime.now(UTC)))
+    [event] = vtn.core.events()
+    names = {v.ven_id: v.ven_name for v in vtn.core.vens()}
+    assert [names[v] for v in event.ven_ids] == ["south"]
