@@ -62,14 +62,11 @@ def test_held_mask_marks_steps_touched_by_a_window() -> None:
 def test_blocking_names_the_reason() -> None:
     """An event inside the routes is refused; one partly outside is left to the plan; an event override
     of the whole fleet always refuses."""
-    fleet = parse_fleet(BUSES, now=NOW)
     inside = ROUTES.blocking(
         "e1",
         start=datetime(2026, 7, 15, 7, tzinfo=NY),
         end=datetime(2026, 7, 15, 8, tzinfo=NY),
         overrides=(),
-        fleet=fleet,
-        now=NOW,
     )
     assert inside is not None
     assert "configured unavailability" in inside
@@ -78,12 +75,10 @@ def test_blocking_names_the_reason() -> None:
         start=datetime(2026, 7, 15, 8, tzinfo=NY),
         end=datetime(2026, 7, 15, 10, tzinfo=NY),
         overrides=(),
-        fleet=fleet,
-        now=NOW,
     )
     assert partly is None
     mine = Override(event_id="e9", id=4)
-    refused = ROUTES.blocking("e9", start=NOW + H, end=NOW + 2 * H, overrides=(mine,), fleet=fleet, now=NOW)
+    refused = ROUTES.blocking("e9", start=NOW + H, end=NOW + 2 * H, overrides=(mine,))
     assert refused is not None
     assert "owner override #4" in refused
 

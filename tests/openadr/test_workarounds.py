@@ -13,6 +13,7 @@ from openleadr import OpenADRClient, enums, objects, utils
 from openleadr.messaging import create_message, parse_message, validate_xml_schema
 
 from ven.clock import ManualClock
+from ven.events import Answer
 from ven.openadr import wire
 from ven.openadr.events import EventResponder
 from ven.openadr.models import (
@@ -20,13 +21,12 @@ from ven.openadr.models import (
     EventStatus,
     MalformedEventError,
     OadrEvent,
-    OptDecision,
     event_from_openleadr,
 )
 from ven.openadr.reports import ReportSources
 from ven.openadr.signals import event_horizon
 from ven.openadr.workarounds import PatchedClient
-from ven.security.signing import wrap
+from ven.security.signing import MessageFactory, wrap
 from ven.storage import Store, TelemetrySample
 from ven.telemetry.series import Quantity, StatusLog, StatusSnapshot, UsageHistory
 
@@ -161,44 +161,25 @@ async def test_reports_share_requested_r_ids(vtn: Vtn, started: list, tmp_path: 
     store.close()
 
 
-async def test_add_report_scale_mutates_shared_measurements(vtn: Vtn, started: list, tmp_path: Path) -> None:
-    """openleadr's add_report(scale='k') rewrites the shared POWER_REAL; registering ours leaves it be."""
-    stock = OpenADRClient("v", "http://127.0.0.1:1")
-    before = enums.MEASUREMENTS.POWER_REAL.scale
-    try:
-        stock.add_report(lambda: 0.0, "r", "POWER_REAL", scale="k", report_duration=timedelta(hours=1))
-        assert enums.MEASUREMENTS.POWER_REAL.scale == "k"  # the bug
-    finally:
-        enums.MEASUREMENTS.POWER_REAL.scale = before
+async def test_add_report_scale_mutates_shared_measurements(
+    vtn: Vtn, started: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openleadr's add_report(scale='k') rewrites the shared POWER_REAL; registering ours leaves it be
+    (it starts from "none" here, whatever a stock client elsewhere in the process did to it)."""
+    monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", "none")
+    OpenADRClient("v", "http://127.0.0.1:1").add_report(
+        lambda: 0.0, "r", "POWER_REAL", scale="k", report_duration=timedelta(hours=1)
+    )
+    assert enums.MEASUREMENTS.POWER_REAL.scale == "k"  # the bug
+    monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", "none")
     with Store.open(f"sqlite:///{tmp_path / 'ven.db'}") as store:
         client = make_client(vtn.url, reports=ReportSources(UsageHistory(store), StatusLog()))
         started.append(client)
         await client.start()
-    assert enums.MEASUREMENTS.POWER_REAL.scale == before == "none"
+    assert enums.MEASUREMENTS.POWER_REAL.scale == "none"
     power = [i for i in vtn.registered_items if i["measurement"] == "RealPower"]
     assert len(power) == 3
     assert {(i["unit"], i["scale"]) for i in power} == {("W", "k")}
-
-
-def test_templates_do_not_escape() -> None:
-    """openleadr renders "R&D" into its XML as it is (not well-formed); ours escapes and validates."""
-    opt = {
-        "opt_id": "o1",
-        "opt_type": "optOut",
-        "opt_reason": "x-schedule",
-        "ven_id": "ven-1",
-        "market_context": "oadr://R&D",
-        "created_date_time": START,
-        "request_id": "r1",
-        "targets": [],
-        "vavailability": None,
-    }
-    with pytest.raises(etree.XMLSyntaxError):
-        validate_xml_schema(create_message("oadrCreateOpt", **opt).encode())
-    ours = wire.OptMessage("o1", "optOut", "x-schedule", "ven-1", "r1", START, market_context="oadr://R&D")
-    text = wrap(wire.serialize(wire.create_opt(ours)), None)
-    validate_xml_schema(text.encode())
-    assert parse_message(text)[1]["market_context"] == "oadr://R&D"
 
 
 def test_update_report_renders_only_payload_float() -> None:
@@ -313,10 +294,43 @@ async def test_no_implied_cancel() -> None:
     async def on_distribution(distribution: Distribution) -> None:
         seen.append(distribution)
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_in()
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_in()
 
     responder = EventResponder(on_event, on_distribution)
     await responder.respond({"request_id": "1", "events": [raw_event(event_id="a"), raw_event(event_id="b")]})
     await responder.respond({"request_id": "2", "events": [raw_event(event_id="b")]})
     assert set(seen[0].event_ids) - set(seen[1].event_ids) == {"a"}
+
+
+PEER_TEXT = "R&D <heat> ]]> wave\nline two\tZürich 東京 \x01 end"
+
+
+def test_templates_do_not_escape() -> None:
+    """openleadr renders values into its XML raw: a response description (or an event id echoed back)
+    with `&` or `<` makes stock create_message emit a document that is not well-formed. Ours escapes
+    every value: well-formed, and the text arrives as sent (a control character XML cannot carry at all
+    becomes U+FFFD)."""
+    payload = {
+        "response": {"response_code": 200, "response_description": "OK", "request_id": "r1"},
+        "ven_id": "ven-1",
+        "event_responses": [
+            {
+                "response_code": 460,
+                "response_description": PEER_TEXT,
+                "request_id": "r1",
+                "event_id": "event <&> 1",
+                "modification_number": 0,
+                "opt_type": "optOut",
+            }
+        ],
+    }
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(create_message("oadrCreatedEvent", **payload).encode())
+    ours = MessageFactory()("oadrCreatedEvent", **payload).encode()
+    etree.fromstring(ours, etree.XMLParser(resolve_entities=False, recover=False))
+    validate_xml_schema(ours)
+    _, parsed = parse_message(ours)
+    [response] = parsed["event_responses"]
+    assert response["event_id"] == "event <&> 1"
+    assert response["response_description"] == PEER_TEXT.replace("\x01", "\ufffd")

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from tests.openadr.conftest import raw_event, signal_dict
 from ven.availability import Unavailability
 from ven.clock import ManualClock
-from ven.events import EventBook, EventView
+from ven.events import EventBook, EventView, Opt
 from ven.model.enrollment import parse_fleet
 from ven.model.fleet import Fleet
-from ven.openadr.models import OptType, event_from_openleadr
+from ven.openadr.models import event_from_openleadr
 from ven.runtime.availability import AvailabilityKeeper
 from ven.runtime.outlook import forecast_decider
 from ven.storage import Store
@@ -60,7 +60,7 @@ def test_event_after_the_buses_come_back_is_decided_on_the_forecast() -> None:
     (the plan from the fleet as it is would see nobody)."""
     decision = decider_for(away_now())(view(datetime(2026, 7, 14, 17, 0, tzinfo=NY), -100.0))
     assert decision is not None
-    assert decision.opt is OptType.OPT_IN
+    assert decision.opt is Opt.IN
     assert decision.reason.startswith("forecast")
 
 
@@ -68,7 +68,7 @@ def test_more_than_the_forecast_offers_is_refused() -> None:
     """Asking 500 kW of two buses (at most 120 kW charging plus 120 kW export): optOut on the forecast."""
     decision = decider_for(away_now())(view(datetime(2026, 7, 14, 17, 0, tzinfo=NY), -500.0))
     assert decision is not None
-    assert decision.opt is OptType.OPT_OUT
+    assert decision.opt is Opt.OUT
     assert "forecast" in decision.reason
 
 

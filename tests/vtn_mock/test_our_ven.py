@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
+from ven.events import Answer
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent, OptDecision
+from ven.openadr.models import OadrEvent
 from ven.openadr.reports import ReportSources
 from ven.storage import Store, TelemetrySample
 from ven.telemetry.series import Point, Quantity, ResourceStatus, StatusLog, StatusSnapshot, UsageHistory
@@ -20,6 +21,7 @@ from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.server import start_vtn as start_in_process
 
 pytestmark = pytest.mark.slow
+WAIT = 30.0
 
 
 async def _sample_forever(store: Store, log: StatusLog) -> None:
@@ -44,9 +46,9 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
     vtn = start_vtn(tmp_path, "--config", str(tmp_path / "vtn.toml"))
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     store = Store.open(f"sqlite:///{tmp_path / 'ven.db'}")
     log = StatusLog()

@@ -95,37 +95,26 @@ class Unavailability:
         return out
 
     def blocking(
-        self,
-        event_id: str,
-        *,
-        start: datetime,
-        end: datetime,
-        overrides: Sequence[Override],
-        fleet: Fleet,
-        now: datetime,
+        self, event_id: str, *, start: datetime, end: datetime, overrides: Sequence[Override]
     ) -> str | None:
         """Why the fleet must opt out of an event over [start, end) (None: it may take part, as far as it
-        can): an owner override of the event, or unavailability covering all of it. `fleet` is the fleet
-        as it is `now`."""
+        can): an owner override of the event, or configured windows and whole-fleet owner windows covering
+        all of it. Where the EVs will be is the plan's and the forecast's to judge."""
         override = event_opt_out(overrides, event_id)
         if override is not None:
             return override.describe()
         if end <= start:
             return None
-        windows = [
-            *self.scheduled(start, end),
-            *[o.window for o in overrides if o.window is not None and o.site is None and o.active(start)],
-            *self.away(fleet, min(now, start), end),
-        ]
+        owners = [o for o in overrides if o.window is not None and o.site is None and o.active(start)]
+        scheduled = self.scheduled(start, end)
+        windows = [*scheduled, *[o.window for o in owners if o.window is not None]]
         if not windows or not covered(windows, start, end):
             return None
         reasons = []
-        if self.scheduled(start, end):
+        if scheduled:
             reasons.append("configured unavailability")
-        if any(o.window is not None and o.site is None and o.window.overlaps(start, end) for o in overrides):
+        if any(o.window is not None and o.window.overlaps(start, end) for o in owners):
             reasons.append("owner override")
-        if self.away(fleet, min(now, start), end):
-            reasons.append("every EV away")
         return f"the fleet is unavailable for the whole event ({_span(start, end)}): {', '.join(reasons)}"
 
     def schedules(self, now: datetime, fleet: Fleet, overrides: Sequence[Override]) -> list[OptSchedule]:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from policies import load_policy
 from ven.availability import NO_HOLDS, Holds
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
@@ -24,17 +23,18 @@ from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler
+from ven.events import Answer, AnswerSource, EventBook, LifecycleScheduler, answer_test_events
 from ven.events.market import market_context_refusal
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
+from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
-from ven.openadr.models import OptDecision, ResponseCode
 from ven.openadr.reports import ReportSources
 from ven.runtime.availability import AvailabilityKeeper
 from ven.runtime.config import unavailability
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.outlook import ForecastCache, forecast_decider
+from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
@@ -43,11 +43,10 @@ from ven.telemetry.sampler import TelemetrySampler
 from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from ven.chargers.gateway import ChargerGateway
-    from ven.events import EventView
+    from ven.events import Decider, EventView
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
 
@@ -68,6 +67,7 @@ class VenApp:
     sampler: TelemetrySampler
     performance: PerformanceTracker
     client: VenClient
+    telemetry: TelemetryLoop
     keeper: AvailabilityKeeper
     forecasts: ForecastCache
     http: web.AppRunner | None = None
@@ -79,7 +79,6 @@ class VenApp:
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
-            quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         try:
@@ -137,35 +136,30 @@ class VenApp:
             on_change=changed,
         )
         holds.keeper = keeper
-
-        async def snapshot() -> Fleet:
-            return controller.snapshot(await gateway.read())
-
+        deciders: list[Decider] = [
+            convertible,
+            *_deciders(config, keeper),
+            answer_test_events,
+            forecast_decider(
+                fleet_now=fleet_now,
+                keeper=keeper,
+                clock=clock,
+                simple_levels=levels,
+                margin=dispatch.margin,
+                share=dispatch.opt_in_share,
+            ),
+        ]
         flow = EventFlow(
             book,
             store,
             clock,
-            snapshot=snapshot,
-            quick_policy=quick,
-            simple_levels=levels,
-            margin=dispatch.margin,
+            preview=controller.preview,
+            policies=planner,
+            deciders=deciders,
             opt_in_share=dispatch.opt_in_share,
             on_change=reschedule,
-            deciders=[
-                *_deciders(config, keeper, fleet_now),
-                forecast_decider(
-                    fleet_now=fleet_now,
-                    keeper=keeper,
-                    clock=clock,
-                    simple_levels=levels,
-                    margin=dispatch.margin,
-                    share=dispatch.opt_in_share,
-                ),
-            ],
         )
-
         forecasts = ForecastCache(fleet_now, keeper, clock)
-
         sources = ReportSources(
             usage=UsageHistory(store),
             status=sampler.status_log,
@@ -175,6 +169,15 @@ class VenApp:
             sampling=config.reports.sampling,
         )
         client = _client(config, store, flow, sources=sources, book=book, clock=clock)
+        performance = PerformanceTracker(store)
+        telemetry = TelemetryLoop(
+            sampler,
+            performance=performance,
+            book=book,
+            requested=controller,
+            clock=clock,
+            period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+        )
         return cls(
             config,
             store,
@@ -186,8 +189,9 @@ class VenApp:
             supervisor,
             flow,
             sampler,
-            PerformanceTracker(store),
+            performance,
             client,
+            telemetry,
             keeper,
             forecasts,
         )
@@ -220,7 +224,7 @@ class VenApp:
             for name, coro in (
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
-                ("telemetry", self._telemetry()),
+                ("sampling", self.telemetry.sample_forever()),
                 ("vtn", self._vtn()),
                 ("availability", self.keeper.run(self.client, self._opt_period)),
                 ("forecast", self._forecasts()),
@@ -267,20 +271,6 @@ class VenApp:
         """Overrides and opt schedules are checked once per poll interval (wall time)."""
         registration = self.client.registration
         return timedelta(seconds=1) if registration is None else registration.poll_interval
-
-    async def _telemetry(self) -> None:
-        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
-        while True:
-            now = self.clock.now()
-            sample = await self.sampler.sample(now)
-            interval = self.book.current_interval(now)
-            requested = (
-                None
-                if interval is None
-                else self.controller.requested_kw(interval.view.event_id, interval.index)
-            )
-            self.performance.record(sample, interval, requested)
-            await asyncio.sleep(period_s)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
@@ -399,18 +389,16 @@ class _Holds:
         return NO_HOLDS if self.keeper is None else self.keeper.holds(at)
 
 
-def _deciders(
-    config: VenConfig, keeper: AvailabilityKeeper, fleet_now: Callable[[], Fleet]
-) -> list[Callable[[EventView], OptDecision | None]]:
+def _deciders(config: VenConfig, keeper: AvailabilityKeeper) -> list[Decider]:
     """Answers decided before any plan: a programme the VEN is not in (4xx), then unavailability."""
     accepted = config.ven.market_contexts
 
-    def market(view: EventView) -> OptDecision | None:
+    def market(view: EventView) -> Answer | None:
         refusal = market_context_refusal(view.event.market_context, accepted)
-        return None if refusal is None else OptDecision.opt_out(refusal, ResponseCode.TARGET_MISMATCH)
+        return None if refusal is None else Answer.opt_out(refusal, AnswerSource.MARKET_CONTEXT)
 
-    def unavailable(view: EventView) -> OptDecision | None:
-        reason = keeper.blocking(view, fleet_now())
-        return None if reason is None else OptDecision.opt_out(reason)
+    def unavailable(view: EventView) -> Answer | None:
+        reason = keeper.blocking(view)
+        return None if reason is None else Answer.opt_out(reason, AnswerSource.OWNER)
 
     return [market, unavailable]

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from openleadr import utils
 
 from ven.availability import Holds, OptSchedule, Override, SentOpt, reconcile
-from ven.openadr.models import EventStatus, OptDecision, OptType
+from ven.events import Answer, AnswerSource, Opt, to_record
+from ven.openadr.models import EventStatus
 from ven.openadr.opts import opt_message
 from ven.storage.records import EventStatus as LiveStatus
 
@@ -71,15 +72,10 @@ class AvailabilityKeeper:
         """Who dispatch and telemetry must leave alone at `at`."""
         return self.unavailability.holds(at, self.overrides, self._dispatching())
 
-    def blocking(self, view: EventView, fleet: Fleet) -> str | None:
+    def blocking(self, view: EventView) -> str | None:
         """Why the VEN must opt out of this event (owner override, or unavailable for all of it)."""
         return self.unavailability.blocking(
-            view.event_id,
-            start=view.start,
-            end=view.end or view.start,
-            overrides=self.overrides,
-            fleet=fleet,
-            now=self._clock.now(),
+            view.event_id, start=view.start, end=view.end or view.start, overrides=self.overrides
         )
 
     # -- changing ---------------------------------------------------------------------------------
@@ -112,11 +108,12 @@ class AvailabilityKeeper:
                 or view.event.event_status is EventStatus.CANCELLED
             ):
                 continue
-            if view.opt is not OptType.OPT_OUT:
+            if view.opt is not Opt.OUT:
                 logger.warning("event %s: %s; opting out", view.event_id, override.describe())
-                self._book.record_answer(
-                    view.event_id, view.modification_number, OptDecision.opt_out(override.describe())
-                )
+                answer = Answer.opt_out(override.describe(), AnswerSource.OWNER)
+                recorded = self._book.record_answer(view.event_id, view.modification_number, answer)
+                if recorded is not None:
+                    self._store.events.save(to_record(recorded, recorded.status(now)))
 
     async def sync(self, client: VenClient, ven_id: str) -> bool:
         """Bring the VTN's opts in line with what is wanted now; True if nothing is left to retry."""

@@ -5,8 +5,8 @@ after some EV comes back (a routine's plug-in) would look undeliverable to it. F
 flexibility forecast (who is in when, with what SOC; unavailability windows and owner overrides taken
 out) gives, per event interval, the baseline and the available reduction (its lowest step: the whole
 interval must be deliverable); the request is measured against that with the same rule as the plan's
-(ven.events.opt.decide, `opt_in_share`). Events starting now, or with nobody arriving before their end,
-are left to the plan (None).
+(ven.events.opt.decide: the share of the requested energy against `opt_in_share`). Events starting now,
+or with nobody arriving before their end, are left to the plan (None).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ven.availability.offer import offered
-from ven.events import decide
+from ven.events import Answer, AnswerSource, Outlook, decide
 from ven.feasibility.forecast import STEP, floor_to_step
 from ven.model.presence import stays
-from ven.openadr.models import EventRejectedError, OptDecision, OptType
+from ven.openadr.models import EventRejectedError
 from ven.openadr.signals import event_horizon, event_request
 from ven.storage import FLEET_RESOURCE
 from ven.telemetry.series import Point, Quantity
@@ -48,8 +48,8 @@ def forecast_decider(
     simple_levels: Mapping[int, float],
     margin: float,
     share: float,
-) -> Callable[[EventView], OptDecision | None]:
-    def decider(view: EventView) -> OptDecision | None:
+) -> Callable[[EventView], Answer | None]:
+    def decider(view: EventView) -> Answer | None:
         now = clock.now()
         end = view.end
         if view.start <= now or end is None:
@@ -74,14 +74,18 @@ def forecast_decider(
         except EventRejectedError:
             return None  # the plan-based path reports it with its code
         requested = np.asarray(request.reduction_kw)
-        deliverable = np.where(requested >= 0.0, np.minimum(available, requested), requested)
-        decision = decide(view.event, request, deliverable, share)
-        kind = "in" if decision.opt is OptType.OPT_IN else "out"
-        return OptDecision(
-            decision.opt, f"forecast (EVs arriving before it ends), opt {kind}: {decision.reason}"
-        )
+        outlook = Outlook.of(requested, np.minimum(available, requested), horizon.duration_h, _usable(result))
+        answer = decide(view.event_id, view.modification_number, outlook, share)
+        why = f"forecast (EVs arriving before it ends): {answer.reason}"
+        return Answer(answer.opt, why, AnswerSource.POLICY)
 
     return decider
+
+
+def _usable(result: Forecast) -> int:
+    """1 when the forecast offers anything over its horizon (Outlook counts EVs; the forecast does not
+    keep them apart), else 0."""
+    return int(bool((result.available_reduction_kw > 0).any()))
 
 
 def _per_interval(result: Forecast, horizon: Horizon) -> tuple[FloatArray, FloatArray]:

@@ -110,6 +110,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
+        "what decided each event answer (the protocol edge derives its response code from it)",
+        ("ALTER TABLE events ADD COLUMN opt_source TEXT",),
+    ),
+    Migration(
+        5,
         "owner overrides and the opt schedules sent to the VTN",
         (
             """CREATE TABLE overrides (
