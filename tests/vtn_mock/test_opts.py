@@ -11,9 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ven.events import Answer
 from ven.openadr import wire
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent, OptDecision
+from ven.openadr.models import OadrEvent
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.opts import OptPayloadError, opt_from_openleadr
 from vtn_mock.scenario import ScenarioFile, expand, run_scenario
@@ -22,8 +23,8 @@ from vtn_mock.server import RunningVtn, start_vtn
 H = timedelta(hours=1)
 
 
-async def opt_in(_event: OadrEvent) -> OptDecision:
-    return OptDecision.opt_in()
+async def opt_in(_event: OadrEvent) -> Answer:
+    return Answer.opt_in()
 
 
 @pytest.fixture
