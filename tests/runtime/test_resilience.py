@@ -89,8 +89,11 @@ async def test_vtn_outage_keeps_executing_and_reports_the_gap(
         return not oldest or oldest[0].ts >= came_back
 
     await until(gap_reported, 3 * WAIT)
-    during = [t for t, _ in vtn.readings["deltaUsage"] if went_down < t < came_back]
+    during = [s.ts for s in app.store.telemetry.between(went_down, came_back, "fleet")]
     assert len(during) >= OUTAGE_SAMPLES
+    reported = {t for t, _ in vtn.readings["deltaUsage"]}
+    # each sample is reported in its granularity interval (1 s, aligned to the second), stamped at its start
+    assert {t.replace(microsecond=0) for t in during} <= reported
 
 
 async def test_a_hung_vtn_costs_no_sample_and_no_control_step(
