@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ven.model.routine import ALL_DAYS, local_datetime
+from ven.model.routine import ALL_DAYS, local_instant
 
 _DAY = timedelta(days=1)
 
@@ -61,12 +61,12 @@ class RecurringWindow:
         found: list[Window] = []
         day = since.astimezone(zone).date() - _DAY  # yesterday's may still be running
         while True:
-            begin = local_datetime(day, self.start, zone)
+            begin = local_instant(day, self.start, zone)
             if begin >= until:
                 return found
             if day.weekday() in self.days:
                 end_day = day if self.end > self.start else day + _DAY
-                finish = local_datetime(end_day, self.end, zone)
+                finish = local_instant(end_day, self.end, zone)
                 if finish > begin and finish > since:
                     found.append(Window(begin, finish))
             day += _DAY

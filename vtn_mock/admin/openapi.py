@@ -18,6 +18,7 @@ from vtn_mock.admin.responses import (
     ReadingOut,
     VenOut,
 )
+from vtn_mock.events import STATUSES
 
 _REF = "#/components/schemas/{model}"
 
@@ -104,10 +105,8 @@ def openapi_document() -> dict[str, Any]:
                 ),
                 "get": _op(
                     "List events",
-                    {"200": _json({**many, "items": _ref(EventOut)}, "events")},
-                    params=[
-                        _query_param("status", {"enum": ["far", "near", "active", "completed", "cancelled"]})
-                    ],
+                    {"200": _json({**many, "items": _ref(EventOut)}, "events"), **_errors(422)},
+                    params=[_query_param("status", {"enum": list(STATUSES)})],
                 ),
             },
             "/api/events/{event_id}": {
