@@ -76,7 +76,11 @@ def test_version(run, capsys):
 @pytest.mark.parametrize(
     ("run", "args", "commands"),
     [
-        (ven_main.main, [], ["plan", "policies", "run", "demo", "events", "event", "certs"]),
+        (
+            ven_main.main,
+            [],
+            ["plan", "policies", "run", "demo", "events", "event", "certs", "forecast", "opt-out"],
+        ),
         (ven_main.main, ["certs"], ["init"]),
         (vtn_cli.main, [], ["serve", "event", "vens"]),
         (vtn_cli.main, ["event"], ["create", "modify", "cancel", "show", "performance", "list"]),

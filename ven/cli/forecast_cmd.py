@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ven.availability import Override
 from ven.availability.offer import offered
-from ven.clock import SystemClock
+from ven.cli.parsing import add_command
+from ven.clock import cli_clock
 from ven.errors import InputError
 from ven.feasibility.forecast import Forecast, floor_to_step
 from ven.model.enrollment import load_fleet
@@ -26,17 +27,29 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("forecast", help="flexibility over the next 24 h")
+    parser = add_command(
+        commands,
+        "forecast",
+        "the fleet's flexibility over the next 24 h in 15-minute steps",
+        "Prints, for each quarter hour of the next 24 h, the fleet's available reduction (V2G export "
+        "included), its curtailment-only part and its energy above reserve: from who is plugged in, "
+        "departures and routines. With --config, the VEN's [[opt.unavailable]] windows and the owner "
+        "overrides in its database take out what they hold.",
+    )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", help="the VEN config (enrollment, unavailability, owner overrides)")
-    source.add_argument("--fleet", help="a fleet enrollment CSV on its own")
-    parser.add_argument("--start", help="first step (ISO 8601, now, +1h; default: the quarter hour now)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    source.add_argument(
+        "--config", help="the VEN config: its enrollment, unavailability windows and owner overrides"
+    )
+    source.add_argument("--fleet", metavar="CSV", help="a fleet enrollment file on its own")
+    parser.add_argument(
+        "--start", help="first step: ISO 8601, now or +1h (default: now, rounded down to the quarter hour)"
+    )
+    parser.add_argument("--json", action="store_true", help='print one JSON object {"steps": [...]}')
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    now = SystemClock().now()
+    now = cli_clock().now()
     start = floor_to_step(now) if args.start is None else parse_time(args.start, now)
     if args.config is not None:
         config = load_config(args.config)

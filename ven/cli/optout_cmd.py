@@ -14,7 +14,8 @@ import argparse
 import json
 from typing import Any
 
-from ven.clock import SystemClock
+from ven.cli.parsing import add_command
+from ven.clock import cli_clock
 from ven.errors import InputError
 from ven.model.enrollment import load_fleet
 from ven.runtime.config import VenConfig, load_config
@@ -24,16 +25,24 @@ from ven.timeparse import parse_time
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("opt-out", help="an owner override: leave the fleet or a site out")
+    parser = add_command(
+        commands,
+        "opt-out",
+        "an owner or fleet-manager override: leave the fleet or a site out",
+        "Records an override in the VEN's database: out of one event (--event), or over a window (--from "
+        "--until), for the whole fleet or one --site. A running VEN on that database applies it within one "
+        "poll interval: dispatch leaves those EVs alone, TELEMETRY_STATUS reports a manual override and "
+        "the VTN gets an oadrCreateOpt (optOut). --list shows the overrides, --cancel ends one.",
+    )
     parser.add_argument("--config", required=True, help="the VEN config (its database gets the override)")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--event", help="the event ID to opt out of")
-    what.add_argument("--from", dest="start", help="window start (ISO 8601, now, +1h)")
+    what.add_argument("--event", metavar="ID", help="the eventID to opt out of")
+    what.add_argument("--from", dest="start", metavar="T", help="window start: ISO 8601, now or +1h")
     what.add_argument("--list", action="store_true", help="list the overrides")
     what.add_argument("--cancel", type=int, metavar="ID", help="cancel an override by its id")
-    parser.add_argument("--until", help="window end (with --from)")
+    parser.add_argument("--until", metavar="T", help="window end, with --from: ISO 8601, now or +6h")
     parser.add_argument("--site", help="only this site's EVs (default: the whole fleet)")
-    parser.add_argument("--note", default="", help="why (kept with the override)")
+    parser.add_argument("--note", help="why, kept with the override")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
@@ -53,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"--cancel: there is no override {args.cancel}")
             _print(args, describe(cancelled), f"override #{args.cancel} cancelled")
             return 0
-        now = SystemClock().now()
-        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
+        now = cli_clock().now()
+        fleet = load_fleet(config.fleet.file, now=now, timezone=config.ven.timezone)
         override = record_override(
             store,
             sites={ev.site for ev in fleet.evs},
@@ -63,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             start=None if args.start is None else parse_time(args.start, now),
             end=None if args.until is None else parse_time(args.until, now),
             site=args.site,
-            note=args.note,
+            note=args.note or "",
         )
     _print(
         args, describe(override), f"{override.describe()}: recorded; a running VEN applies it within one poll"
