@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ven.availability.offer import offered
-from ven.events import Answer, AnswerSource, Outlook, decide
+from ven.events import Answer, Outlook
+from ven.events.opt import TOLERANCE
 from ven.feasibility.forecast import STEP, floor_to_step
 from ven.model.presence import stays
 from ven.openadr.models import EventRejectedError
@@ -75,11 +76,20 @@ def forecast_decider(
             return None  # the plan-based path reports it with its code
         requested = np.asarray(request.reduction_kw)
         outlook = Outlook.of(requested, np.minimum(available, requested), horizon.duration_h, _usable(result))
-        answer = decide(view.event_id, view.modification_number, outlook, share)
-        why = f"forecast (EVs arriving before it ends): {answer.reason}"
-        return Answer(answer.opt, why, AnswerSource.POLICY)
+        return _answer(outlook, share)
 
     return decider
+
+
+def _answer(outlook: Outlook, share: float) -> Answer:
+    """The plan's rule (ven.events.opt) on the forecast's figures; EventFlow logs it."""
+    offered = (
+        f"forecast (EVs arriving before it ends): the fleet can deliver {outlook.share:.0%} of the requested "
+        f"{outlook.requested_kwh:.1f} kWh ({outlook.planned_kwh:.1f} kWh)"
+    )
+    if outlook.usable_evs and outlook.share + TOLERANCE >= share:
+        return Answer.opt_in(f"{offered}; opt-in share {share:.0%}")
+    return Answer.opt_out(f"{offered}, below the opt-in share {share:.0%}")
 
 
 def _usable(result: Forecast) -> int:
