@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import os
 import signal
 import uuid
 from collections.abc import Callable
@@ -17,8 +15,9 @@ from aiohttp import web
 
 from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
+from ven.http.auth import resolve_token
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import TOKEN_ENV, VtnConfig
+from vtn_mock.config import TOKEN_ENV, RetentionSection, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
 from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario, schedule, upcoming, warn_if_idle
@@ -31,29 +30,15 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def admin_token(config: VtnConfig) -> str | None:
     """The admin bearer token (environment first, then token_file); required beyond loopback."""
-    token = os.environ.get(TOKEN_ENV) or None
-    if token is None and config.admin.token_file:
-        try:
-            token = Path(config.admin.token_file).read_text(encoding="utf-8").strip() or None
-        except OSError as err:
-            raise InputError(f"admin token_file {config.admin.token_file}: {err.strerror}") from None
-    if token is None and not is_loopback(config.admin.host):
-        raise InputError(
-            f"the admin API on {config.admin.host} needs a bearer token: set {TOKEN_ENV} "
-            "or [admin] token_file"
-        )
-    return token
+    return resolve_token(
+        TOKEN_ENV,
+        config.admin.token_file,
+        config.admin.host,
+        what="the admin API",
+        file_setting="[admin] token_file",
+    )
 
 
 @dataclass
@@ -65,10 +50,18 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    prune_task: asyncio.Task[None] | None = None
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard: GET / of the admin address."""
+        return self.admin_url.removesuffix("api")
 
     async def stop(self) -> None:
-        if self.scenario_task is not None:
-            self.scenario_task.cancel()
+        for task in (self.scenario_task, self.prune_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         for runner in self.runners:
             await runner.cleanup()
         self.core.store.close()
@@ -120,7 +113,10 @@ async def start_vtn(
     )
     try:
         admin_runner, admin_port = await _site(
-            build_admin_app(core, token), config.admin.host, config.admin.port, "admin port (--admin-port)"
+            build_admin_app(core, token, config.vtn.poll_interval),
+            config.admin.host,
+            config.admin.port,
+            "admin port (--admin-port)",
         )
     except InputError:
         await oadr_runner.cleanup()
@@ -136,7 +132,18 @@ async def start_vtn(
         f"http://{config.admin.host}:{admin_port}/api",
         (oadr_runner, admin_runner),
         task,
+        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
     )
+
+
+async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
+    """Every `prune_every`: readings and registration history past their retention go."""
+    while True:
+        now = clock.now()
+        gone = store.prune(now - retention.readings, now - retention.registrations)
+        if gone:
+            logger.info("pruned %d old readings and registration records", gone)
+        await asyncio.sleep(retention.prune_every.total_seconds())
 
 
 async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:
@@ -158,6 +165,7 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "ready": True,
                 "openadr_url": vtn.openadr_url,
                 "admin_url": vtn.admin_url,
+                "dashboard_url": vtn.dashboard_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
                 "scenario_events": len(upcoming(scenario or [], clock.now())),

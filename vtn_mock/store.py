@@ -41,6 +41,7 @@ _MIGRATIONS: tuple[str, ...] = (
                            received_at REAL NOT NULL);
     CREATE INDEX readings_by_ven ON readings (ven_id, report_type, measured_at);
     """,
+    "CREATE INDEX readings_by_time ON readings (measured_at)",
     """
     CREATE TABLE opt_schedules (opt_id TEXT NOT NULL, ven_id TEXT NOT NULL, opt_type TEXT NOT NULL,
                                 opt_reason TEXT NOT NULL, market_context TEXT, event_id TEXT,
@@ -217,6 +218,13 @@ class Store:
                 (event_id, ven_id, opt.modification_number, opt.opt_type, opt.via, to_ts(opt.at)),
             )
 
+    def activity_mark(self) -> tuple[int, int]:
+        """Grows with every opt answer and every reading stored: a cheap change marker for live views."""
+        row = self._db.execute(
+            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings)"
+        ).fetchone()
+        return (row[0] or 0, row[1] or 0)
+
     def latest_opts(self, event_id: str) -> dict[str, Opt]:
         rows = self._db.execute(
             "SELECT ven_id, opt_type, modification_number, via, at FROM opts "
@@ -348,6 +356,13 @@ class Store:
             (ven_id, report_type, to_ts(since), to_ts(until)),
         )
         return [(r[0], _dt(r[1]), r[2]) for r in rows]
+
+    def prune(self, readings_before: datetime, registrations_before: datetime) -> int:
+        """Delete readings measured, and registration history recorded, before the cutoffs; how many rows."""
+        with self._db:
+            gone = self._db.execute("DELETE FROM readings WHERE measured_at < ?", (to_ts(readings_before),))
+            old = self._db.execute("DELETE FROM registrations WHERE at < ?", (to_ts(registrations_before),))
+            return gone.rowcount + old.rowcount
 
     def latest_readings(
         self, ven_id: str, limit: int

@@ -79,13 +79,14 @@ def test_version(run, capsys):
         (
             ven_main.main,
             [],
-            ["plan", "policies", "run", "demo", "events", "event", "certs", "forecast", "opt-out"],
+            ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet", "forecast", "opt-out"],
         ),
         (ven_main.main, ["certs"], ["init"]),
+        (ven_main.main, ["fleet"], ["status"]),
         (vtn_cli.main, [], ["serve", "event", "vens"]),
         (vtn_cli.main, ["event"], ["create", "modify", "cancel", "show", "performance", "list"]),
     ],
-    ids=["ven", "ven certs", "vtn-mock", "vtn-mock event"],
+    ids=["ven", "ven certs", "ven fleet", "vtn-mock", "vtn-mock event"],
 )
 def test_bare_commands_print_usage_and_their_commands(run, args, commands, capsys):
     """A command group called alone prints its usage and the list of its commands on stdout, exit 0."""

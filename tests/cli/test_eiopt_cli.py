@@ -116,7 +116,7 @@ def test_opt_out_records_lists_and_cancels(capsys: pytest.CaptureFixture[str], c
         (None, None, "trip"),
     ]
     assert run(capsys, "opt-out", "--config", str(config), "--cancel", str(overrides[0]["id"]))[0] == 0
-    with Store.open(config.parent / "ven.db") as store:
+    with Store.open(config.parent / "ven.db", ven_name="v") as store:
         active = store.overrides.active(datetime.now(UTC))
     assert [o.note for o in active] == ["trip"]
 

@@ -20,10 +20,13 @@ from ven.feasibility.forecast import Forecast, floor_to_step
 from ven.model.enrollment import load_fleet
 from ven.runtime.config import load_config, unavailability
 from ven.storage import StorageError, Store, resolve_storage_path
+from ven.storage.url import MEMORY
 from ven.timeparse import parse_time
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from ven.runtime.config import VenConfig
 
 
 def register(commands: Any) -> None:
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.config is not None:
         config = load_config(args.config)
         fleet = load_fleet(config.fleet.file, now=start, timezone=config.ven.timezone)
-        overrides = _overrides(config.storage.url, config.base_dir, start)
+        overrides = _overrides(config, start)
         result = offered(fleet, start, unavailability(config), overrides)
     else:
         result = offered(load_fleet(args.fleet, now=start), start)
@@ -62,16 +65,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _overrides(url: str, base_dir: Any, now: datetime) -> tuple[Override, ...]:
-    """The owner overrides in force, from the VEN's database if it has one yet."""
+def _overrides(config: VenConfig, now: datetime) -> tuple[Override, ...]:
+    """The owner overrides in force, from the VEN's database if it has one yet (never created here)."""
+    url = config.storage.url
     try:
-        path = resolve_storage_path(url, base_dir)
-    except StorageError as err:
-        raise InputError(f"storage.url: {err}") from None
-    if path != ":memory:" and not Path(path).exists():
-        return ()
-    try:
-        with Store.open(url, base_dir=base_dir) as store:
+        if url.startswith("sqlite:") or "://" not in url:
+            path = resolve_storage_path(url, config.base_dir)
+            if path != MEMORY and not Path(path).exists():
+                return ()
+        with Store.open(url, base_dir=config.base_dir, ven_name=config.ven.name) as store:
             return tuple(store.overrides.active(now))
     except StorageError as err:
         raise InputError(f"storage.url: {err}") from None

@@ -10,6 +10,7 @@ from ven.cli import (
     certs_cmd,
     demo_cmd,
     events_cmd,
+    fleet_cmd,
     forecast_cmd,
     optout_cmd,
     plan_cmd,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.register(commands)
     events_cmd.register(commands)
     certs_cmd.register(commands)
+    fleet_cmd.register(commands)
     forecast_cmd.register(commands)
     optout_cmd.register(commands)
     return parser

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _store(config: VenConfig) -> Store:
     try:
-        return Store.open(config.storage.url, base_dir=config.base_dir)
+        return Store.open(config.storage.url, base_dir=config.base_dir, ven_name=config.ven.name)
     except StorageError as err:
         raise InputError(f"storage.url: {err}") from None
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -124,6 +125,7 @@ class VenClient:
         tick = report_tick or (reports.sampling if reports is not None else timedelta(seconds=10))
         self._report_tick_s = tick.total_seconds()
         self._report_task: asyncio.Task[None] | None = None
+        self._answered_at: float | None = None  # time.monotonic() of the VTN's last answer to a poll
 
     @property
     def registration(self) -> Registration | None:
@@ -133,6 +135,11 @@ class VenClient:
     def link_up(self) -> bool:
         """Whether the last exchange with the VTN got a usable answer."""
         return self._link_up
+
+    @property
+    def last_poll_age_s(self) -> float | None:
+        """Wall seconds since the VTN last answered (registration or poll); None before it ever did."""
+        return None if self._answered_at is None else time.monotonic() - self._answered_at
 
     @property
     def refused_answers(self) -> int:
@@ -157,6 +164,7 @@ class VenClient:
             if await self._after_registration() == "oadrRequestReregistration":
                 await self._reregister(acknowledge=True)
         self._link_up = True
+        self._answered_at = time.monotonic()
         self._poller = asyncio.create_task(self._poll_forever())
         if self._reporter is not None:
             self._report_task = asyncio.create_task(self._report_forever())
@@ -183,6 +191,8 @@ class VenClient:
         """One oadrPoll and its handling; the answer's message type (None: no usable answer)."""
         message_type, payload = await self._client.poll()
         self._link_up = message_type is not None  # the request layer logged why it is not
+        if self._link_up:
+            self._answered_at = time.monotonic()
         code = (payload.get("response") or {}).get("response_code")
         if message_type == "oadrRequestReregistration" or code in _UNREGISTERED:
             await self._reregister(acknowledge=message_type == "oadrRequestReregistration")

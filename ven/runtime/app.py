@@ -11,13 +11,13 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ven.availability import NO_HOLDS, Holds
-from ven.chargers.ocpp import OcppGateway
+from ven.chargers.gateway import KnowsFleet
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
@@ -25,7 +25,11 @@ from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
 from ven.events import Answer, AnswerSource, EventBook, LifecycleScheduler, answer_test_events
 from ven.events.market import market_context_refusal
-from ven.http.server import start_http
+from ven.http.auth import resolve_token
+from ven.http.logbook import LogBook
+from ven.http.optout import opt_out_routes
+from ven.http.server import dashboard_url, start_http
+from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
 from ven.openadr.answers import convertible
@@ -34,11 +38,13 @@ from ven.openadr.reports import ReportSources
 from ven.runtime.availability import AvailabilityKeeper
 from ven.runtime.config import unavailability
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.fleetview import ven_status
+from ven.runtime.keeper import StoreKeeper
 from ven.runtime.outlook import ForecastCache, forecast_decider
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
-from ven.storage import StorageError, Store
+from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
 from ven.telemetry.series import UsageHistory
@@ -50,8 +56,10 @@ if TYPE_CHECKING:
     from ven.events import Decider, EventView
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
+    from ven.telemetry.sampler import FleetSample
 
 logger = logging.getLogger(__name__)
+HTTP_TOKEN_ENV = "VEN_HTTP_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 @dataclass
@@ -69,35 +77,37 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     telemetry: TelemetryLoop
-    keeper: AvailabilityKeeper
+    keeper: StoreKeeper
+    status: StatusView  # what the HTTP server shows, read-only
+    availability: AvailabilityKeeper
     forecasts: ForecastCache
+    http_token: str | None = None
     http: web.AppRunner | None = None
 
     @classmethod
     def build(
         cls, config: VenConfig, *, rng: random.Random | None = None, clock: Clock | None = None
     ) -> VenApp:
-        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable.
+        """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP settings
+        are unusable.
 
         `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
         a simulated fleet with a time scale runs its own clock from it.
         """
         wall = clock or SystemClock()
         fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
+        http_token = _http_token(config)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
-        try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall)
-        except StorageError as err:
-            raise InputError(f"storage.url: {err}") from None
+        store = _open_store(config, wall)
         chargers = config.chargers
         gateway, clock = _gateway(chargers, fleet, wall)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
-        holds = _Holds()  # filled in below: the keeper needs the sampler, the sampler its holds
+        holds = _Holds()  # filled in below: availability needs the sampler, the sampler its holds
         # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
             gateway,
@@ -134,7 +144,7 @@ class VenApp:
             reschedule()
             supervisor.wake()
 
-        keeper = AvailabilityKeeper(
+        availability = AvailabilityKeeper(
             unavailability(config),
             store,
             book,
@@ -143,14 +153,14 @@ class VenApp:
             dispatching=lambda: None if controller.executing is None else controller.executing[0],
             on_change=changed,
         )
-        holds.keeper = keeper
+        holds.keeper = availability
         deciders: list[Decider] = [
             convertible,
-            *_deciders(config, keeper),
+            *_deciders(config, availability),
             answer_test_events,
             forecast_decider(
                 fleet_now=fleet_now,
-                keeper=keeper,
+                keeper=availability,
                 clock=clock,
                 simple_levels=levels,
                 margin=dispatch.margin,
@@ -167,7 +177,7 @@ class VenApp:
             opt_in_share=dispatch.opt_in_share,
             on_change=reschedule,
         )
-        forecasts = ForecastCache(fleet_now, keeper, clock)
+        forecasts = ForecastCache(fleet_now, availability, clock)
         sources = ReportSources(
             usage=UsageHistory(store),
             status=sampler.status_log,
@@ -177,7 +187,27 @@ class VenApp:
             sampling=config.reports.sampling,
         )
         client = _client(config, store, flow, sources=sources, book=book, clock=clock)
+        keeper = StoreKeeper(
+            store,
+            clock,
+            config.storage.retention.retention(),
+            prune_every=config.storage.prune_every,
+            check_every=config.reports.sampling,
+            time_scale=chargers.time_scale,
+        )
         performance = PerformanceTracker(store)
+
+        def publish(now: datetime, sample: FleetSample, requested_kw: float | None) -> None:
+            status = ven_status(
+                now=now,
+                link_up=client.link_up,
+                book=book,
+                fleet=fleet,
+                sample=sample,
+                requested_kw=requested_kw,
+            )
+            store.status.publish(status)
+
         telemetry = TelemetryLoop(
             sampler,
             performance=performance,
@@ -185,6 +215,28 @@ class VenApp:
             requested=controller,
             clock=clock,
             period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+            on_sample=publish,
+        )
+        status = StatusView(
+            ViewSettings(
+                ven_name=config.ven.name,
+                vtn_url=config.ven.vtn_url,
+                policy=dispatch.policy,
+                chargers=chargers.backend,
+                control_period=dispatch.control_period,
+                time_scale=chargers.time_scale,
+            ),
+            clock=clock,
+            link=client,
+            events=book,
+            dispatch=controller,
+            sampler=sampler,
+            store=store,
+            enrolled=fleet,
+            fleet=gateway.fleet if isinstance(gateway, KnowsFleet) else lambda: fleet,
+            steps=lambda: supervisor.steps,
+            logbook=LogBook(clock),
+            step_seconds=lambda: supervisor.last_step_s,
         )
         return cls(
             config,
@@ -201,7 +253,10 @@ class VenApp:
             client,
             telemetry,
             keeper,
+            status,
+            availability,
             forecasts,
+            http_token,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -223,12 +278,25 @@ class VenApp:
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
         if self.config.http.listen:
             try:
-                self.http = await start_http(self, self.config.http.listen)
+                self.http = await start_http(
+                    self.status,
+                    self.config.http.listen,
+                    self.http_token,
+                    routes=opt_out_routes(
+                        self.store,
+                        sites={ev.site for ev in self.fleet.evs},
+                        clock=self.clock,
+                        wake=self.availability.wake,
+                    ),
+                )
             except OSError as err:  # the port is taken or not ours to bind
                 await self.gateway.close()
                 self.store.close()
                 where = self.config.http.listen
                 raise InputError(f"http.listen: cannot listen on {where}: {err.strerror or err}") from None
+            self.status.logbook.attach()
+            host = self.config.http.listen.rpartition(":")[0]
+            logger.info("dashboard at %s (/status, /metrics beside it)", dashboard_url(self.http, host))
         unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
         registration = self.client.registration
         self.book.ven_id = None if registration is None else registration.ven_id
@@ -243,7 +311,8 @@ class VenApp:
                 ("control", self.supervisor.run()),
                 ("sampling", self.telemetry.sample_forever()),
                 ("vtn", self._vtn()),
-                ("availability", self.keeper.run(self.client, self._opt_period)),
+                ("storage", self.keeper.run()),
+                ("availability", self.availability.run(self.client, self._opt_period)),
                 ("forecast", self._forecasts()),
             )
         ]
@@ -266,6 +335,7 @@ class VenApp:
         await self.controller.close()
         if self.http is not None:
             await self.http.cleanup()
+            self.status.logbook.detach()
         await self.client.stop()
         await self.gateway.close()
         self.store.close()
@@ -274,7 +344,7 @@ class VenApp:
     async def _vtn(self) -> None:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
-        self.keeper.wake()  # opt schedules go out right after registration
+        self.availability.wake()  # opt schedules go out right after registration
         await self.client.wait()
 
     async def _forecasts(self) -> None:
@@ -306,6 +376,40 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
             task.exception()
 
 
+def _open_store(config: VenConfig, wall: Clock) -> Store:
+    """The store at `storage.url`, holding this VEN's name for the process's life.
+
+    A bad URL or a database that is not ours is bad input (exit 2); a VEN of this name already running
+    on the database, or a database that cannot be reached, is not (exit 1): both say so in one line.
+    """
+    try:
+        store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall, ven_name=config.ven.name)
+    except StorageUnavailableError:
+        raise
+    except StorageError as err:
+        raise InputError(f"storage.url: {err}") from None
+    try:
+        store.claim()
+    except (VenNameInUseError, StorageError):
+        store.close()
+        raise
+    return store
+
+
+def _http_token(config: VenConfig) -> str | None:
+    """The bearer token of the HTTP server: required when it listens beyond loopback."""
+    listen = config.http.listen
+    if not listen:
+        return None
+    return resolve_token(
+        HTTP_TOKEN_ENV,
+        config.http.token_file,
+        listen.rpartition(":")[0],
+        what="http.listen",
+        file_setting="[http] token_file",
+    )
+
+
 def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:
     """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
     if chargers.backend == "ocpp":
@@ -316,8 +420,10 @@ def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[Char
     return simulated, simulated if chargers.time_scale != 1.0 else wall
 
 
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> OcppGateway:
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> ChargerGateway:
     """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
+    from ven.chargers.ocpp import OcppGateway  # noqa: PLC0415 - the OCPP stack only when it is used
+
     ocpp_logger = logging.getLogger("ocpp")
     if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
         ocpp_logger.setLevel(logging.WARNING)

@@ -24,6 +24,7 @@ from ven.availability import Holds, OptSchedule, Override, SentOpt, reconcile
 from ven.events import Answer, AnswerSource, Opt, to_record
 from ven.openadr.models import EventStatus
 from ven.openadr.opts import opt_message
+from ven.storage import StorageUnavailableError
 from ven.storage.records import EventStatus as LiveStatus
 
 if TYPE_CHECKING:
@@ -167,10 +168,13 @@ class AvailabilityKeeper:
         """Refresh and sync once the VEN is registered, then every `period()` (the poll interval) or
         when woken."""
         while True:
-            self.refresh()
-            registration = client.registration
-            if registration is not None and client.link_up:
-                await self.sync(client, registration.ven_id)
+            try:
+                self.refresh()
+                registration = client.registration
+                if registration is not None and client.link_up:
+                    await self.sync(client, registration.ven_id)
+            except StorageUnavailableError as err:  # overrides and opts wait for the database
+                logger.warning("availability not checked: %s", err)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(period().total_seconds()):

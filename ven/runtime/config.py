@@ -28,6 +28,7 @@ from ven.availability import RecurringWindow, Unavailability
 from ven.errors import InputError
 from ven.events.opt import DEFAULT_OPT_IN_SHARE
 from ven.model.routine import parse_days, parse_time_of_day, parse_timezone
+from ven.storage.retention import Retention
 from ven.timeparse import coerce_duration
 
 
@@ -216,12 +217,35 @@ class OptSection(_Section):
         return value
 
 
+_KEPT = Retention()
+
+
+class RetentionSection(_Section):
+    """[storage.retention]: how long each kind of record is kept (docs/storage.md: defaults and sizing)."""
+
+    telemetry: Duration = _KEPT.telemetry  # samples the VTN acknowledged (unacknowledged ones: always)
+    dispatch: Duration = _KEPT.dispatch
+    baselines: Duration = _KEPT.baselines
+    performance: Duration = _KEPT.performance
+    events: Duration = _KEPT.events  # completed or cancelled events
+
+    _check = field_validator("telemetry", "dispatch", "baselines", "performance", "events")(_positive)
+
+    def retention(self) -> Retention:
+        return Retention(self.telemetry, self.dispatch, self.baselines, self.performance, self.events)
+
+
 class StorageSection(_Section):
-    url: str = "sqlite:///ven.db"
+    url: str = "sqlite:///ven.db"  # or postgresql://user@host:port/db (many VENs on one database)
+    retention: RetentionSection = RetentionSection()
+    prune_every: Duration = timedelta(hours=1)
+
+    _check_prune = field_validator("prune_every")(_positive)
 
 
 class HttpSection(_Section):
     listen: HostPort = ""
+    token_file: Path | None = None  # bearer token for the dashboard and APIs (required off loopback)
 
 
 class VenConfig(_Section):
@@ -257,6 +281,9 @@ class VenConfig(_Section):
             }
         )
         fleet_file = self.fleet.file if self.fleet.file.is_absolute() else base / self.fleet.file
+        token_file = self.http.token_file
+        if token_file is not None and not token_file.is_absolute():
+            object.__setattr__(self, "http", self.http.model_copy(update={"token_file": base / token_file}))
         object.__setattr__(self, "security", security)
         object.__setattr__(self, "chargers", chargers)
         object.__setattr__(self, "fleet", self.fleet.model_copy(update={"file": fleet_file}))

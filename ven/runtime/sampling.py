@@ -15,10 +15,13 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from ven.clock import Clock
     from ven.events import EventBook
     from ven.telemetry.performance import PerformanceTracker
-    from ven.telemetry.sampler import TelemetrySampler
+    from ven.telemetry.sampler import FleetSample, TelemetrySampler
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class TelemetryLoop:
         requested: Requested,
         clock: Clock,
         period_s: float,
+        on_sample: Callable[[datetime, FleetSample, float | None], None] | None = None,
     ) -> None:
         if period_s <= 0:
             raise ValueError("the sampling period must be positive")
@@ -46,6 +50,7 @@ class TelemetryLoop:
         self._requested = requested
         self._clock = clock
         self._period_s = period_s
+        self._on_sample = on_sample
         self.measured = 0  # sampling instants measured and stored
         self.missed = 0  # instants lost because the event loop was blocked for a whole period
 
@@ -73,4 +78,6 @@ class TelemetryLoop:
             None if interval is None else self._requested.requested_kw(interval.view.event_id, interval.index)
         )
         self._performance.record(sample, interval, requested)
+        if self._on_sample is not None:  # e.g. the VEN's row in the fleet view
+            self._on_sample(now, sample, requested)
         self.measured += 1

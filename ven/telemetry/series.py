@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ven.storage import FLEET_RESOURCE
+from ven.storage import FLEET_RESOURCE, StorageUnavailableError
 
 if TYPE_CHECKING:
     from ven.storage import Store, TelemetrySample
@@ -64,7 +64,8 @@ _USAGE_FIELDS = {
 
 
 class UsageHistory:
-    """Usage points from the store; `mark_reported` once the VTN has everything before a time."""
+    """Usage points from the store; `mark_reported` once the VTN has everything before a time. While the
+    database cannot be reached there is nothing to report (the backlog waits in it)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -73,18 +74,24 @@ class UsageHistory:
         wanted = set(keys)
         resources = {resource for resource, _ in wanted}
         only = next(iter(resources)) if len(resources) == 1 else None
-        return [
-            point
-            for sample in self._store.telemetry.between(since, until, resource=only)
-            for point in _usage_points(sample, wanted)
-        ]
+        try:
+            samples = self._store.telemetry.between(since, until, resource=only)
+        except StorageUnavailableError:
+            return []
+        return [point for sample in samples for point in _usage_points(sample, wanted)]
 
     def oldest_unreported(self) -> datetime | None:
-        found = self._store.telemetry.unreported(limit=1, resource=FLEET_RESOURCE)
+        try:
+            found = self._store.telemetry.unreported(limit=1, resource=FLEET_RESOURCE)
+        except StorageUnavailableError:
+            return None
         return found[0].ts if found else None
 
     def mark_reported(self, until: datetime) -> int:
-        return self._store.telemetry.mark_reported_before(until)
+        try:
+            return self._store.telemetry.mark_reported_before(until)
+        except StorageUnavailableError:  # buffered writes replay later; reads failed: marked next time
+            return 0
 
 
 def _usage_points(sample: TelemetrySample, wanted: set[Key]) -> Iterable[Point]:
