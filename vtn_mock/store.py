@@ -218,12 +218,14 @@ class Store:
                 (event_id, ven_id, opt.modification_number, opt.opt_type, opt.via, to_ts(opt.at)),
             )
 
-    def activity_mark(self) -> tuple[int, int]:
-        """Grows with every opt answer and every reading stored: a cheap change marker for live views."""
+    def activity_mark(self) -> tuple[int, ...]:
+        """Grows with every opt answer, reading, opt schedule stored or cancelled: a cheap change marker for
+        live views."""
         row = self._db.execute(
-            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings)"
+            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings),"
+            " (SELECT MAX(rowid) FROM opt_schedules), (SELECT COUNT(cancelled_at) FROM opt_schedules)"
         ).fetchone()
-        return (row[0] or 0, row[1] or 0)
+        return tuple(value or 0 for value in row)
 
     def latest_opts(self, event_id: str) -> dict[str, Opt]:
         rows = self._db.execute(

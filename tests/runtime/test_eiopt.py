@@ -183,3 +183,29 @@ async def test_conformance_048_market_context(vtn: RecordingVtn, tmp_path: Path,
         ven_id, "ours", [-5.0], market_context="oadr://ours", start=datetime.now(UTC) + timedelta(minutes=5)
     )
     assert await asyncio.wait_for(ours, WAIT) == "optIn"
+
+
+async def test_every_ev_away_window_sent_as_not_participating(
+    vtn: RecordingVtn, tmp_path: Path, start_app: Any
+) -> None:
+    """Two EVs on a daily routine (leave in 2 h, back 3 h later): the VTN receives an oadrCreateOpt
+    (optOut, notParticipating) whose first vavailability component is that window, the next day's after."""
+    now = datetime.now(UTC)
+    leave, back = now + timedelta(hours=2), now + timedelta(hours=5)
+    routine = f"{leave:%H:%M},0.8,UTC,daily,{back:%H:%M}"
+    config = write_config(tmp_path, vtn.url)
+    (tmp_path / "fleet.csv").write_text(
+        "ev_id,site,capacity_kwh,soc,max_charge_kw,max_discharge_kw,min_soc,departure,departure_soc,"
+        f"timezone,days,plug_in\na1,depot-a,60,0.7,11,10,0.2,{routine}\nb1,depot-b,60,0.7,11,10,0.2,{routine}\n"
+    )
+    running = await start_app(config)
+    await running.registered()
+    await until(lambda: any(o["opt_reason"] == "notParticipating" for o in opts(vtn)), WAIT)
+    [away] = [o for o in opts(vtn) if o["opt_reason"] == "notParticipating"]
+    assert away["opt_type"] == "optOut"
+    components = [c["properties"] for c in away["vavailability"]["components"]["available"]]
+    first_start = leave.replace(second=0, microsecond=0)
+    assert [(c["dtstart"], c["duration"]) for c in components[:2]] == [
+        (first_start, timedelta(hours=3)),
+        (first_start + timedelta(days=1), timedelta(hours=3)),
+    ]
