@@ -8,6 +8,7 @@ each test moves the clock and calls `send_due_reports()`, so what is due when is
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from ven.openadr import wire
 from ven.openadr.client import VenClient
 from ven.openadr.reports import ReportSources, status_r_id
 from ven.storage import FLEET_RESOURCE, Store, TelemetrySample
-from ven.telemetry.series import Quantity, ResourceStatus, StatusLog, StatusSnapshot, UsageHistory
+from ven.telemetry.series import Point, Quantity, ResourceStatus, StatusLog, StatusSnapshot, UsageHistory
 
 from .conftest import Vtn, make_client
 
@@ -325,3 +326,40 @@ async def test_every_message_the_ven_sends_validates_against_the_schema(
         "oadrCanceledReport",
     }
     assert client.report_requests() == []
+
+
+async def test_flexibility_forecast_sent_as_a_projection(vtn: Vtn, store: Store, client_for: Any) -> None:
+    """The stock VTN requests FLEXIBILITY_FORECAST at 15 minutes, back every hour: the whole projection
+    (96 quarter hours per r_id) goes out at once, then again only after an hour."""
+    quarter = timedelta(minutes=15)
+
+    def forecast(now: datetime) -> list[Point]:
+        start = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+        return [
+            Point(start + k * quarter, FLEET_RESOURCE, quantity, value + k, quarter)
+            for k in range(96)
+            for quantity, value in (
+                (Quantity.AVAILABLE_REDUCTION, 100.0),
+                (Quantity.ENERGY_ABOVE_RESERVE, 50.0),
+            )
+        ]
+
+    clock = ManualClock(T0 + timedelta(minutes=7))
+    reports = dataclasses.replace(sources(store), forecast=forecast)
+    client = await client_for_history(vtn, client_for, reports, clock)
+    r_ids = ["forecast.availableReduction_kW", "forecast.energyAboveReserve_kWh"]
+    request = specifier("rq-fc", "FLEXIBILITY_FORECAST", r_ids, granularity=quarter, back=timedelta(hours=1))
+    await vtn_sends(vtn, client, [request])
+    assert vtn.created_reports[-1]["response"]["response_code"] == 200
+    assert await client.send_due_reports() == 1
+    sent = intervals(vtn.updates[-1])
+    assert vtn.updates[-1]["reports"][0]["report_name"] == "x-FLEXIBILITY_FORECAST"
+    reduction = sorted((ts, v) for ts, r_id, v in sent if r_id == r_ids[0])
+    energy = sorted((ts, v) for ts, r_id, v in sent if r_id == r_ids[1])
+    assert [ts for ts, _ in reduction] == [T0 + k * quarter for k in range(96)]
+    assert [v for _, v in reduction] == [100.0 + k for k in range(96)]
+    assert [v for _, v in energy] == [50.0 + k for k in range(96)]
+    clock.advance(timedelta(minutes=59))
+    assert await client.send_due_reports() == 0
+    clock.advance(timedelta(minutes=1))
+    assert await client.send_due_reports() == 1
