@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ven.availability import NO_HOLDS, Holds
 from ven.chargers.gateway import KnowsFleet
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import Answer, AnswerSource, EventBook, LifecycleScheduler, answer_test_events
-from ven.events.market import market_context_refusal
+from ven.events import EventBook, LifecycleScheduler
 from ven.http.auth import resolve_token
 from ven.http.logbook import LogBook
 from ven.http.optout import opt_out_routes
@@ -32,15 +30,15 @@ from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
-from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import ReportSources
-from ven.runtime.availability import AvailabilityKeeper
+from ven.runtime.availability import AvailabilityKeeper, KeeperHolds
 from ven.runtime.config import unavailability
+from ven.runtime.deciders import event_deciders
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
 from ven.runtime.keeper import StoreKeeper
-from ven.runtime.outlook import ForecastCache, forecast_decider
+from ven.runtime.outlook import ForecastCache
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
@@ -53,7 +51,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ven.chargers.gateway import ChargerGateway
-    from ven.events import Decider, EventView
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
     from ven.telemetry.sampler import FleetSample
@@ -107,7 +104,7 @@ class VenApp:
         gateway, clock = _gateway(chargers, fleet, wall)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
-        holds = _Holds()  # filled in below: availability needs the sampler, the sampler its holds
+        holds = KeeperHolds()  # filled in below: availability needs the sampler, the sampler its holds
         # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
             gateway,
@@ -154,26 +151,13 @@ class VenApp:
             on_change=changed,
         )
         holds.keeper = availability
-        deciders: list[Decider] = [
-            convertible,
-            *_deciders(config, availability),
-            answer_test_events,
-            forecast_decider(
-                fleet_now=fleet_now,
-                keeper=availability,
-                clock=clock,
-                simple_levels=levels,
-                margin=dispatch.margin,
-                share=dispatch.opt_in_share,
-            ),
-        ]
         flow = EventFlow(
             book,
             store,
             clock,
             preview=controller.preview,
             policies=planner,
-            deciders=deciders,
+            deciders=event_deciders(config, availability, fleet_now=fleet_now, clock=clock),
             opt_in_share=dispatch.opt_in_share,
             on_change=reschedule,
         )
@@ -500,28 +484,3 @@ def _client(
         report_tick=config.reports.sampling / config.chargers.time_scale,
         report_batch=config.reports.backlog_batch,
     )
-
-
-class _Holds:
-    """The keeper's holds, for parts built before the keeper (controller, sampler)."""
-
-    def __init__(self) -> None:
-        self.keeper: AvailabilityKeeper | None = None
-
-    def __call__(self, at: datetime) -> Holds:
-        return NO_HOLDS if self.keeper is None else self.keeper.holds(at)
-
-
-def _deciders(config: VenConfig, keeper: AvailabilityKeeper) -> list[Decider]:
-    """Answers decided before any plan: a programme the VEN is not in (4xx), then unavailability."""
-    accepted = config.ven.market_contexts
-
-    def market(view: EventView) -> Answer | None:
-        refusal = market_context_refusal(view.event.market_context, accepted)
-        return None if refusal is None else Answer.opt_out(refusal, AnswerSource.MARKET_CONTEXT)
-
-    def unavailable(view: EventView) -> Answer | None:
-        reason = keeper.blocking(view)
-        return None if reason is None else Answer.opt_out(reason, AnswerSource.OWNER)
-
-    return [market, unavailable]

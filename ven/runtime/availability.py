@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from openleadr import utils
 
-from ven.availability import Holds, OptSchedule, Override, SentOpt, reconcile
+from ven.availability import NO_HOLDS, Holds, OptSchedule, Override, SentOpt, reconcile
 from ven.events import Answer, AnswerSource, Opt, to_record
 from ven.openadr.models import EventStatus
 from ven.openadr.opts import opt_message
@@ -179,3 +179,13 @@ class AvailabilityKeeper:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(period().total_seconds()):
                     await self._wake.wait()
+
+
+class KeeperHolds:
+    """The keeper's holds, for parts built before the keeper (controller, sampler): none until it is set."""
+
+    def __init__(self) -> None:
+        self.keeper: AvailabilityKeeper | None = None
+
+    def __call__(self, at: datetime) -> Holds:
+        return NO_HOLDS if self.keeper is None else self.keeper.holds(at)
