@@ -192,9 +192,10 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     """The two commands of "Running against a utility's VTN", started on an event afternoon of the injected
     far date (Wednesday 15:40 Eastern, the moment the example's fleet file describes): `vtn-mock serve
     --scenario` lists the season (8 events, all ahead) and sends the two due within a day; `ven run`
-    registers, opts in to the showcase at 16:00 and out of Thursday's event (every vehicle leaves before
-    it), saying why. Ports are free ones instead of 8080/8081 (the copied ven.toml points at them) and the
-    example folder is a copy (the VEN writes its database there)."""
+    registers, opts in to the showcase at 16:00 and out of Thursday's event (decided on the forecast: the
+    buses back by then cannot give the share asked), saying why. Ports are free ones instead of 8080/8081
+    (the copied ven.toml points at them) and the example folder is a copy (the VEN writes its database
+    there)."""
     serve, run = sh_blocks("## Running against")
     folder = tmp_path / "massachusetts"
     shutil.copytree(ROOT / "examples" / "massachusetts", folder)
@@ -250,7 +251,7 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     assert all(line["ven"] == "ma-v2x-fleet" for line in logged)
     warnings = [line["message"] for line in logged if line["level"] in ("WARNING", "ERROR")]
     assert len(warnings) == 1
-    assert warnings[0].startswith("event ma-connectedsolutions-001 modification 0: optOut: ")
+    assert warnings[0].startswith("event ma-connectedsolutions-001: optOut (forecast (EVs arriving")
 
 
 def _opt(event: dict[str, object]) -> object:

@@ -114,6 +114,8 @@ async def start_vtn(
         new_id,
         enrollment,
         report_sampling=config.vtn.report_sampling,
+        report_back_duration=config.vtn.report_back_duration,
+        respect_opt_outs=config.vtn.respect_opt_outs,
     )
     endpoint = OpenADREndpoint(
         core,

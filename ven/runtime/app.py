@@ -22,29 +22,34 @@ from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler, answer_test_events
+from ven.events import EventBook, LifecycleScheduler
 from ven.http.auth import resolve_token
 from ven.http.logbook import LogBook
+from ven.http.optout import opt_out_routes
 from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
-from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
-from ven.openadr.reports import USAGE_REPORT
+from ven.openadr.reports import ReportSources
+from ven.runtime.availability import AvailabilityKeeper, KeeperHolds
+from ven.runtime.config import unavailability
+from ven.runtime.deciders import event_deciders
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
 from ven.runtime.keeper import StoreKeeper
+from ven.runtime.outlook import ForecastCache
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
-from ven.telemetry.sources import report_sources
-from ven.telemetry.uploader import BacklogUploader
+from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
@@ -68,10 +73,11 @@ class VenApp:
     sampler: TelemetrySampler
     performance: PerformanceTracker
     client: VenClient
-    uploader: BacklogUploader
     telemetry: TelemetryLoop
     keeper: StoreKeeper
     status: StatusView  # what the HTTP server shows, read-only
+    availability: AvailabilityKeeper
+    forecasts: ForecastCache
     http_token: str | None = None
     http: web.AppRunner | None = None
 
@@ -98,6 +104,7 @@ class VenApp:
         gateway, clock = _gateway(chargers, fleet, wall)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
+        holds = KeeperHolds()  # filled in below: availability needs the sampler, the sampler its holds
         # A setpoint stands until the next control step: plan departures one control period early.
         controller = DispatchController(
             gateway,
@@ -107,28 +114,63 @@ class VenApp:
             simple_levels=levels,
             margin=dispatch.margin,
             departure_guard=dispatch.control_period,
+            holds=holds,
         )
         supervisor = Supervisor(
             controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
         )
+        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
+        # reporting edge, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
+        sampler = TelemetrySampler(
+            gateway,
+            fleet,
+            store,
+            baseline_kw=controller.baseline_now_kw,
+            per_ev=config.reports.per_ev,
+            holds=holds,
+        )
 
+        def fleet_now() -> Fleet:
+            return sampler.state or fleet.rolled(clock.now())
+
+        def reschedule() -> None:
+            if supervisor.scheduler:
+                supervisor.scheduler.reschedule()
+
+        def changed() -> None:
+            reschedule()
+            supervisor.wake()
+
+        availability = AvailabilityKeeper(
+            unavailability(config),
+            store,
+            book,
+            clock,
+            fleet=fleet_now,
+            dispatching=lambda: None if controller.executing is None else controller.executing[0],
+            on_change=changed,
+        )
+        holds.keeper = availability
         flow = EventFlow(
             book,
             store,
             clock,
             preview=controller.preview,
             policies=planner,
-            deciders=(convertible, answer_test_events),
+            deciders=event_deciders(config, availability, fleet_now=fleet_now, clock=clock),
             opt_in_share=dispatch.opt_in_share,
-            on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
+            on_change=reschedule,
         )
-        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
-        # uploader, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
-        sampler = TelemetrySampler(
-            gateway, fleet, store, baseline_kw=controller.baseline_now_kw, per_ev=config.reports.per_ev
+        forecasts = ForecastCache(fleet_now, availability, clock)
+        sources = ReportSources(
+            usage=UsageHistory(store),
+            status=sampler.status_log,
+            forecast=forecasts.points,
+            sites=tuple(dict.fromkeys(ev.site for ev in fleet.evs)),
+            ev_ids=fleet.ids if config.reports.per_ev else (),
+            sampling=config.reports.sampling,
         )
-        client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
-        uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        client = _client(config, store, flow, sources=sources, book=book, clock=clock)
         keeper = StoreKeeper(
             store,
             clock,
@@ -152,7 +194,6 @@ class VenApp:
 
         telemetry = TelemetryLoop(
             sampler,
-            uploader,
             performance=performance,
             book=book,
             requested=controller,
@@ -194,10 +235,11 @@ class VenApp:
             sampler,
             performance,
             client,
-            uploader,
             telemetry,
             keeper,
             status,
+            availability,
+            forecasts,
             http_token,
         )
 
@@ -220,7 +262,17 @@ class VenApp:
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
         if self.config.http.listen:
             try:
-                self.http = await start_http(self.status, self.config.http.listen, self.http_token)
+                self.http = await start_http(
+                    self.status,
+                    self.config.http.listen,
+                    self.http_token,
+                    routes=opt_out_routes(
+                        self.store,
+                        sites={ev.site for ev in self.fleet.evs},
+                        clock=self.clock,
+                        wake=self.availability.wake,
+                    ),
+                )
             except OSError as err:  # the port is taken or not ours to bind
                 await self.gateway.close()
                 self.store.close()
@@ -242,9 +294,10 @@ class VenApp:
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
                 ("sampling", self.telemetry.sample_forever()),
-                ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
                 ("storage", self.keeper.run()),
+                ("availability", self.availability.run(self.client, self._opt_period)),
+                ("forecast", self._forecasts()),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -275,7 +328,20 @@ class VenApp:
     async def _vtn(self) -> None:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
+        self.availability.wake()  # opt schedules go out right after registration
         await self.client.wait()
+
+    async def _forecasts(self) -> None:
+        """Keep the offered forecast current (recomputed per quarter hour and on override changes)."""
+        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
+        while True:
+            await self.forecasts.refresh()
+            await asyncio.sleep(period_s)
+
+    def _opt_period(self) -> timedelta:
+        """Overrides and opt schedules are checked once per poll interval (wall time)."""
+        registration = self.client.registration
+        return timedelta(seconds=1) if registration is None else registration.poll_interval
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
@@ -374,9 +440,9 @@ def _client(
     store: Store,
     flow: EventFlow,
     *,
-    sampler: TelemetrySampler,
-    fleet: Fleet,
+    sources: ReportSources,
     book: EventBook,
+    clock: Clock,
 ) -> VenClient:
     stored = store.registration.load()
     registration = (
@@ -402,9 +468,7 @@ def _client(
         on_event=flow.on_event,
         on_distribution=flow.on_distribution,
         on_registration=persist,
-        reports=report_sources(
-            sampler, fleet.ids, sampling=config.reports.sampling, per_ev=config.reports.per_ev
-        ),
+        reports=sources,
         registration=registration,
         security=Security(
             cert=None if security.cert is None else str(security.cert),
@@ -416,5 +480,7 @@ def _client(
         ),
         answered=flow.answered,
         on_answered=flow.on_answered,
-        forwarded_reports=frozenset({USAGE_REPORT}),
+        clock=clock,
+        report_tick=config.reports.sampling / config.chargers.time_scale,
+        report_batch=config.reports.backlog_batch,
     )
