@@ -29,11 +29,18 @@ class VtnSection(_Strict):
     database: str = "vtn-mock.sqlite"
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     report_sampling: timedelta = timedelta(seconds=10)
+    usage_report_back: timedelta | None = None  # TELEMETRY_USAGE reportBackDuration (default: sampling)
+    status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
 
     @field_validator("poll_interval", "report_sampling", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return coerce_duration(value)
+
+    @field_validator("usage_report_back", "status_sampling", mode="before")
+    @classmethod
+    def _optional_duration(cls, value: object) -> timedelta | None:
+        return None if value is None else coerce_duration(value)
 
     @field_validator("vtn_id")
     @classmethod

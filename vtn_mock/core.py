@@ -57,12 +57,17 @@ class VtnCore:
         new_id: Callable[[str], str],
         enrollment: Enrollment,
         report_sampling: timedelta = timedelta(seconds=10),
+        *,
+        usage_report_back: timedelta | None = None,
+        status_sampling: timedelta | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._new_id = new_id
         self._enrollment = enrollment
         self._report_sampling = report_sampling
+        self._usage_report_back = usage_report_back
+        self._status_sampling = status_sampling
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
         self._descriptions = store.load_report_descriptions()
@@ -247,7 +252,13 @@ class VtnCore:
         self._store.save_report_descriptions(ven_id, found)
         for d in found:
             self._descriptions[(ven_id, d.report_specifier_id, d.r_id)] = d
-        requests = reports.report_requests(offered, self._report_sampling, lambda: self._new_id("rr"))
+        requests = reports.report_requests(
+            offered,
+            self._report_sampling,
+            lambda: self._new_id("rr"),
+            usage_report_back=self._usage_report_back,
+            status_sampling=self._status_sampling,
+        )
         now = self._clock.now()
         for specifier_id, request in requests:
             self._report_requests[request.report_request_id] = (ven_id, specifier_id)

@@ -63,21 +63,31 @@ def _first(value: Any) -> str | None:
 
 
 def report_requests(
-    reports: list[dict[str, Any]], sampling: timedelta, new_id: Callable[[], str]
+    reports: list[dict[str, Any]],
+    sampling: timedelta,
+    new_id: Callable[[], str],
+    *,
+    usage_report_back: timedelta | None = None,
+    status_sampling: timedelta | None = None,
 ) -> list[tuple[str, objects.ReportRequest]]:
     """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report, all r_ids.
 
-    Granularity and report-back duration are equal: the stock openleadr VEN mis-schedules reports whose
-    report interval is longer than their sampling interval.
+    Granularity and report-back duration are equal unless `usage_report_back` asks for TELEMETRY_USAGE
+    less often: the stock openleadr VEN mis-schedules reports whose report interval is longer than their
+    sampling interval (ours sends TELEMETRY_USAGE from its store, and copes). `status_sampling`: the
+    granularity for TELEMETRY_STATUS (default `sampling`).
     """
     out = []
     for report in as_list(reports):
-        if str(report.get("report_name", "")).removeprefix("METADATA_") not in REQUESTED_REPORTS:
+        name = str(report.get("report_name", "")).removeprefix("METADATA_")
+        if name not in REQUESTED_REPORTS:
             continue
         rds = as_list(report.get("report_descriptions"))
         if not rds:
             continue
-        granularity = _clamp(sampling, rds)
+        status = name == "TELEMETRY_STATUS"
+        granularity = _clamp(status_sampling if status and status_sampling else sampling, rds)
+        back = granularity if status or usage_report_back is None else max(usage_report_back, granularity)
         payloads = [
             objects.SpecifierPayload(r_id=rd["r_id"], reading_type=rd.get("reading_type") or "Direct Read")
             for rd in rds
@@ -85,7 +95,7 @@ def report_requests(
         specifier = objects.ReportSpecifier(
             report_specifier_id=report["report_specifier_id"],
             granularity=granularity,
-            report_back_duration=granularity,
+            report_back_duration=back,
             specifier_payloads=payloads,
         )
         request_id = new_id()

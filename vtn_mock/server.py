@@ -101,6 +101,8 @@ async def start_vtn(
         new_id,
         enrollment,
         report_sampling=config.vtn.report_sampling,
+        usage_report_back=config.vtn.usage_report_back,
+        status_sampling=config.vtn.status_sampling,
     )
     endpoint = OpenADREndpoint(
         core,

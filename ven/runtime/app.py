@@ -38,6 +38,8 @@ from ven.telemetry.sources import report_sources
 from ven.telemetry.uploader import BacklogUploader
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
@@ -61,23 +63,43 @@ class VenApp:
     client: VenClient
     uploader: BacklogUploader
     http: web.AppRunner | None = None
+    lifecycle_max_sleep_s: float = 0.5
 
     @classmethod
-    def build(cls, config: VenConfig, *, rng: random.Random | None = None) -> VenApp:
-        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable."""
-        fleet = load_fleet(config.fleet.file, timezone=config.ven.timezone)
+    def build(
+        cls,
+        config: VenConfig,
+        *,
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
+        chargers: Callable[[Fleet], ChargerGateway] | None = None,
+        lifecycle_max_sleep_s: float = 0.5,
+    ) -> VenApp:
+        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable.
+
+        `clock` and `chargers` (a gateway factory, given the enrolled fleet) replace the clock and chargers
+        that `[chargers]` configures: `ven season` brings its simulated fleet on simulated time. The
+        lifecycle looks at the clock at least every `lifecycle_max_sleep_s` (a wall clock may jump).
+        """
+        if chargers is not None and clock is None:
+            raise ValueError("a gateway factory needs the clock the VEN runs on")
+        fleet = load_fleet(
+            config.fleet.file, now=None if clock is None else clock.now(), timezone=config.ven.timezone
+        )
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
             quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
+        if chargers is None or clock is None:
+            gateway, clock = _gateway(config.chargers, fleet)
+        else:
+            gateway = chargers(fleet)
         try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir)
+            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=clock)
         except StorageError as err:
             raise InputError(f"storage.url: {err}") from None
-        chargers = config.chargers
-        gateway, clock = _gateway(chargers, fleet)
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         # A setpoint stands until the next control step: plan departures one control period early.
@@ -90,8 +112,9 @@ class VenApp:
             margin=dispatch.margin,
             departure_guard=dispatch.control_period,
         )
+        time_scale = config.chargers.time_scale
         supervisor = Supervisor(
-            controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
+            controller, store, clock, control_period=dispatch.control_period, time_scale=time_scale
         )
 
         async def snapshot() -> Fleet:
@@ -129,6 +152,7 @@ class VenApp:
             PerformanceTracker(store),
             client,
             uploader,
+            lifecycle_max_sleep_s=lifecycle_max_sleep_s,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -140,6 +164,7 @@ class VenApp:
             self.supervisor.on_event_end,
             self.supervisor.on_status,
             time_scale=self.config.chargers.time_scale,
+            max_sleep_s=self.lifecycle_max_sleep_s,
         )
         self.supervisor.scheduler = scheduler
         try:
