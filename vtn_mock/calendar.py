@@ -30,34 +30,47 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from ven.errors import InputError
 from ven.model.routine import parse_days, parse_time_of_day, parse_timezone
 from ven.timeparse import coerce_duration
 from vtn_mock.admin.models import EventCreate, IntervalIn
 from vtn_mock.scenario import PlannedEvent
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+
+def _checked(parse: Callable[[str], T], text: str) -> T:
+    """`parse(text)`, its InputError as the ValueError pydantic reports with the field's name."""
+    try:
+        return parse(text)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
 
 def _time(value: object) -> time:
     if isinstance(value, time):
         return value
-    return parse_time_of_day(str(value))
+    return _checked(parse_time_of_day, str(value))
 
 
 def _zone(value: object) -> ZoneInfo:
-    return value if isinstance(value, ZoneInfo) else parse_timezone(str(value))
+    return value if isinstance(value, ZoneInfo) else _checked(parse_timezone, str(value))
 
 
 def _days(value: object) -> frozenset[int]:
     """`weekdays`, `mon-fri`, or a list of day names."""
     if isinstance(value, frozenset):
         return value
-    if isinstance(value, list):
-        return parse_days(",".join(str(v) for v in value))
-    return parse_days(str(value))
+    text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return _checked(parse_days, text)
 
 
 Duration = Annotated[timedelta, BeforeValidator(coerce_duration)]
@@ -151,6 +164,11 @@ class CalendarEvent:
     def end(self) -> datetime:
         return self.start + self.duration
 
+    def intervals(self, length: timedelta) -> list[tuple[datetime, datetime]]:
+        """(start, end) of each of the event's intervals of `length`, back to back."""
+        count = int(self.duration / length)
+        return [(self.start + k * length, self.start + (k + 1) * length) for k in range(count)]
+
 
 def draw(calendar: ProgrammeCalendar) -> list[CalendarEvent]:
     """The season's events, in time order; the same calendar (seed included) gives the same events."""
@@ -177,7 +195,7 @@ def planned(events: list[CalendarEvent], calendar: ProgrammeCalendar, ven: str) 
     """The events as scenario entries for VEN `ven`: LOAD_DISPATCH delta, one value per interval."""
     out = []
     for event in events:
-        count = int(event.duration / calendar.interval)
+        count = len(event.intervals(calendar.interval))
         body = EventCreate(
             ven=ven,
             signal="LOAD_DISPATCH",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ven.cli import certs_cmd, demo_cmd, events_cmd, plan_cmd, policies_cmd, run_cmd
+from ven.cli import certs_cmd, demo_cmd, events_cmd, plan_cmd, policies_cmd, run_cmd, season_cmd
 from ven.errors import InputError, V2XError
 
 EXIT_OK = 0
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.register(commands)
     events_cmd.register(commands)
     certs_cmd.register(commands)
+    season_cmd.register(commands)
     return parser
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -146,5 +146,27 @@ class Fleet:
                 changed = True
         return Fleet(tuple(evs)) if changed else self
 
+    def with_departures(self, departures: Mapping[int, datetime | None]) -> Fleet:
+        """The same fleet with the departures of some EVs (by index) replaced. Only those records and the
+        departure column change; the other columns are shared, not rebuilt (a gateway reporting its EVs'
+        departures one plug-in at a time, among 10,000)."""
+        if not departures:
+            return self
+        evs = list(self.evs)
+        departure_ts = self.departure_ts.copy()
+        for i, departure in departures.items():
+            evs[i] = replace(evs[i], departure=departure)
+            departure_ts[i] = math.inf if departure is None else departure.timestamp()
+        fleet = object.__new__(Fleet)
+        object.__setattr__(fleet, "evs", tuple(evs))
+        for column in _COLUMNS:
+            object.__setattr__(fleet, column, getattr(self, column))
+        departure_ts.setflags(write=False)
+        object.__setattr__(fleet, "departure_ts", departure_ts)
+        return fleet
+
     def subset(self, mask: BoolArray) -> Fleet:
         return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))
+
+
+_COLUMNS = tuple(f.name for f in fields(Fleet) if not f.init)

@@ -7,17 +7,16 @@ field, so `ven season` exits 2 with one line. See docs/season.md for every key.
 from __future__ import annotations
 
 import tomllib
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ven.errors import InputError
-from ven.model.routine import parse_days, parse_time_of_day
 from ven.runtime.config import VenConfig
 from ven.timeparse import coerce_duration
-from vtn_mock.calendar import ProgrammeCalendar
+from vtn_mock.calendar import Days, LocalTime, ProgrammeCalendar
 
 
 def _positive(value: object) -> timedelta:
@@ -27,21 +26,7 @@ def _positive(value: object) -> timedelta:
     return delta
 
 
-def _days(value: object) -> frozenset[int]:
-    if isinstance(value, frozenset):
-        return value
-    if isinstance(value, list):
-        return parse_days(",".join(str(v) for v in value))
-    return parse_days(str(value))
-
-
-def _time(value: object) -> time:
-    return value if isinstance(value, time) else parse_time_of_day(str(value))
-
-
 Duration = Annotated[timedelta, BeforeValidator(_positive)]
-Days = Annotated[frozenset[int], BeforeValidator(_days)]
-LocalTime = Annotated[time, BeforeValidator(_time)]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 

@@ -45,11 +45,13 @@ class SeasonFleet:
         self.ledger = ledger
         self._positions = {ev.ev_id: i for i, ev in enumerate(enrolled.evs)}
         announced = life.first_announced()
-        self._evs = [
-            replace(ev, routine=None, departure=_when(ts))
-            for ev, ts in zip(enrolled.evs, announced, strict=True)
-        ]
-        self._known: Fleet | None = None
+        self._known = Fleet(
+            tuple(
+                replace(ev, routine=None, departure=_when(ts))
+                for ev, ts in zip(enrolled.evs, announced, strict=True)
+            )
+        )
+        self._announced: dict[int, datetime | None] = {}  # since `_known` was last brought up to date
         self.sim = SimulatedFleet(
             life.initial_fleet(enrolled),
             clock,
@@ -86,17 +88,16 @@ class SeasonFleet:
 
     def fleet(self) -> Fleet:
         """The enrolled fleet with each EV's departure as it announced it at its last plug-in."""
-        if self._known is None:
-            self._known = Fleet(tuple(self._evs))
+        if self._announced:
+            self._known = self._known.with_departures(self._announced)
+            self._announced = {}
         return self._known
 
     def _noticed(self, event: GatewayEvent) -> None:
         if event.kind is not GatewayEventKind.PLUGGED_IN:
             return
-        i = self._positions[event.ev_id]
         departure_ts = self.life.announced.get((event.ev_id, event.timestamp.timestamp()))
-        self._evs[i] = replace(self._evs[i], departure=_when(departure_ts))
-        self._known = None
+        self._announced[self._positions[event.ev_id]] = _when(departure_ts)
 
 
 def _when(ts: float | None) -> datetime | None:

@@ -14,18 +14,20 @@ profile's `early_share` of trips the owner leaves earlier than announced, withou
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
-import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from ven.chargers.schedule import PlugEvent
 from ven.model.fleet import Fleet
 
 if TYPE_CHECKING:
-    from ven.model.fleet import EV
+    from ven.model.fleet import EV, FloatArray, IntArray
     from ven.season.config import LifeProfile, SchoolCalendar
 
 # Plug-in and departure times fall on this grid (people leave at 07:35, not at 07:36:12), which also
@@ -37,16 +39,29 @@ _SD_LIMIT = 3.0  # normal draws are cut at ±3 standard deviations
 
 @dataclass(frozen=True, slots=True)
 class Trip:
-    """One absence: announced to leave at `planned`, actually leaves at `leave`, back at `back`."""
+    """One absence (POSIX seconds): announced to leave at `planned_ts`, leaves at `leave_ts`, back at
+    `back_ts`, having used `used_kwh`."""
 
-    planned: datetime
-    leave: datetime
-    back: datetime
+    planned_ts: float
+    leave_ts: float
+    back_ts: float
     used_kwh: float
 
     @property
+    def planned(self) -> datetime:
+        return datetime.fromtimestamp(self.planned_ts, UTC)
+
+    @property
+    def leave(self) -> datetime:
+        return datetime.fromtimestamp(self.leave_ts, UTC)
+
+    @property
+    def back(self) -> datetime:
+        return datetime.fromtimestamp(self.back_ts, UTC)
+
+    @property
     def early(self) -> bool:
-        return self.leave < self.planned
+        return self.leave_ts < self.planned_ts
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,7 @@ class FleetLife:
 
     def first_announced(self) -> list[float | None]:
         """Each EV's announced departure at the start (its first trip as planned)."""
-        return [life.trips[0].planned.timestamp() if life.trips else None for life in self.lives]
+        return [life.trips[0].planned_ts if life.trips else None for life in self.lives]
 
     def arrivals(self) -> list[PlugEvent]:
         """Every return from a trip: the energy it used, and when the EV will really leave again."""
@@ -111,78 +126,130 @@ def plan_life(fleet: Fleet, profiles: list[LifeProfile], span: Span) -> FleetLif
     """Every EV's trips that start in the span; EVs no profile matches (or with no times) stay put."""
     lives = []
     announced: dict[tuple[str, float], float | None] = {}
+    calendars: dict[str, _Days] = {}
     for ev in fleet.evs:
         profile = next((p for p in profiles if any(fnmatch.fnmatchcase(ev.site, g) for g in p.sites)), None)
-        trips = () if profile is None else _trips(ev, profile, span)
+        zone = span.timezone if ev.routine is None else ev.routine.timezone
+        days = calendars.get(zone.key) or calendars.setdefault(zone.key, _Days(span, zone))
+        trips = () if profile is None else _trips(ev, profile, span, days)
         lives.append(EvLife(ev.ev_id, trips))
         for trip, following in _with_next(trips):
-            announced[(ev.ev_id, trip.back.timestamp())] = (
-                None if following is None else following.planned.timestamp()
-            )
+            announced[(ev.ev_id, trip.back_ts)] = None if following is None else following.planned_ts
     return FleetLife(tuple(lives), announced)
 
 
-def _trips(ev: EV, profile: LifeProfile, span: Span) -> tuple[Trip, ...]:
+class _Days:
+    """The span's days in one time zone: weekday, holiday and school flags, and local times as POSIX
+    seconds (computed once per distinct time of day, DST included)."""
+
+    def __init__(self, span: Span, zone: ZoneInfo) -> None:
+        first = span.start.astimezone(zone).date()
+        count = (span.end.astimezone(zone).date() - first).days + 2  # one more: returns the next day
+        self.dates = [first + timedelta(days=k) for k in range(count)]
+        self.zone = zone
+        self.weekday = np.array([d.weekday() for d in self.dates])
+        self.holiday = np.array([d in span.holidays for d in self.dates])
+        school = span.school
+        self.in_session = np.array([school is None or school.in_session(d) for d in self.dates])
+        program = None if school is None else school.summer_program
+        self.program_day = np.array(
+            [
+                program is not None and program.first <= d <= program.last and d.weekday() in program.days
+                for d in self.dates
+            ]
+        )
+        self._times: dict[time, FloatArray] = {}
+
+    def at(self, when: time) -> FloatArray:
+        """Each day at local `when`, as POSIX seconds."""
+        found = self._times.get(when)
+        if found is None:
+            found = np.array([datetime.combine(d, when, tzinfo=self.zone).timestamp() for d in self.dates])
+            self._times[when] = found
+        return found
+
+
+def _trips(ev: EV, profile: LifeProfile, span: Span, days: _Days) -> tuple[Trip, ...]:
     routine = ev.routine
-    zone = routine.timezone if routine is not None else span.timezone
     leave_at = routine.departure if routine is not None else profile.departure
     back_at = routine.plug_in if routine is not None and routine.plug_in is not None else profile.plug_in
     if leave_at is None or back_at is None:
         return ()
-    days = routine.days if routine is not None else profile.days
-    rng = random.Random(f"{span.seed}:{ev.ev_id}")  # noqa: S311 - a simulation's seeded draw
+    weekdays = routine.days if routine is not None else profile.days
+    rng = np.random.default_rng(_seed(span.seed, ev.ev_id))
     program = None if span.school is None else span.school.summer_program
-    summer = program is not None and rng.random() < program.share
-    mean_kwh = _mean_trip_kwh(ev, profile)
-    trips: list[Trip] = []
-    day = span.start.astimezone(zone).date()
-    while True:
-        planned = _at(day, leave_at, zone, rng, profile.departure_sd)
-        if planned >= span.end:
-            break
-        travels = (
-            day.weekday() in days and day not in span.holidays and _in_calendar(day, profile, span, summer)
-        )
-        # Draw every figure whether or not the EV travels: one day's choice does not shift the next's.
-        back = _at(day, back_at, zone, rng, profile.plug_in_sd)
-        if back_at <= leave_at:
-            back += timedelta(days=1)
-        used = max(rng.gauss(mean_kwh, mean_kwh * profile.trip_sd_share), 0.0)
-        early = rng.random() < profile.early_share
-        low, high = profile.early_by
-        leave = planned - _rounded(timedelta(seconds=rng.uniform(low.total_seconds(), high.total_seconds())))
-        skip = rng.random() < profile.skip_share
-        leave = leave if early else planned
-        if travels and not skip and planned >= span.start and _fits(trips, leave, back):
-            trips.append(Trip(planned, leave, back, min(used, ev.capacity_kwh)))
-        day += timedelta(days=1)
-    return tuple(trips)
-
-
-def _in_calendar(day: date, profile: LifeProfile, span: Span, summer: bool) -> bool:
-    """School profiles travel in session, and summer-program buses on its days; the others always."""
-    school = span.school
-    if profile.calendar != "school" or school is None or school.in_session(day):
-        return True
-    program = school.summer_program
-    return (
-        summer
-        and program is not None
-        and program.first <= day <= program.last
-        and day.weekday() in program.days
+    summer = bool(rng.random() < (0.0 if program is None else program.share))
+    count = len(days.dates) - 1
+    # Every figure is drawn for every day, travelling or not: one day's choice does not shift the next's.
+    leave_z, back_z, early_u, skip_u = (
+        rng.standard_normal(count),
+        rng.standard_normal(count),
+        *rng.random((2, count)),
     )
+    mean_kwh = _mean_trip_kwh(ev, profile)
+    used = np.clip(rng.normal(mean_kwh, mean_kwh * profile.trip_sd_share, count), 0.0, ev.capacity_kwh)
+    low, high = (d.total_seconds() for d in profile.early_by)
+    early_s = _grid(rng.uniform(low, high, count))
+    planned = days.at(leave_at)[:count] + _grid(
+        np.clip(leave_z, -_SD_LIMIT, _SD_LIMIT) * profile.departure_sd.total_seconds()
+    )
+    back_days = days.at(back_at)[1:] if back_at <= leave_at else days.at(back_at)[:count]
+    back = back_days + _grid(np.clip(back_z, -_SD_LIMIT, _SD_LIMIT) * profile.plug_in_sd.total_seconds())
+    leave = np.where(early_u < profile.early_share, planned - early_s, planned)
+    calendar = (
+        days.in_session[:count] | (summer & days.program_day[:count])
+        if profile.calendar == "school"
+        else True
+    )
+    travels = (
+        np.isin(days.weekday[:count], list(weekdays))
+        & ~days.holiday[:count]
+        & calendar
+        & (skip_u >= profile.skip_share)
+        & (planned >= span.start.timestamp())
+        & (planned < span.end.timestamp())
+        & (back > leave)
+    )
+    chosen = np.flatnonzero(travels)
+    starts, ends = leave[chosen], back[chosen]
+    # A trip starts only after the last one ended, with a step to plug in (a clash is rare: check first).
+    if len(chosen) > 1 and bool((starts[1:] < ends[:-1] + RESOLUTION.total_seconds()).any()):
+        chosen = _apart(chosen, leave, back)
+    rows = zip(
+        planned[chosen].tolist(),
+        leave[chosen].tolist(),
+        back[chosen].tolist(),
+        used[chosen].tolist(),
+        strict=True,
+    )
+    return tuple(Trip(*row) for row in rows)
+
+
+def _apart(chosen: IntArray, leave: FloatArray, back: FloatArray) -> IntArray:
+    """The candidate trips kept when each must start after the previous kept one ended."""
+    kept: list[int] = []
+    free_from = -math.inf
+    for k in chosen.tolist():
+        if leave[k] >= free_from:
+            kept.append(k)
+            free_from = float(back[k]) + RESOLUTION.total_seconds()
+    return np.array(kept, dtype=np.int64)
+
+
+def _seed(seed: int, ev_id: str) -> int:
+    """A stable seed for one EV: its life does not depend on the rest of the fleet or on Python's hash."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{ev_id}".encode()).digest()[:8], "little")
+
+
+def _grid(seconds: FloatArray) -> FloatArray:
+    """Seconds rounded to the RESOLUTION grid (half away from zero, as people round clock times)."""
+    step = RESOLUTION.total_seconds()
+    return np.asarray(step * np.floor(seconds / step + 0.5))
 
 
 def _with_next(trips: tuple[Trip, ...]) -> list[tuple[Trip, Trip | None]]:
     """Each trip with the one after it (None after the last)."""
     return list(zip(trips, (*trips[1:], None), strict=True)) if trips else []
-
-
-def _fits(trips: list[Trip], leave: datetime, back: datetime) -> bool:
-    """A trip starts after the last one ended (with a step to plug in) and ends after it starts."""
-    if back <= leave:
-        return False
-    return not trips or leave >= trips[-1].back + RESOLUTION
 
 
 def _mean_trip_kwh(ev: EV, profile: LifeProfile) -> float:
@@ -194,15 +261,3 @@ def _mean_trip_kwh(ev: EV, profile: LifeProfile) -> float:
     if routine is not None and routine.plug_in_soc is not None:
         return max(ev.departure_soc - routine.plug_in_soc, 0.0) * ev.capacity_kwh
     return TRIP_SHARE_DEFAULT * ev.capacity_kwh
-
-
-def _at(day: date, at: time, zone: ZoneInfo, rng: random.Random, sd: timedelta) -> datetime:
-    """`day` at local `at`, moved by a normal draw of standard deviation `sd`, on the RESOLUTION grid."""
-    spread = max(-_SD_LIMIT, min(_SD_LIMIT, rng.gauss(0.0, 1.0))) * sd.total_seconds()
-    local = datetime.combine(day, at, tzinfo=zone) + _rounded(timedelta(seconds=spread))
-    return local.astimezone(UTC)
-
-
-def _rounded(delta: timedelta) -> timedelta:
-    step = RESOLUTION.total_seconds()
-    return timedelta(seconds=step * math.floor(delta.total_seconds() / step + 0.5))

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ven.model.fleet import Fleet
     from ven.runtime.config import VenConfig
     from ven.season.config import SeasonConfig
-    from ven.storage import EventBaseline
+    from ven.storage import EventBaseline, PerformanceRow
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class EventRecord:
     performance: EventPerformance | None  # None: never sent (e.g. no VEN registered)
     opt: str | None
     baseline: EventBaseline | None
+    ven_rows: tuple[PerformanceRow, ...] = ()  # the VEN's own view of its delivery, per interval
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class SeasonRun:
     life: FleetLife
     ledger: EnergyLedger
     events: tuple[EventRecord, ...]
+    interval: timedelta  # the programme's event interval (the ledger's columns follow it)
     wall_s: float
     loop_jumps: int
 
@@ -103,7 +105,9 @@ def run_policy(
     total = (calendar.last_day - calendar.first_day).days + 1
     count = total if days is None else min(days, total)
     end = first + timedelta(days=count)
-    start = first - season.season.lead
+    # Half a sampling period off the hour: every usage sample falls inside an event interval, none on the
+    # boundary where it would race the interval's first dispatch (a tie only simulated time produces).
+    start = first - season.season.lead - ven.reports.sampling / 2
     loop = SimulatedTimeLoop()
     try:
         return loop.run_until_complete(
@@ -154,6 +158,7 @@ class _Season:
             life=gateway.life,
             ledger=gateway.ledger,
             events=events,
+            interval=calendar.interval,
             wall_s=time.monotonic() - began,
             loop_jumps=getattr(loop, "jumps", 0),
         )
@@ -179,9 +184,9 @@ class _Season:
         span = Span(start, end, calendar.timezone, calendar.holidays, self.season.school, settings.seed)
         intervals = np.array(
             [
-                (begin.timestamp(), (begin + calendar.interval).timestamp())
+                (begin.timestamp(), finish.timestamp())
                 for event in drawn
-                for begin in _interval_starts(event, calendar.interval)
+                for begin, finish in event.intervals(calendar.interval)
             ]
         ).reshape(-1, 2)
 
@@ -258,13 +263,9 @@ class _Season:
                         event_performance(stored, core.store, names),
                         answer,
                         store.baselines.get(event.event_id),
+                        tuple(store.performance.for_event(event.event_id)),
                     )
                 )
         finally:
             store.close()
         return tuple(records)
-
-
-def _interval_starts(event: CalendarEvent, interval: timedelta) -> list[datetime]:
-    count = int(event.duration / interval)
-    return [(event.start + k * interval).astimezone(UTC) for k in range(count)]

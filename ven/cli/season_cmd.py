@@ -1,0 +1,126 @@
+"""`ven season --config season.toml [--policy P|all] [--days N] [--json] [--report DIR]`.
+
+A whole programme season on simulated time: the mock VTN calls the programme's events from its seeded
+calendar, the VEN of `ven run` answers and dispatches them, the simulated fleet lives its days in between
+(docs/season.md). Progress goes to stderr; stdout gets the season's figures as a table, or with --json
+the CONTRACT.md object (`{"policies": {name: ...}}` with `--policy all`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policies import available_policies
+from ven.errors import InputError, V2XError
+from ven.season.config import load_season
+from ven.season.report import check_rows, comparison, headline, write_index, write_report
+from ven.season.seasons import run_seasons
+
+if TYPE_CHECKING:
+    from ven.season.results import SeasonResult
+
+QUIET_LOGGERS = ("openleadr", "apscheduler", "aiohttp", "ven", "vtn_mock")
+
+
+class SeasonCheckError(V2XError):
+    """The season ran, but its books do not add up (a bug in the simulation, reported, never hidden)."""
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "season", help="run a programme's whole season on simulated time: events, fleet life, settlement"
+    )
+    parser.add_argument("--config", required=True, help="season.toml (names the VEN's ven.toml)")
+    parser.add_argument("--policy", help="a policy (default: ven.toml's), or 'all' for every installed one")
+    parser.add_argument("--days", type=int, help="only the season's first N days")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--report", help="write a report folder here (summary.html, plots, CSV)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="policies run at once (default: %(default)s)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = Path(args.config)
+    if args.days is not None and args.days < 1:
+        raise InputError(f"--days: at least 1, not {args.days}")
+    if args.jobs < 1:
+        raise InputError(f"--jobs: at least 1, not {args.jobs}")
+    report = None if args.report is None else Path(args.report)
+    if report is not None and report.exists() and not report.is_dir():
+        raise InputError(f"--report {args.report}: exists and is not a folder")
+    _, ven = load_season(config)  # a bad file fails here, before anything runs
+    policies = _policies(args.policy, ven.dispatch.policy)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)  # progress lines say what happens
+    progress = None if args.quiet else _progress
+    with tempfile.TemporaryDirectory(prefix="ven-season-") as workdir:
+        results = run_seasons(config, policies, args.days, Path(workdir), args.jobs, progress)
+    if report is not None:
+        _write(results, report, several=args.policy == "all")
+        if progress is not None:
+            progress(f"report written to {report.resolve()}")
+    print(_output(results, as_json=args.json, several=args.policy == "all"))
+    failed = [r.policy for r in results if not r.checks.ok]
+    if failed:
+        raise SeasonCheckError(
+            f"season checks failed for {', '.join(failed)}: the energy books do not add up"
+        )
+    return 0
+
+
+def _policies(wanted: str | None, configured: str) -> list[str]:
+    installed = {info.name: info for info in available_policies()}
+    if wanted == "all":
+        return [name for name, info in installed.items() if not info.summary.startswith("(fails to load")]
+    name = wanted or configured
+    if name not in installed:
+        raise InputError(
+            f"--policy {name!r}: not installed (installed: {', '.join(installed) or 'none'}, or all)"
+        )
+    return [name]
+
+
+def _write(results: list[SeasonResult], report: Path, *, several: bool) -> None:
+    if not several:
+        write_report(results[0], report)
+        return
+    for result in results:
+        write_report(result, report / result.policy)
+    write_index(results, report)
+
+
+def _output(results: list[SeasonResult], *, as_json: bool, several: bool) -> str:
+    if as_json:
+        if several:
+            return json.dumps({"policies": {r.policy: r.to_json() for r in results}})
+        return json.dumps(results[0].to_json())
+    if several:
+        header, rows = comparison(results)
+        return _table([header, *rows])
+    result = results[0]
+    return (
+        _table([list(row) for row in headline(result)])
+        + "\n\nchecks\n"
+        + _table([list(row) for row in check_rows(result)])
+    )
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+def _progress(message: str) -> None:
+    print(f"[season] {message}", file=sys.stderr, flush=True)
