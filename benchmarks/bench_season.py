@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import platform
 import re
@@ -51,7 +52,10 @@ def replicate(folder: Path, copies: int) -> Path:
     ven = (EXAMPLE / "ven.toml").read_text(encoding="utf-8")
     (folder / "ven.toml").write_text(re.sub(r'url = "sqlite:///[^"]*"', 'url = "sqlite:///ven.db"', ven))
     season = (EXAMPLE / "season.toml").read_text(encoding="utf-8")
-    low, high = (int(v) for v in re.search(r"requested_kw = \[(\d+), (\d+)\]", season).groups())  # type: ignore[union-attr]
+    found = re.search(r"requested_kw = \[(\d+), (\d+)\]", season)
+    if found is None:
+        raise SystemExit("examples/massachusetts/season.toml has no requested_kw = [low, high]")
+    low, high = (int(v) for v in found.groups())
     season = season.replace(
         f"requested_kw = [{low}, {high}]", f"requested_kw = [{low * copies}, {high * copies}]"
     )
@@ -72,10 +76,11 @@ def run_season(config: Path, days: int | None) -> tuple[float, float, str]:
     if done.returncode != 0:
         raise SystemExit(f"season failed ({done.returncode}): {done.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    summary = done.stdout.strip()
-    delivered = re.search(r'"delivered_kw_avg": ([\d.]+)', summary)
-    violations = re.search(r'"constraint_violations": (\d+)', summary)
-    note = f"delivered {delivered.group(1) if delivered else '?'} kW, {violations.group(1) if violations else '?'} violations"
+    figures = json.loads(done.stdout)
+    note = (
+        f"{figures['events']} events, delivered {figures['delivered_kw_avg']:,.0f} of "
+        f"{figures['requested_kw_avg']:,.0f} kW, {figures['constraint_violations']} violations"
+    )
     return wall, cpu, note
 
 
@@ -87,9 +92,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [90, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     days = 7 if args.quick else args.days
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="bench-season-") as tmp:
         print(f"\nfleet size (season of {days} days; 1 run each)")

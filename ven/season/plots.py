@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,7 +53,7 @@ def delivered_plot(result: SeasonResult, path: Path) -> Path:
         f"{result.requested_kw_avg:,.0f} kW on average, payment ${result.payment_usd:,.0f}"
     )
     axes.xaxis.set_major_formatter(DateFormatter("%d %b", tz=zone))  # type: ignore[no-untyped-call]
-    axes.legend(loc="lower left", fontsize=8)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=4, fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     figure.savefig(path)
     return path
@@ -71,11 +72,9 @@ def sites_plot(result: SeasonResult, path: Path) -> Path:
         [s.delivered_kw_avg for s in sites],
         color=[colour[site_group(s.site)] for s in sites],
     )
-    for group in groups:
-        axes.barh([], [], color=colour[group], label=group)
+    axes.legend(handles=[Patch(color=colour[g], label=g) for g in groups], loc="lower right", fontsize=8)
     axes.set_xlabel("average contribution over all event hours, kW (the VEN's baseline − metered)")
     axes.tick_params(axis="y", labelsize=7)
-    axes.legend(loc="lower right", fontsize=8)
     axes.grid(axis="x", alpha=0.3)
     figure.savefig(path)
     return path
@@ -84,23 +83,19 @@ def sites_plot(result: SeasonResult, path: Path) -> Path:
 def departure_plot(result: SeasonResult, path: Path) -> Path:
     """SOC at every departure of the season, stacked by site group; the owners' early departures apart."""
     by_group: dict[str, list[float]] = defaultdict(list)
-    early: list[float] = []
     for departure in result.departures:
         site = result.fleet.evs[departure.ev_index].site
-        (early if departure.early else by_group[site_group(site)]).append(departure.soc)
+        by_group["left earlier than announced" if departure.early else site_group(site)].append(departure.soc)
     figure = Figure(figsize=(9, 4.5), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     bins = [i / 40 for i in range(41)]
-    labels = list(by_group)
+    labels = sorted(by_group, key=lambda g: g.startswith("left"))  # the owners' early departures last
     if labels:
-        axes.hist(
-            [by_group[g] for g in labels], bins=bins, stacked=True, label=labels, color=_COLORS[: len(labels)]
-        )
-    if early:
-        axes.hist(
-            early, bins=bins, histtype="step", color="tab:red", lw=1.5, label="left earlier than announced"
-        )
+        colours = [
+            _COLORS[i % len(_COLORS)] if not g.startswith("left") else "tab:red" for i, g in enumerate(labels)
+        ]
+        axes.hist([by_group[g] for g in labels], bins=bins, stacked=True, label=labels, color=colours)
     needed = sorted({float(result.fleet.departure_soc[d.ev_index]) for d in result.departures})
     for soc in needed:
         axes.axvline(soc, color="black", lw=0.8, ls=":")
