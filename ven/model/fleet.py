@@ -112,25 +112,38 @@ class Fleet:
         soc: Sequence[float] | FloatArray | None = None,
         plugged_in: Sequence[bool] | BoolArray | None = None,
     ) -> Fleet:
-        """The same fleet with measured SOC and/or plug state; how the runtime re-plans from measurements."""
-        evs = list(self.evs)
-        for i, ev in enumerate(evs):
-            changes: dict[str, object] = {}
-            if soc is not None:
-                changes["soc"] = float(soc[i])
-            if plugged_in is not None:
-                changes["plugged_in"] = bool(plugged_in[i])
-            if changes:
-                evs[i] = replace(ev, **changes)  # type: ignore[arg-type]
-        return Fleet(tuple(evs))
+        """The same fleet with measured SOC and/or plug state; how the runtime re-plans from measurements.
+
+        Every control step does this for every EV: the records are copied field by field and the two
+        columns taken as given, instead of validating and rebuilding all of them (10,000 EVs: ~10x faster).
+        """
+        if soc is None and plugged_in is None:
+            return self
+        columns: dict[str, npt.NDArray[np.generic]] = {}
+        if soc is not None:
+            columns["soc"] = np.array(soc, dtype=np.float64)
+        if plugged_in is not None:
+            columns["plugged_in"] = np.array(plugged_in, dtype=np.bool_)
+        names = tuple(columns)
+        values = zip(*(column.tolist() for column in columns.values()), strict=True)
+        evs = tuple(
+            _changed(ev, dict(zip(names, row, strict=True))) for ev, row in zip(self.evs, values, strict=True)
+        )
+        return self._derived(evs, columns)
 
     def departing_earlier(self, by: timedelta) -> Fleet:
         """The same fleet with every departure moved `by` earlier (a safety margin for late commands)."""
         if not by:
             return self
-        return Fleet(
-            tuple(ev if ev.departure is None else replace(ev, departure=ev.departure - by) for ev in self.evs)
+        evs = tuple(
+            ev if ev.departure is None else _changed(ev, {"departure": ev.departure - by}) for ev in self.evs
         )
+        departure_ts = np.fromiter(
+            (e.departure.timestamp() if e.departure is not None else math.inf for e in evs),
+            np.float64,
+            len(evs),
+        )
+        return self._derived(evs, {"departure_ts": departure_ts})
 
     def rolled(self, now: datetime) -> Fleet:
         """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
@@ -155,14 +168,22 @@ class Fleet:
         evs = list(self.evs)
         departure_ts = self.departure_ts.copy()
         for i, departure in departures.items():
-            evs[i] = replace(evs[i], departure=departure)
+            evs[i] = _changed(evs[i], {"departure": departure})
             departure_ts[i] = math.inf if departure is None else departure.timestamp()
+        return self._derived(tuple(evs), {"departure_ts": departure_ts})
+
+    def _derived(self, evs: tuple[EV, ...], columns: Mapping[str, npt.NDArray[np.generic]]) -> Fleet:
+        """A fleet of `evs` with these columns (computed by the caller from them) and this fleet's others:
+        the hot paths change one or two columns of thousands of EVs, and rebuild only those."""
         fleet = object.__new__(Fleet)
-        object.__setattr__(fleet, "evs", tuple(evs))
-        for column in _COLUMNS:
-            object.__setattr__(fleet, column, getattr(self, column))
-        departure_ts.setflags(write=False)
-        object.__setattr__(fleet, "departure_ts", departure_ts)
+        object.__setattr__(fleet, "evs", evs)
+        for name in _COLUMNS:
+            column = columns.get(name)
+            if column is None:
+                column = getattr(self, name)
+            else:
+                column.setflags(write=False)
+            object.__setattr__(fleet, name, column)
         return fleet
 
     def subset(self, mask: BoolArray) -> Fleet:
@@ -170,3 +191,13 @@ class Fleet:
 
 
 _COLUMNS = tuple(f.name for f in fields(Fleet) if not f.init)
+_EV_FIELDS = tuple(f.name for f in fields(EV))
+
+
+def _changed(ev: EV, changes: Mapping[str, object]) -> EV:
+    """`dataclasses.replace(ev, **changes)` without running __init__ again: the record's fields copied as
+    they are (already validated), the changed ones set; several times faster on the hot paths."""
+    copy = object.__new__(EV)
+    for name in _EV_FIELDS:
+        object.__setattr__(copy, name, changes[name] if name in changes else getattr(ev, name))
+    return copy
