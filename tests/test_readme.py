@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from ven.timeparse import parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -85,12 +88,21 @@ def test_the_showcase_command_is_the_one_tests_demo_runs():
 
 
 def test_the_enrollment_check_in_the_readme_runs():
-    """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet with no shortfall."""
+    """The `ven plan` line of "Enrolling a fleet" plans the Massachusetts fleet with no shortfall: in
+    every interval the planned reduction reaches the requested one (read from its --json output)."""
     lines = sh_blocks("## Enrolling a fleet")
     assert len(lines) == 1
-    result = run_ven(shlex.split(lines[0])[1:])
+    args = shlex.split(lines[0])[1:]
+    result = run_ven(args if "--json" in args else [*args, "--json"])
     assert result.returncode == 0, result.stderr
-    assert "school-merrimack" in result.stdout
+    plan = json.loads(result.stdout)
+    assert len(plan["evs"]) == 90  # the whole Massachusetts fleet
+    intervals = plan["intervals"]
+    duration, interval = (parse_duration(args[args.index(flag) + 1]) for flag in ("--duration", "--interval"))
+    assert len(intervals) == duration // interval > 0
+    short = [i for i in intervals if i["reduction_kw"] < i["requested_reduction_kw"] - 1e-6]
+    assert short == []
+    assert all(i["requested_reduction_kw"] > 0 for i in intervals)
 
 
 def test_every_readme_command_block_is_covered():

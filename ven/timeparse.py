@@ -16,13 +16,16 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 def parse_duration(text: str) -> timedelta:
     """Parse `90s`, `15m`, `3h`, `1d` or an ISO 8601 duration such as `PT15M`."""
-    short = _SHORT.match(text)
-    if short:
-        return timedelta(seconds=float(short.group(1)) * _UNIT_SECONDS[short.group(2)])
-    iso = _ISO.match(text.strip().upper())
-    if iso and text.strip().upper() not in ("P", "PT"):
-        parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
-        return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    try:
+        short = _SHORT.match(text)
+        if short:
+            return timedelta(seconds=float(short.group(1)) * _UNIT_SECONDS[short.group(2)])
+        iso = _ISO.match(text.strip().upper())
+        if iso and text.strip().upper() not in ("P", "PT"):
+            parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
+            return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        raise InputError(f"duration out of range: {text!r}") from None
     raise InputError(f"not a duration: {text!r} (use e.g. 90s, 15m, 3h or PT15M)")
 
 
@@ -32,7 +35,10 @@ def parse_time(text: str, now: datetime) -> datetime:
     if stripped == "now":
         return now.astimezone(UTC)
     if stripped.startswith("+"):
-        return (now + parse_duration(stripped[1:])).astimezone(UTC)
+        try:
+            return (now + parse_duration(stripped[1:])).astimezone(UTC)
+        except OverflowError:
+            raise InputError(f"time out of range: {text!r}") from None
     return parse_iso_datetime(stripped)
 
 
@@ -44,7 +50,10 @@ def parse_iso_datetime(text: str) -> datetime:
         raise InputError(f"not an ISO 8601 time: {text!r}") from None
     if parsed.tzinfo is None:
         raise InputError(f"time {text!r} has no UTC offset (write e.g. 2026-07-01T16:00:00-04:00 or ...Z)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        raise InputError(f"time out of range: {text!r}") from None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -70,7 +79,10 @@ def coerce_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except (OverflowError, ValueError):  # beyond 999,999,999 days, or not finite
+            raise ValueError(f"duration out of range: {value!r} s") from None
     if isinstance(value, str):
         try:
             return parse_duration(value)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ven.clock import ManualClock
-from ven.events import EventBook, EventView
+from ven.events import Answer, EventBook, EventView
 from ven.openadr.models import (
     Distribution,
     EventSignal,
@@ -72,6 +72,13 @@ def known(book: EventBook, event_id: str) -> EventView:
     view = book.get(event_id)
     assert view is not None, f"{event_id} unknown"
     return view
+
+
+def opt_in(book: EventBook, *event_ids: str) -> None:
+    """Answer the live modification of each event optIn (what the runtime does when the plan delivers)."""
+    for event_id in event_ids:
+        view = known(book, event_id)
+        assert book.record_answer(event_id, view.modification_number, Answer.opt_in()) is not None
 
 
 def seeded(seed: int) -> random.Random:

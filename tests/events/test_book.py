@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ven.clock import ManualClock
-from ven.events import ChangeKind, EventBook, Transition
-from ven.openadr.models import EventStatus, OptDecision, Targets
+from ven.events import Answer, AnswerSource, ChangeKind, EventBook, Opt, Transition
+from ven.openadr.models import EventStatus, Targets
 from ven.storage import EventStatus as Live
 
-from .conftest import QUARTER, START, T0, VEN_ID, distribution, known, make_event, seeded
+from .conftest import QUARTER, START, T0, VEN_ID, distribution, known, make_event, opt_in, seeded
 
 RAMP = timedelta(minutes=10)
 
@@ -52,9 +52,10 @@ def test_current_interval_uses_randomised_times(clock: ManualClock) -> None:
     """Intervals start at dtstart plus the drawn offset."""
     book = EventBook(VEN_ID, clock, seeded(11))
     book.apply_distribution(distribution(make_event(startafter=timedelta(minutes=5))))
+    opt_in(book, "e1")
     view = known(book, "e1")
-    assert view is not None
-    assert book.current_interval(START) is None or view.offset_s == 0
+    assert view.offset_s > 0
+    assert book.current_interval(START) is None  # dtstart itself is before the effective start
     interval = book.current_interval(view.start + QUARTER + timedelta(seconds=1))
     assert interval is not None
     assert (interval.index, interval.start, interval.end) == (
@@ -97,7 +98,9 @@ def test_cancelling_before_the_start_is_immediate_even_with_startafter(
 def test_cancellation_cuts_the_intervals(book: EventBook, clock: ManualClock) -> None:
     """A started event cancelled without startafter stops at once; its intervals end there."""
     book.apply_distribution(distribution(make_event()))
+    opt_in(book, "e1")
     clock.set(START + QUARTER + timedelta(minutes=5))
+    assert book.active_at(clock.now()) is not None
     book.apply_distribution(distribution(make_event(modification_number=1, status=EventStatus.CANCELLED)))
     view = known(book, "e1")
     assert [i.index for i in view.intervals()] == [0, 1]
@@ -114,46 +117,63 @@ def test_test_events_are_tracked_not_dispatched(book: EventBook) -> None:
     assert book.active_at(START) is None
 
 
-def test_opting_out_stops_dispatch_and_is_remembered(book: EventBook) -> None:
-    """An optOut recorded for the live modification makes the event non-dispatchable."""
-    event = make_event()
-    book.apply_distribution(distribution(event))
-    assert book.active_at(START) is not None
-    assert book.decision_for(event) is None
-    decision = OptDecision.opt_out("can deliver 380 of 500 kW reduction in interval 3")
-    book.record_answer("e1", 0, decision)
+def test_only_an_event_answered_opt_in_is_dispatched(book: EventBook) -> None:
+    """Undecided, an event is not dispatched; optIn dispatches it; an optOut stops it; the answer is kept."""
+    book.apply_distribution(distribution(make_event()))
+    assert book.answer_for("e1", 0) is None
+    assert book.active_at(START) is None  # the decision may take a planning run: nothing before it
+    book.record_answer("e1", 0, Answer.opt_in("plan delivers 100%"))
+    assert known(book, "e1") == book.active_at(START)
+    answer = Answer.opt_out("plan delivers 76% of the requested 500.0 kWh")
+    book.record_answer("e1", 0, answer)
     assert book.active_at(START) is None
-    assert book.decision_for(event) == decision
-    assert book.is_answered("e1", 0)
-    assert not book.is_answered("e1", 1)
+    assert book.answer_for("e1", 0) == answer
+    assert known(book, "e1").answer == answer
+    assert book.answer_for("e1", 1) is None  # no such modification
+
+
+def test_a_modification_keeps_running_until_it_is_decided(book: EventBook) -> None:
+    """A modified opted-in event stays dispatched until its new modification is answered (no release)."""
+    book.apply_distribution(distribution(make_event()))
+    book.record_answer("e1", 0, Answer.opt_in())
+    book.apply_distribution(distribution(make_event(modification_number=1, values=(-400.0,) * 4)))
+    view = known(book, "e1")
+    assert (view.modification_number, view.answer, view.opt) == (1, None, Opt.IN)
+    assert book.active_at(START) == view
+    assert book.answer_for("e1", 1) is None  # still to decide
+    book.record_answer("e1", 1, Answer.opt_out("plan delivers 10%"))
+    assert book.active_at(START) is None
 
 
 def test_cancel_confirmation_keeps_an_opt_out(book: EventBook, clock: ManualClock) -> None:
     """Confirming a cancellation (optIn) does not make an opted-out event dispatchable again."""
     book.apply_distribution(distribution(make_event(startafter=timedelta(minutes=5))))
-    book.record_answer("e1", 0, OptDecision.opt_out("no"))
+    book.record_answer("e1", 0, Answer.opt_out("no"))
     clock.set(START + timedelta(minutes=20))
     [change] = book.apply_distribution(
         distribution(
             make_event(modification_number=1, startafter=timedelta(minutes=5), status=EventStatus.CANCELLED)
         )
     )
-    assert change.decision is not None
-    book.record_answer("e1", 1, change.decision)
+    assert change.answer == Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)
+    assert book.record_answer("e1", 1, change.answer) is None  # no answer to the event itself
+    assert known(book, "e1").opt is Opt.OUT
     assert book.active_at(clock.now()) is None
 
 
 def test_retargeting_away_stops_a_known_event(book: EventBook) -> None:
     """A modification that no longer targets this VEN re-plans (drops) the event."""
     book.apply_distribution(distribution(make_event()))
+    book.record_answer("e1", 0, Answer.opt_in())
+    assert book.active_at(START) is not None
     [change] = book.apply_distribution(
         distribution(make_event(modification_number=1, targets=Targets(ven_id=("other",))))
     )
     assert (change.kind, change.replan) == (ChangeKind.NOT_TARGETED, True)
     assert book.active_at(START) is None
-    decision = book.decision_for(known(book, "e1").event)
-    assert decision is not None
-    assert decision.response_code == 462
+    answer = book.answer_for("e1", 1)
+    assert answer is not None
+    assert (answer.opt, answer.source) == (Opt.OUT, AnswerSource.TARGET)
 
 
 def test_untargeted_until_registered(clock: ManualClock) -> None:

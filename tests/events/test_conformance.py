@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ven.clock import ManualClock
-from ven.events import ChangeKind, EventBook
-from ven.openadr.models import EventStatus, OptDecision, OptType, ResponseCode, ResponseRequired, Targets
+from ven.events import Answer, AnswerSource, ChangeKind, EventBook, Opt
+from ven.openadr.models import EventStatus, ResponseRequired, Targets
 from ven.storage import EventStatus as Live
 
-from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, seeded
+from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, opt_in, seeded
 
 
 def test_conformance_012(book: EventBook) -> None:
@@ -36,8 +36,10 @@ def test_conformance_014(book: EventBook, clock: ManualClock) -> None:
     # A VTN rule; the VEN side: neither currentValue nor the VTN's eventStatus decides when an event
     # runs, the (randomised) times do.
     book.apply_distribution(distribution(make_event(status=EventStatus.ACTIVE)))
+    opt_in(book, "e1")
     assert book.status("e1", clock.now()) is Live.FAR
     assert book.active_at(clock.now()) is None
+    assert book.active_at(START) is not None
 
 
 def test_conformance_018(book: EventBook) -> None:
@@ -52,6 +54,7 @@ def test_conformance_018(book: EventBook) -> None:
     high = make_event("p1", priority=1, start=START + QUARTER, market_context="c")
     later_same = make_event("p1-late", priority=1, start=START + 2 * QUARTER, market_context="d")
     book.apply_distribution(distribution(none, low, high, later_same))
+    opt_in(book, "p0", "p2", "p1", "p1-late")
 
     def winner(t: datetime) -> str | None:
         view = book.active_at(t)
@@ -131,9 +134,8 @@ def test_conformance_036(book: EventBook) -> None:
     cancel = make_event(modification_number=1, status=EventStatus.CANCELLED)
     [change] = book.apply_distribution(distribution(cancel))
     assert change.answer_due
-    assert change.decision is not None
-    assert change.decision.opt is OptType.OPT_IN
-    assert book.decision_for(cancel) == change.decision
+    assert change.answer == Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)
+    assert book.answer_for("e1", 1) == change.answer
 
 
 def test_conformance_047(book: EventBook, clock: ManualClock) -> None:
@@ -142,6 +144,7 @@ def test_conformance_047(book: EventBook, clock: ManualClock) -> None:
     """
     open_ended = make_event(values=(-100.0,), interval=timedelta(0))
     book.apply_distribution(distribution(open_ended))
+    opt_in(book, "e1")
     assert book.status("e1", START + timedelta(days=30)) is Live.ACTIVE
     interval = book.current_interval(START + timedelta(days=30))
     assert interval is not None
@@ -170,11 +173,9 @@ def test_conformance_048(book: EventBook, clock: ManualClock) -> None:
     other = make_event(targets=Targets(ven_id=("someone-else",)))
     [change] = book.apply_distribution(distribution(other))
     assert change.kind is ChangeKind.NOT_TARGETED
-    assert change.decision is not None
-    assert (change.decision.opt, change.decision.response_code) == (
-        OptType.OPT_OUT,
-        ResponseCode.TARGET_MISMATCH,
-    )
+    assert change.answer is not None
+    assert (change.answer.opt, change.answer.source) == (Opt.OUT, AnswerSource.TARGET)
+    book.record_answer("e1", 0, Answer.opt_in())  # whatever else says yes: never dispatched
     assert book.status("e1", START) is Live.ACTIVE  # tracked ...
     assert book.active_at(START) is None  # ... never dispatched
 
@@ -184,7 +185,7 @@ def test_conformance_056(book: EventBook) -> None:
     the event and add it to its list of known events
     """
     [change] = book.apply_distribution(distribution(make_event()))
-    assert (change.kind, change.answer_due, change.replan, change.decision) == (
+    assert (change.kind, change.answer_due, change.replan, change.answer) == (
         ChangeKind.NEW,
         True,
         True,
@@ -216,8 +217,8 @@ def test_conformance_058(book: EventBook) -> None:
         stale = make_event(modification_number=3, status=status)
         [change] = book.apply_distribution(distribution(stale))
         assert change.kind is ChangeKind.STALE_REFUSED
-        assert change.decision is not None
-        assert change.decision.response_code is ResponseCode.OUT_OF_SEQUENCE
+        assert change.answer is not None
+        assert (change.answer.opt, change.answer.source) == (Opt.OUT, AnswerSource.SEQUENCE)
         assert known(book, "e1").modification_number == 5
         assert known(book, "e1").cancel_at is None
 
@@ -228,6 +229,8 @@ def test_conformance_059(book: EventBook, clock: ManualClock) -> None:
     events.
     """
     book.apply_distribution(distribution(make_event()))
+    opt_in(book, "e1")
+    assert book.active_at(START) is not None
     [change] = book.apply_distribution(
         distribution(make_event(modification_number=1, status=EventStatus.CANCELLED))
     )
@@ -248,7 +251,7 @@ def test_conformance_060(book: EventBook) -> None:
     [change] = book.apply_distribution(distribution(cancelled))
     assert (change.kind, change.answer_due, change.replan) == (ChangeKind.CANCELLED, True, False)
     assert book.get("e1") is None
-    assert book.decision_for(cancelled) == OptDecision.opt_in("cancellation confirmed")
+    assert book.answer_for("e1", 0) == Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)
 
 
 def test_conformance_061(book: EventBook, clock: ManualClock) -> None:

@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from ven.clock import ManualClock
-from ven.events import EventBook, from_json, to_json, to_record, view_from_record
+from ven.events import Answer, AnswerSource, EventBook, from_json, to_json, to_record, view_from_record
 from ven.events.serde import OPEN_END
-from ven.openadr.models import EventStatus, ItemBase, OptDecision, OptType, Targets
+from ven.openadr.models import EventStatus, ItemBase, Targets
 from ven.storage import EventStatus as Live
-from ven.storage import OptAnswer, Store
+from ven.storage import Store
 
 from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, seeded
 
@@ -54,20 +54,22 @@ def test_record_round_trip_keeps_offset_cancellation_and_open_end(clock: ManualC
     assert to_record(known(book, "open"), known(book, "open").status(START)).end < OPEN_END  # cancelled
 
 
-def test_restore_from_sqlite_resumes_without_answering_twice(tmp_path: Path, clock: ManualClock) -> None:
-    """A restarted VEN gets back offsets, statuses, cancellations and answers from a real store."""
+def test_restore_from_sqlite_resumes_without_deciding_twice(tmp_path: Path, clock: ManualClock) -> None:
+    """A restarted VEN gets back offsets, statuses, cancellations and every answer (with what decided it,
+    acknowledged by the VTN or not) from a real store, and decides nothing again."""
     window = timedelta(minutes=10)
     events = (make_event("a", startafter=window), make_event("b", start=START + 4 * QUARTER))
+    answers = {
+        "a": Answer.opt_in("plan delivers 100%"),
+        "b": Answer.opt_out("signal BID_LOAD/setpoint not supported", AnswerSource.UNSUPPORTED),
+    }
     before = EventBook(VEN_ID, clock, seeded(9))
     with Store.open(tmp_path / "ven.db", clock=clock) as store:
         for change in before.apply_distribution(distribution(*events)):
-            view = known(before, change.event_id)
+            view = before.record_answer(change.event_id, change.modification_number, answers[change.event_id])
+            assert view is not None
             store.events.save(to_record(view, view.status(clock.now())))
-            decision = OptDecision.opt_in("can deliver")
-            before.record_answer(change.event_id, change.modification_number, decision)
-            assert store.events.answer(
-                change.event_id, change.modification_number, OptAnswer.OPT_IN, decision.reason, at=clock.now()
-            )
+        assert store.events.acknowledge("a", 0, at=clock.now())  # "b" never reached the VTN
         records = store.events.latest()
 
     clock.set(START + QUARTER)  # the VEN was down for a while
@@ -75,8 +77,8 @@ def test_restore_from_sqlite_resumes_without_answering_twice(tmp_path: Path, clo
     after.restore(records)
     assert [v.offset_s for v in after.views()] == [v.offset_s for v in before.views()]
     assert known(after, "a") == after.active_at(clock.now())
-    assert after.is_answered("a", 0)
-    assert after.decision_for(events[0]) == OptDecision(OptType.OPT_IN, "can deliver")
+    assert {e: after.answer_for(e, 0) for e in answers} == answers
+    assert [r.answered for r in records] == [True, False]
     assert after.apply_distribution(distribution(*events)) == []  # same modifications: no new answers
 
 

@@ -10,7 +10,7 @@ from ven.events import EventBook, EventView, LifecycleScheduler
 from ven.openadr.models import EventStatus
 from ven.storage import EventStatus as Live
 
-from .conftest import QUARTER, START, distribution, make_event
+from .conftest import QUARTER, START, distribution, make_event, opt_in
 
 
 class Recorder:
@@ -37,6 +37,7 @@ async def test_ticks_report_statuses_intervals_and_end(book: EventBook, clock: M
     seen = Recorder()
     scheduler = seen.scheduler(book, clock)
     book.apply_distribution(distribution(make_event(values=(-1.0, -2.0), ramp_up=timedelta(minutes=5))))
+    opt_in(book, "e1")
     await scheduler.tick()
     for t in (START - timedelta(minutes=5), START, START + QUARTER, START + 2 * QUARTER):
         clock.set(t)
@@ -61,6 +62,7 @@ async def test_late_tick_reports_skipped_statuses_and_current_interval_only(
     scheduler = seen.scheduler(book, clock)
     await scheduler.tick()
     book.apply_distribution(distribution(make_event(ramp_up=timedelta(minutes=5))))
+    opt_in(book, "e1")
     clock.set(START + 2 * QUARTER + timedelta(seconds=1))
     await scheduler.tick()
     assert seen.calls == [
@@ -71,10 +73,12 @@ async def test_late_tick_reports_skipped_statuses_and_current_interval_only(
 
 
 async def test_modification_replans_and_cancellation_ends(book: EventBook, clock: ManualClock) -> None:
-    """A new modification of the running event re-dispatches; a cancellation ends it."""
+    """A new modification of the running event re-dispatches (still undecided: the opt-in stands);
+    a cancellation ends it."""
     seen = Recorder()
     scheduler = seen.scheduler(book, clock)
     book.apply_distribution(distribution(make_event()))
+    opt_in(book, "e1")
     clock.set(START)
     await scheduler.tick()
     book.apply_distribution(distribution(make_event(modification_number=1, values=(-9.0,) * 4)))
@@ -110,6 +114,7 @@ async def test_own_loop_follows_a_fast_clock(book: EventBook, clock: ManualClock
 
     scheduler = LifecycleScheduler(book, clock, interval, ignore, ignore, time_scale=1000.0, sleep=fake_sleep)
     book.apply_distribution(distribution(make_event()))
+    opt_in(book, "e1")
     await asyncio.wait_for(scheduler.run(), timeout=5)
     assert started == [(k, START + k * QUARTER) for k in range(4)]
     assert max(slept) == 0.5
@@ -117,14 +122,23 @@ async def test_own_loop_follows_a_fast_clock(book: EventBook, clock: ManualClock
 
 
 async def test_reschedule_wakes_the_loop(book: EventBook, clock: ManualClock) -> None:
-    """reschedule() ends the wait at once, so a new event is seen without waiting max_sleep_s."""
+    """reschedule() ends the wait at once, so a new event is seen without waiting out the sleep (here
+    one that never ends)."""
     seen = Recorder()
-    scheduler = seen.scheduler(book, clock, max_sleep_s=60.0)
+    waiting = asyncio.Event()
+
+    async def endless_sleep(_seconds: float) -> None:
+        waiting.set()
+        await asyncio.Event().wait()
+
+    scheduler = seen.scheduler(book, clock, sleep=endless_sleep)
     task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(waiting.wait(), timeout=5)
     book.apply_distribution(distribution(make_event()))
     scheduler.reschedule()
-    await asyncio.sleep(0.01)
+    async with asyncio.timeout(5):  # a hang guard: without the wake-up it would wait forever
+        while not seen.calls:
+            await asyncio.sleep(0)
     scheduler.stop()
-    await asyncio.wait_for(task, timeout=1)
+    await asyncio.wait_for(task, timeout=5)
     assert seen.calls == [("status", "e1", Live.FAR)]

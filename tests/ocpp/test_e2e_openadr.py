@@ -184,6 +184,7 @@ def first_dispatch(stations: Mapping[str, SimStation]) -> dict[str, float]:
 def check_decisions(app: VenApp, *, gone: set[str]) -> None:
     """Every recorded dispatch kept 2.0.1 EVs at ≥ 0 kW and d21 at full rate; the last one left out `gone`."""
     decisions = app.store.dispatch.for_event("e1")
+    assert any(ev_id in d.setpoints_kw for d in decisions for ev_id in V201)  # not checked over none
     for decision in decisions:
         setpoints = decision.setpoints_kw
         assert all(setpoints[ev_id] >= 0.0 for ev_id in V201 if ev_id in setpoints)

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from openleadr import OpenADRServer
 
+from ven.events import Answer
 from ven.openadr.client import Backoff, VenClient
-from ven.openadr.models import OptDecision
 
 FAST_POLL = 0.02  # seconds between polls in tests, whatever the VTN asks
 
@@ -173,8 +173,8 @@ async def fast_sleep(_seconds: float) -> None:
     await asyncio.sleep(FAST_POLL)
 
 
-async def opt_in(_event: Any) -> OptDecision:
-    return OptDecision.opt_in()
+async def opt_in(_event: Any) -> Answer:
+    return Answer.opt_in()
 
 
 def make_client(url: str, **kwargs: Any) -> VenClient:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ven.events import Answer, AnswerSource
 from ven.openadr.client import Backoff, Registration, RegistrationError
-from ven.openadr.models import Distribution, OadrEvent, OptDecision, ResponseCode
+from ven.openadr.models import Distribution, OadrEvent
 from ven.openadr.reports import USAGE_REPORT, ReportSources
 
 from .conftest import Vtn, free_port, make_client
@@ -35,9 +37,9 @@ async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
     """The runtime's typed event arrives and its optIn reaches the VTN's event callback."""
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -49,10 +51,10 @@ async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
 
 
 async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> None:
-    """An optOut goes to the VTN with the runtime's reason and response code."""
+    """An optOut goes to the VTN with the runtime's reason and the response code of what decided it."""
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_out("fleet unavailable", ResponseCode.NOT_ALLOWED)
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_out("programme oadr://other is not ours", AnswerSource.MARKET_CONTEXT)
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -60,7 +62,10 @@ async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> N
     opted = vtn.add_event(registration.ven_id)
     assert await asyncio.wait_for(opted, WAIT) == "optOut"
     response = vtn.created_events[-1]["event_responses"][0]
-    assert (response["response_code"], response["response_description"]) == (451, "fleet unavailable")
+    assert (response["response_code"], response["response_description"]) == (
+        462,
+        "programme oadr://other is not ours",
+    )
 
 
 async def test_distribution_lists_every_event_id(vtn: Vtn, started: list) -> None:
@@ -154,6 +159,39 @@ async def test_gives_up_after_attempts(started: list) -> None:
     started.append(client)
     with pytest.raises(RegistrationError):
         await client.start()
+
+
+async def test_an_unreachable_vtn_is_logged_once_per_outage(
+    vtn: Vtn, started: list, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each registration attempt against an unreachable VTN is one request and one line; polls during an
+    outage log its cause once (repeats at DEBUG), and its end once."""
+    caplog.set_level(logging.DEBUG, logger="ven.openadr")
+    down = f"http://127.0.0.1:{free_port()}/OpenADR2/Simple/2.0b"
+    unreachable = make_client(down, backoff=Backoff(attempts=3))
+    started.append(unreachable)
+    with pytest.raises(RegistrationError):
+        await unreachable.start()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if "VTN unreachable" in w]) == 1
+    assert len([w for w in warnings if w.startswith("registration attempt")]) == 2
+    assert len([r for r in caplog.records if "EiRegisterParty" in r.getMessage()]) == 3  # one per attempt
+
+    caplog.clear()
+    client = make_client(vtn.url)
+    started.append(client)
+    await client.start()
+    await vtn.stop()
+    for _ in range(4):
+        assert await client.poll_once() is None
+    await vtn.start()  # the same VTN back on its port
+    assert await client.poll_once() is not None
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("ven.openadr")]
+    failures = [level for level, line in lines if "VTN unreachable" in line]  # its own polls count too
+    assert len(failures) >= 4
+    assert failures == [logging.WARNING] + [logging.DEBUG] * (len(failures) - 1)
+    recovered = [line for _, line in lines if "answers again" in line]
+    assert recovered == [f"VTN at {vtn.url} answers again after {len(failures)} failed requests"]
 
 
 async def test_reports_reach_vtn_in_kw(vtn: Vtn, started: list) -> None:

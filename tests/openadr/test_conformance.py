@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from openleadr.messaging import parse_message
 
+from ven.events import Answer, AnswerSource, EventView, Opt
+from ven.openadr.answers import convertible
 from ven.openadr.events import EventResponder
-from ven.openadr.models import MalformedEventError, OadrEvent, OptDecision, event_from_openleadr
+from ven.openadr.models import MalformedEventError, OadrEvent, event_from_openleadr
 from ven.openadr.reports import ReportRequest, update_report
 from ven.openadr.signals import event_request
 from ven.security.signing import MessageFactory
@@ -70,9 +72,9 @@ async def test_conformance_012(vtn: Vtn, started: list) -> None:
     """
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -95,8 +97,8 @@ async def test_conformance_021() -> None:
     previously known.
     """
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_in("cancellation noted")
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_in("cancellation noted")
 
     cancelled = raw_event(
         event_id="never-seen",
@@ -111,12 +113,14 @@ async def test_conformance_021() -> None:
 
 
 async def test_unsupported_signal_opts_out_460(vtn: Vtn, started: list) -> None:
-    """An event with a signal the VEN cannot act on is answered optOut with 460 without asking the runtime."""
-    asked: list[OadrEvent] = []
+    """An event with a signal the VEN cannot act on is answered optOut with 460: the edge's `convertible`
+    decider refuses it, and the refusal reaches a stock VTN with that code."""
+    answers: list[Answer] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
-        asked.append(event)
-        return OptDecision.opt_in()
+    async def on_event(event: OadrEvent) -> Answer:
+        answer = convertible(EventView(event)) or Answer.opt_in()
+        answers.append(answer)
+        return answer
 
     client = make_client(vtn.url, on_event=on_event)
     started.append(client)
@@ -124,7 +128,7 @@ async def test_unsupported_signal_opts_out_460(vtn: Vtn, started: list) -> None:
     opted = vtn.add_event(registration.ven_id, signal_name="x-custom", signal_type="level", values=[1.0])
     assert await asyncio.wait_for(opted, WAIT) == "optOut"
     assert vtn.created_events[-1]["event_responses"][0]["response_code"] == 460
-    assert asked == []
+    assert [(a.opt, a.source) for a in answers] == [(Opt.OUT, AnswerSource.UNSUPPORTED)]
 
 
 def test_conformance_001() -> None:

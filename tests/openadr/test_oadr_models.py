@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ven.events import Answer
 from ven.openadr.events import EventResponder
 from ven.openadr.models import (
     EventStatus,
     MalformedEventError,
     OadrEvent,
-    OptDecision,
     ResponseRequired,
     Targets,
     event_from_openleadr,
@@ -85,9 +85,9 @@ async def test_malformed_event_answered_opt_out_454() -> None:
     """A malformed event is answered optOut with 454 without asking the runtime."""
     asked: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         asked.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     raw = raw_event()
     raw["event_signals"][0]["intervals"][0]["signal_payload"] = None
@@ -96,27 +96,10 @@ async def test_malformed_event_answered_opt_out_454() -> None:
     assert [(r["opt_type"], r["response_code"]) for r in responses] == [("optOut", 454)]
 
 
-async def test_unchanged_event_is_decided_once() -> None:
-    """The runtime is asked again only when the modification number changes."""
-    asked: list[int] = []
-
-    async def on_event(event: OadrEvent) -> OptDecision:
-        asked.append(event.modification_number)
-        return OptDecision.opt_in()
-
-    responder = EventResponder(on_event)
-    for modification in (0, 0, 1):
-        responses = await responder.respond(
-            {"request_id": "r", "events": [raw_event(modification_number=modification)]}
-        )
-        assert responses[0]["modification_number"] == modification
-    assert asked == [0, 1]
-
-
 async def test_runtime_error_is_not_an_opt_out() -> None:
     """An exception in the runtime's on_event propagates instead of becoming a silent optOut."""
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
+    async def on_event(_event: OadrEvent) -> Answer:
         raise RuntimeError("runtime bug")
 
     with pytest.raises(RuntimeError, match="runtime bug"):

@@ -6,21 +6,23 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lxml import etree
 from openleadr import enums, objects, utils
-from openleadr.messaging import create_message
+from openleadr.messaging import create_message, parse_message, validate_xml_schema
 
+from ven.events import Answer
 from ven.openadr.events import EventResponder
 from ven.openadr.models import (
     Distribution,
     EventStatus,
     MalformedEventError,
     OadrEvent,
-    OptDecision,
     event_from_openleadr,
 )
 from ven.openadr.reports import ReportSources, offer_reports
 from ven.openadr.signals import event_horizon
 from ven.openadr.workarounds import PatchedClient
+from ven.security.signing import MessageFactory
 
 from .conftest import BILLION_LAUGHS, Vtn, free_port, make_client, raw_event
 
@@ -146,12 +148,13 @@ async def test_reports_share_requested_r_ids(vtn: Vtn, started: list) -> None:
     }
 
 
-async def test_add_report_scale_mutates_shared_measurements() -> None:
-    """Offering kW reports leaves openleadr's shared POWER_REAL measurement untouched."""
+async def test_add_report_scale_mutates_shared_measurements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offering kW reports leaves openleadr's shared POWER_REAL measurement untouched (whatever a stock
+    client elsewhere in the process did to it: it starts from "none" here)."""
+    monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", "none")
     client = PatchedClient("v", "http://127.0.0.1:1")
-    before = enums.MEASUREMENTS.POWER_REAL.scale
     offer_reports(client, ReportSources(*(lambda: 0.0,) * 6))
-    assert enums.MEASUREMENTS.POWER_REAL.scale == before == "none"
+    assert enums.MEASUREMENTS.POWER_REAL.scale == "none"
     usage = next(r for r in client.reports if r.report_name == "TELEMETRY_USAGE")
     assert {d.measurement.scale for d in usage.report_descriptions} == {"k"}
     assert len({id(d.measurement) for d in usage.report_descriptions}) == len(usage.report_descriptions)
@@ -197,10 +200,43 @@ async def test_no_implied_cancel() -> None:
     async def on_distribution(distribution: Distribution) -> None:
         seen.append(distribution)
 
-    async def on_event(_event: OadrEvent) -> OptDecision:
-        return OptDecision.opt_in()
+    async def on_event(_event: OadrEvent) -> Answer:
+        return Answer.opt_in()
 
     responder = EventResponder(on_event, on_distribution)
     await responder.respond({"request_id": "1", "events": [raw_event(event_id="a"), raw_event(event_id="b")]})
     await responder.respond({"request_id": "2", "events": [raw_event(event_id="b")]})
     assert set(seen[0].event_ids) - set(seen[1].event_ids) == {"a"}
+
+
+PEER_TEXT = "R&D <heat> ]]> wave\nline two\tZürich 東京 \x01 end"
+
+
+def test_templates_do_not_escape() -> None:
+    """openleadr renders values into its XML raw: a response description (or an event id echoed back)
+    with `&` or `<` makes stock create_message emit a document that is not well-formed. Ours escapes
+    every value: well-formed, and the text arrives as sent (a control character XML cannot carry at all
+    becomes U+FFFD)."""
+    payload = {
+        "response": {"response_code": 200, "response_description": "OK", "request_id": "r1"},
+        "ven_id": "ven-1",
+        "event_responses": [
+            {
+                "response_code": 460,
+                "response_description": PEER_TEXT,
+                "request_id": "r1",
+                "event_id": "event <&> 1",
+                "modification_number": 0,
+                "opt_type": "optOut",
+            }
+        ],
+    }
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(create_message("oadrCreatedEvent", **payload).encode())
+    ours = MessageFactory()("oadrCreatedEvent", **payload).encode()
+    etree.fromstring(ours, etree.XMLParser(resolve_entities=False, recover=False))
+    validate_xml_schema(ours)
+    _, parsed = parse_message(ours)
+    [response] = parsed["event_responses"]
+    assert response["event_id"] == "event <&> 1"
+    assert response["response_description"] == PEER_TEXT.replace("\x01", "\ufffd")

@@ -1,6 +1,9 @@
-"""Property tests: every built-in policy honours every hard constraint on random fleets and requests."""
+"""Property tests: every built-in policy honours every hard constraint on random fleets and requests,
+checked by an independent simulation of the contract's physics (contract_check), not the verifier."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -8,11 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policies import load_policy
+from tests.policies.contract_check import contract_violations
 from tests.policies.test_examples import depot_fleet, evening
-from tests.strategies import fleets, horizons, requests
-from ven.feasibility.envelope import Envelope
-from ven.feasibility.verify import violations
-from ven.model.fleet import Fleet
+from tests.strategies import T0, fleets, horizons, requests
+from ven.model.fleet import EV, Fleet
 from ven.model.horizon import Horizon
 from ven.plan import Plan, make_plan
 
@@ -34,10 +36,37 @@ def _plans(scenario: tuple[Fleet, Horizon, object]) -> dict[str, Plan]:
 
 @given(scenarios())
 def test_no_policy_ever_breaks_a_hard_constraint(scenario):
-    """make_plan verifies, and an independent re-check of each plan finds no violation."""
-    for plan in _plans(scenario).values():
-        assert violations(Envelope(plan.fleet, plan.problem.request.horizon), plan.power_kw) == []
-        assert np.all(plan.soc <= 1.0 + 1e-9)
+    """Simulated EV by EV from the contract (power limits, reserve, SOC ≤ 1, availability, departure SOC,
+    hopeless EVs at full rate), no built-in policy's plan breaks a hard constraint."""
+    fleet, horizon, _ = scenario
+    plans = _plans(scenario)
+    assert len(plans) == len(BUILT_IN)
+    for name, plan in plans.items():
+        assert contract_violations(fleet, horizon, plan.power_kw) == [], name
+
+
+def test_the_contract_check_catches_every_kind_of_breach():
+    """The independent check is not vacuous: each hard constraint broken on purpose is reported."""
+    horizon = Horizon(T0, (timedelta(hours=1),) * 2)
+    bus = EV("bus", "depot", 100.0, 0.5, 50.0, 40.0, min_soc=0.3, departure=T0 + timedelta(hours=3))
+    stays = EV("stays", "depot", 100.0, 0.5, 50.0, 40.0, min_soc=0.3)
+    low = EV("low", "depot", 100.0, 0.1, 50.0, 40.0, min_soc=0.3)
+    gone = EV("gone", "depot", 100.0, 0.5, 50.0, 40.0, departure=T0 + timedelta(minutes=30))
+    late = EV("late", "depot", 100.0, 0.1, 10.0, 10.0, departure=T0 + timedelta(hours=2), departure_soc=0.9)
+    fine = contract_violations(Fleet((bus,)), horizon, [[0.0, 0.0]])
+    assert fine == []
+    cases = {
+        "outside": (bus, [60.0, 0.0]),
+        "below its reserve": (stays, [-40.0, 0.0]),
+        "above 1": (stays, [50.0, 50.0]),
+        "started below its reserve": (low, [-1.0, 0.0]),
+        "not available": (gone, [1.0, 0.0]),
+        "cannot reach departure SOC": (bus, [-20.0, -20.0]),
+        "not charged at full rate": (late, [10.0, 5.0]),
+    }
+    for expected, (ev, row) in cases.items():
+        found = contract_violations(Fleet((ev,)), horizon, [row])
+        assert any(expected in problem for problem in found), (expected, found)
 
 
 @given(scenarios())

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from tests.openadr.conftest import Vtn, free_port
+from ven.chargers.gateway import ChargerGateway
 from ven.runtime.app import VenApp
 from ven.runtime.config import load_config
 
@@ -34,10 +35,26 @@ class RecordingVtn(Vtn):
 
     readings: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     down: bool = False  # answer every request with HTTP 503: a VTN outage as the VEN sees it
+    hung: bool = False  # accept every request and answer none while hung (the VEN gives up first)
+    hung_requests: list[str] = field(default_factory=list)
+    _resumed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def hang(self) -> None:
+        self.hung = True
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Answer again; requests still held get a 503 (long after the VEN stopped waiting for them)."""
+        self.hung = False
+        self._resumed.set()
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if self.down:
+            return web.Response(status=503)
+        if self.hung:
+            self.hung_requests.append(request.path.rsplit("/", 1)[-1])
+            await self._resumed.wait()
             return web.Response(status=503)
         response: web.StreamResponse = await handler(request)
         return response
@@ -164,6 +181,18 @@ async def start_app() -> AsyncIterator[Callable[[Path], Awaitable[Running]]]:
     for item in running:
         if not item.task.done():
             await item.shutdown()
+
+
+async def settles(gateway: ChargerGateway, power_kw: float, tolerance_kw: float, timeout: float) -> None:
+    """Wait until the fleet's measured power is within `tolerance_kw` of `power_kw` (AssertionError with
+    the last reading after `timeout`, a hang guard)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while abs((measured := (await gateway.read()).total_power_kw) - power_kw) >= tolerance_kw:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(
+                f"fleet power {measured:.1f} kW, expected {power_kw:.1f} ± {tolerance_kw} kW"
+            )
+        await asyncio.sleep(0.05)
 
 
 async def until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> None:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ven.storage import Store
 
-from .conftest import BASELINE_KW, RecordingVtn, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, settles, until, write_config
 
-OUTAGE_S = 30.0
+OUTAGE_SAMPLES = 30
+SAMPLING_S = 1.0  # write_config's [reports] sampling
 WAIT = 10.0
+STARTUP_WAIT = 60.0  # a hang guard: a fresh interpreter imports for seconds on a loaded machine
 
 
 def start_ven(config: Path) -> subprocess.Popen[bytes]:
@@ -33,54 +36,88 @@ def dispatches(db: Path, event_id: str) -> list[datetime]:
 
 
 async def test_restart_resumes_without_answering_twice(vtn: RecordingVtn, tmp_path: Path) -> None:
-    """Killed mid-event and restarted, the VEN resumes dispatch within a control period and does not send
-    a second oadrCreatedEvent for the event it already answered."""
+    """Killed mid-event and restarted while the VTN is down, the VEN resumes dispatch from its database
+    alone; once the VTN is back and distributes its events again (with a new one), the VEN answers the new
+    event and never sends a second oadrCreatedEvent for the one it answered before the kill."""
     config = write_config(tmp_path, vtn.url)
     db = tmp_path / "ven.db"
     ven = start_ven(config)
     try:
-        await until(lambda: bool(vtn.known), WAIT)
+        await until(lambda: bool(vtn.known), STARTUP_WAIT)
         ven_id = next(iter(vtn.known))
-        await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 8, seconds=2), WAIT)
-        await until(lambda: db.exists() and bool(dispatches(db, "e1")), WAIT, step=0.2)
+        await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 40, seconds=2), WAIT)
+        await until(lambda: db.exists() and bool(dispatches(db, "e1")), STARTUP_WAIT, step=0.2)
         ven.kill()
         ven.wait(5)
-        killed_at = datetime.now(UTC)
+        vtn.down, killed_at = True, datetime.now(UTC)
         ven = start_ven(config)
-        await until(lambda: any(t > killed_at for t in dispatches(db, "e1")), WAIT, step=0.2)
-        resumed = min(t for t in dispatches(db, "e1") if t > killed_at)
-        assert (resumed - killed_at).total_seconds() < 5.0  # interpreter start + one control period
-        await asyncio.sleep(2.0)  # the restarted VEN has fetched the events again by now
+        await until(lambda: any(t > killed_at for t in dispatches(db, "e1")), STARTUP_WAIT, step=0.2)
+        vtn.down = False
+        second = vtn.event(ven_id, "e2", [-5.0], start=datetime.now(UTC) + timedelta(minutes=5))
+        assert "e1" in [e.event_descriptor.event_id for e in vtn.server.events[ven_id]]  # sent again too
+        assert await asyncio.wait_for(second, 3 * WAIT) == "optIn"
         assert len(vtn.created_for("e1")) == 1
+        assert len(vtn.created_for("e2")) == 1
     finally:
         ven.send_signal(signal.SIGTERM)
-        assert ven.wait(10) == 0, (config.parent / "ven.log").read_text()[-2000:]
+        assert ven.wait(STARTUP_WAIT) == 0, (config.parent / "ven.log").read_text()[-2000:]
 
 
 async def test_vtn_outage_keeps_executing_and_reports_the_gap(
     vtn: RecordingVtn, tmp_path: Path, start_app
 ) -> None:
-    """A 30 s VTN outage mid-event: the event keeps running throughout, and the telemetry of the gap
-    reaches the VTN once it is back, with the times it was measured."""
+    """A VTN outage of 30 sampling instants mid-event: the event keeps running throughout, and the
+    telemetry of the gap reaches the VTN once it is back, with the times it was measured."""
     running = await start_app(write_config(tmp_path, vtn.url))
     ven_id = await running.registered()
-    await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 20, seconds=2), WAIT)
+    await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 60, seconds=2), WAIT)
     app = running.app
-    await until(lambda: app.controller.executing is not None, WAIT)
-    await asyncio.sleep(1.0)
+    await settles(app.gateway, BASELINE_KW - 20.0, 1.5, WAIT)  # dispatching
     vtn.down, went_down = True, datetime.now(UTC)
     await until(lambda: not app.client.link_up, WAIT)
-    for _ in range(3):  # checked through the outage, not only at its end
-        await asyncio.sleep((OUTAGE_S - 2.0) / 3)
+    measured = app.telemetry.measured
+    for third in (1, 2, 3):  # checked through the outage, not only at its end
+        await until(lambda t=third: app.telemetry.measured >= measured + t * OUTAGE_SAMPLES // 3, 3 * WAIT)
         reading = await app.gateway.read()
         assert abs(reading.total_power_kw - (BASELINE_KW - 20.0)) < 1.5  # still dispatching
     backlog = app.store.telemetry.count_unreported()
-    assert backlog >= OUTAGE_S / 2  # sampled every second while nothing could be reported
+    assert backlog >= OUTAGE_SAMPLES  # every instant sampled and kept while nothing could be reported
     vtn.down, came_back = False, datetime.now(UTC)
-    await until(lambda: app.store.telemetry.count_unreported() == 0, WAIT)
+    await until(lambda: app.store.telemetry.count_unreported() == 0, 3 * WAIT)
     during = [t for t, _ in vtn.readings["deltaUsage"] if went_down < t < came_back]
-    assert len(during) >= OUTAGE_S / 2
+    assert len(during) >= OUTAGE_SAMPLES
     assert app.uploader.sent_samples >= backlog
+
+
+async def test_a_hung_vtn_costs_no_sample_and_no_control_step(
+    vtn: RecordingVtn, tmp_path: Path, start_app
+) -> None:
+    """A VTN that accepts every request and never answers: while an upload hangs on it, every sampling
+    instant is still measured and stored (none skipped) and dispatch keeps stepping; once the VTN answers
+    again, every sample of the hang reaches it with the time it was measured."""
+    running = await start_app(write_config(tmp_path, vtn.url))
+    ven_id = await running.registered()
+    await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 40, seconds=2), WAIT)
+    app = running.app
+    await until(lambda: app.controller.executing is not None, WAIT)
+    await until(lambda: bool(vtn.readings.get("usage")), WAIT)  # reports are flowing
+    vtn.hang()
+    hung_from = app.clock.now()
+    measured, steps = app.telemetry.measured, app.supervisor.steps
+    await until(lambda: "EiReport" in vtn.hung_requests, WAIT)  # an upload is stuck on the hung VTN
+    await until(
+        lambda: app.telemetry.measured >= measured + 6 and app.supervisor.steps >= steps + 6, 3 * WAIT
+    )
+    vtn.resume()
+    hung_until = app.clock.now()
+    window = [s.ts for s in app.store.telemetry.between(hung_from, hung_until, "fleet")]
+    assert len(window) >= 6
+    assert app.telemetry.missed == 0
+    instants_apart = [round((b - a).total_seconds() / SAMPLING_S) for a, b in itertools.pairwise(window)]
+    assert instants_apart == [1] * (len(window) - 1)  # consecutive instants: none skipped
+    await until(lambda: app.store.telemetry.count_unreported() == 0, 3 * WAIT)
+    reported = {t for t, _ in vtn.readings["usage"]}
+    assert set(window) <= reported
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:

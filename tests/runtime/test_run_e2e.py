@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ven.cli.main import main
 
-from .conftest import BASELINE_KW, RecordingVtn, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, settles, until, write_config
 
 WAIT = 8.0
 
@@ -24,10 +24,7 @@ async def test_event_dispatch_drops_measured_power_and_reports(
     opted = vtn.event(ven_id, "e1", [-20.0, -20.0], seconds=3)
     assert await asyncio.wait_for(opted, WAIT) == "optIn"
     app = running.app
-    await until(lambda: app.controller.last_plan is not None, WAIT)
-    await asyncio.sleep(1.2)
-    reading = await app.gateway.read()
-    assert abs(reading.total_power_kw - (BASELINE_KW - 20.0)) < 1.5
+    await settles(app.gateway, BASELINE_KW - 20.0, 1.5, WAIT)
     await until(lambda: any(v > 15 for _, v in vtn.readings.get("deltaUsage", [])), WAIT)
     usage = [v for _, v in vtn.readings["usage"]]
     assert min(usage) < BASELINE_KW - 15
@@ -36,8 +33,7 @@ async def test_event_dispatch_drops_measured_power_and_reports(
     assert rows
     assert abs(rows[0].requested_kw - 20.0) < 1e-6
     await until(lambda: app.controller.executing is None, WAIT)  # event over: fleet released
-    await asyncio.sleep(1.2)
-    assert abs((await app.gateway.read()).total_power_kw - BASELINE_KW) < 1.0
+    await settles(app.gateway, BASELINE_KW, 1.0, WAIT)
     assert app.store.events.is_answered("e1", 0)
     config = tmp_path / "ven.toml"
     assert main(["events", "--config", str(config)]) == 0
@@ -57,8 +53,7 @@ async def test_cancel_releases_fleet(vtn: RecordingVtn, tmp_path: Path, start_ap
     await until(lambda: app.controller.executing is not None, WAIT)
     vtn.server.cancel_event(ven_id, "e1")
     await until(lambda: app.controller.executing is None, WAIT)
-    await asyncio.sleep(1.2)
-    assert abs((await app.gateway.read()).total_power_kw - BASELINE_KW) < 1.0
+    await settles(app.gateway, BASELINE_KW, 1.0, WAIT)
 
 
 async def test_modification_replans(vtn: RecordingVtn, tmp_path: Path, start_app) -> None:
@@ -74,9 +69,12 @@ async def test_modification_replans(vtn: RecordingVtn, tmp_path: Path, start_app
         interval["signal_payload"] = -30.0
     vtn.server.events_updated[ven_id] = True
     await until(lambda: app.controller.executing == ("e1", 1), WAIT)
-    await asyncio.sleep(1.2)
-    assert abs((await app.gateway.read()).total_power_kw - (BASELINE_KW - 30.0)) < 1.5
-    assert {r["modification_number"] for r in vtn.created_for("e1")} == {0, 1}
+    await settles(app.gateway, BASELINE_KW - 30.0, 1.5, WAIT)
+    await until(lambda: len(vtn.created_for("e1")) == 2, WAIT)  # the modification is answered too
+    assert [(r["modification_number"], r["opt_type"]) for r in vtn.created_for("e1")] == [
+        (0, "optIn"),
+        (1, "optIn"),
+    ]
 
 
 async def test_implied_cancel(vtn: RecordingVtn, tmp_path: Path, start_app) -> None:

@@ -1,11 +1,12 @@
 """Property-based fuzzing: mutated oadrDistributeEvent / oadrResponse / oadrRegisterReport messages never
-crash or hang either side; each gets a clean answer (VEN: handled or ignored; VTN: OpenADR answer or 4xx)."""
+crash either side; each gets a clean answer (VEN: handled or ignored, and whatever it sends back is
+well-formed XML; VTN: OpenADR answer or 4xx). How fast they are refused is measured in
+benchmarks/bench_hostile_input.py, not asserted here."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from openleadr.messaging import parse_message, validate_xml_schema
 
 from tests.openadr.conftest import opt_in
@@ -79,11 +81,14 @@ def fuzz_ven() -> Iterator[FuzzVen]:
 @given(data=st.data(), seed=st.sampled_from(VEN_SEEDS))
 @FUZZ
 def test_ven_survives_mutated_vtn_answers(fuzz_ven: FuzzVen, data: st.DataObject, seed: bytes) -> None:
-    """A mutated VTN answer is handled or ignored with a log line; poll_once never raises."""
-    started = time.monotonic()
+    """A mutated VTN answer is handled or ignored with a log line; poll_once never raises; whatever the VEN
+    sends back (an oadrCreatedEvent echoing the mutated event ids and texts, say) is well-formed XML."""
+    fuzz_ven.sent.clear()
     message_type = fuzz_ven.poll(data.draw(mutated(seed)))
     assert message_type is None or isinstance(message_type, str)
-    assert time.monotonic() - started < 1.0
+    strict = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+    for message in fuzz_ven.sent:
+        etree.fromstring(message.encode(), strict)
 
 
 @pytest.fixture
@@ -153,11 +158,9 @@ def fuzz_vtn(tmp_path: Path) -> Iterator[FuzzVtn]:
 def test_vtn_answers_mutated_messages_cleanly(
     fuzz_vtn: FuzzVtn, data: st.DataObject, target: tuple[str, bytes]
 ) -> None:
-    """A mutated VEN message gets an OpenADR answer (200) or a 4xx, within a second; never a 5xx."""
+    """A mutated VEN message gets an OpenADR answer (200) or a 4xx; never a 5xx."""
     service, seed = target
-    started = time.monotonic()
     status, body = fuzz_vtn.post(service, data.draw(mutated(seed)))
-    assert time.monotonic() - started < 1.0
     assert status in {200, 400, 413, 415}, (status, body[:200])
     if status == 200 and body.strip():
         message_type, _ = parse_message(body)

@@ -84,41 +84,62 @@ def test_latest_modification_and_status(store, clock):
     assert original.status is EventStatus.FAR
 
 
-def test_each_modification_is_answered_once(store, clock):
-    """answer() records the first answer only; a new modification needs its own answer."""
-    store.events.save(event(clock, 0))
+def test_each_modification_is_acknowledged_once(store, clock):
+    """acknowledge() stamps the first acknowledgement only; a new modification needs its own."""
+    store.events.save(
+        event(clock, 0, opt=OptAnswer.OPT_IN, opt_reason="plan delivers 100%", opt_source="policy")
+    )
     assert not store.events.is_answered("evt-1", 0)
-    assert store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+    assert store.events.acknowledge("evt-1", 0)
     clock.advance(timedelta(seconds=5))
-    assert not store.events.answer("evt-1", 0, OptAnswer.OPT_OUT, "changed my mind")
+    assert not store.events.acknowledge("evt-1", 0)
     stored = store.events.get("evt-1", 0)
     assert stored is not None
-    first_answer = (OptAnswer.OPT_IN, None, clock.now() - timedelta(seconds=5))
-    assert (stored.opt, stored.opt_reason, stored.answered_at) == first_answer
+    first = (OptAnswer.OPT_IN, "plan delivers 100%", "policy", clock.now() - timedelta(seconds=5))
+    assert (stored.opt, stored.opt_reason, stored.opt_source, stored.answered_at) == first
     store.events.save(event(clock, 1))
     assert not store.events.is_answered("evt-1", 1)
     with pytest.raises(KeyError):
-        store.events.answer("evt-1", 7, OptAnswer.OPT_IN)
+        store.events.acknowledge("evt-1", 7)
 
 
-def test_saving_again_keeps_the_answer(store, clock):
-    """Re-saving a modification (new status, re-received payload) never erases or replaces its answer."""
-    store.events.save(event(clock, 0))
-    store.events.answer("evt-1", 0, OptAnswer.OPT_OUT, "fleet unavailable")
-    resaved = store.events.save(event(clock, 0, status=EventStatus.ACTIVE, opt=OptAnswer.OPT_IN))
+def test_saving_again_keeps_the_answer_unless_a_new_one_is_given(store, clock):
+    """Re-saving without an answer (new status, re-received payload) keeps the stored answer and its
+    acknowledgement; a record with an answer (an owner override, say) replaces it."""
+    store.events.save(
+        event(clock, 0, opt=OptAnswer.OPT_OUT, opt_reason="fleet unavailable", opt_source="policy")
+    )
+    store.events.acknowledge("evt-1", 0)
+    resaved = store.events.save(event(clock, 0, status=EventStatus.ACTIVE))
     assert resaved.status is EventStatus.ACTIVE
-    assert (resaved.opt, resaved.opt_reason) == (OptAnswer.OPT_OUT, "fleet unavailable")
+    assert (resaved.opt, resaved.opt_reason, resaved.opt_source) == (
+        OptAnswer.OPT_OUT,
+        "fleet unavailable",
+        "policy",
+    )
     assert resaved.answered
+    override = store.events.save(
+        event(clock, 0, opt=OptAnswer.OPT_OUT, opt_reason="owner", opt_source="owner")
+    )
+    assert (override.opt, override.opt_reason, override.opt_source, override.answered) == (
+        OptAnswer.OPT_OUT,
+        "owner",
+        "owner",
+        True,
+    )
 
 
 def test_answers_survive_a_restart(db_path, clock):
-    """A reopened store still knows which modifications were answered."""
+    """A reopened store still has each answer and knows which modifications were acknowledged."""
     with Store.open(db_path, clock=clock) as store:
-        store.events.save(event(clock, 0))
-        store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+        store.events.save(event(clock, 0, opt=OptAnswer.OPT_IN, opt_reason="ok", opt_source="policy"))
+        store.events.acknowledge("evt-1", 0)
     with Store.open(db_path, clock=clock) as store:
         assert store.events.is_answered("evt-1", 0)
-        assert not store.events.answer("evt-1", 0, OptAnswer.OPT_IN)
+        assert not store.events.acknowledge("evt-1", 0)
+        stored = store.events.get("evt-1", 0)
+        assert stored is not None
+        assert (stored.opt, stored.opt_source) == (OptAnswer.OPT_IN, "policy")
 
 
 def test_dispatch_decisions_round_trip(store, clock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,3 +181,47 @@ async def test_lists_vens_and_events(client):
     assert [(v["ven_name"], v["registered"], v["poll_count"]) for v in vens] == [("fleet-a", True, 0)]
     assert len(await (await client.get("/api/events")).json()) == 1
     assert await (await client.get("/api/events?status=active")).json() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("intervals", {"intervals": [{"duration": 1e18, "value": -5}]}),
+        ("intervals", {"intervals": [{"duration": "1000000000000000000s", "value": -5}]}),
+        ("intervals", {"intervals": [{"duration": "99999999999d", "value": -5}]}),
+        ("intervals", {"intervals": [{"duration": "P99999999999D", "value": -5}]}),
+        ("intervals", {"intervals": [{"duration": "P20D", "value": -5}] * 2}),
+        ("start", {"start": "9999-12-31T23:50:00Z"}),
+        ("start", {"start": "9999-12-31T23:59:59-23:59"}),
+        ("start", {"start": "+99999999999d"}),
+        ("startafter", {"startafter": "99999999999d"}),
+        ("ramp_up", {"ramp_up": 1e18}),
+    ],
+)
+async def test_out_of_range_times_are_422_not_500(client, field, change):
+    """Durations beyond what a date can hold, starts in year 9999 and events longer than the limits are
+    refused field by field (422), never an HTTP 500."""
+    resp = await client.post("/api/events", json={**GOOD, **change})
+    assert resp.status == 422, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert detail[0]["loc"][:2] == ["body", field]
+
+
+@pytest.mark.parametrize("text", ["a\x01b", "\ud800", "\uffff"])
+async def test_text_xml_cannot_carry_is_422(client, text):
+    """A comment with a character XML cannot carry (a control character, a lone surrogate) is refused."""
+    body = json.dumps({**GOOD, "vtn_comment": text})  # json escapes the surrogate as \ud800
+    resp = await client.post("/api/events", data=body, headers={"Content-Type": "application/json"})
+    assert resp.status == 422
+    assert (await resp.json())["detail"][0]["loc"] == ["body", "vtn_comment"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_json_nested_100000_deep_is_400_not_500(client, method):
+    """A body of 100,000 nested arrays (the decoder's recursion limit) is a 400, and the API still works."""
+    path = "/api/events" if method == "POST" else "/api/events/evt-1"
+    for deep in ("[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000):
+        resp = await client.request(method, path, data=deep, headers={"Content-Type": "application/json"})
+        assert resp.status == 400
+        assert (await resp.json())["detail"] == "body is nested too deeply"
+    assert (await client.post("/api/events", json=GOOD)).status == 201

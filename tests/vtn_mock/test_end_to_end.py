@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from openleadr import OpenADRClient
+from openleadr import OpenADRClient, enums
 
 from tests.vtn_mock.conftest import VtnProcess
 
@@ -61,7 +61,9 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 8.0
 
 
 @pytest.fixture
-async def ven(vtn: VtnProcess) -> AsyncIterator[StockVen]:
+async def ven(vtn: VtnProcess, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StockVen]:
+    # openleadr's add_report(scale="k") writes into its shared POWER_REAL object: undone after the test.
+    monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", enums.MEASUREMENTS.POWER_REAL.scale)
     stock = StockVen(vtn.openadr_url)
     await stock.client.run()
     yield stock
@@ -110,8 +112,15 @@ async def test_register_event_opt_in_report_and_performance(vtn, ven, admin):
     await eventually(opted_in)
     assert ven.events[0]["event_descriptor"]["event_id"] == event_id
     assert [i["signal_payload"] for i in ven.events[0]["event_signals"][0]["intervals"]] == [-500.0, -400.0]
-    await asyncio.sleep(4.2)  # let the event run its course while the VEN reports every second
-    performance = await admin("GET", f"/events/{event_id}/performance")
+
+    async def run_its_course() -> dict[str, Any] | None:
+        """The performance once the event is over and every interval has the VEN's readings."""
+        if (await admin("GET", f"/events/{event_id}"))["status"] != "completed":
+            return None
+        performance: dict[str, Any] = await admin("GET", f"/events/{event_id}/performance")
+        return performance if all(i["measured_kw"] is not None for i in performance["intervals"]) else None
+
+    performance = await eventually(run_its_course, 30.0)
     rows = [
         (i["requested_kw"], i["baseline_kw"], i["measured_kw"], i["delivered_kw"])
         for i in performance["intervals"]

@@ -1,9 +1,9 @@
-"""Hostile or broken input on the OpenADR endpoint: a 4xx within a second, and the server keeps serving."""
+"""Hostile or broken input on the OpenADR endpoint: a 4xx, and the server keeps serving (how fast: see
+benchmarks/bench_hostile_input.py)."""
 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -47,17 +47,16 @@ async def post(
     url: str,
     body: bytes,
     headers: dict[str, str] | None = None,
-) -> tuple[int, float]:
-    started = time.monotonic()
+) -> int:
     data = io.BytesIO(body) if len(body) > 1_000_000 else body  # aiohttp warns on large raw bytes
     async with session.post(url, data=data, headers=XML if headers is None else headers) as resp:
         await resp.read()
-        return resp.status, time.monotonic() - started
+        return resp.status
 
 
 async def still_serves(session: aiohttp.ClientSession, vtn: VtnProcess) -> None:
     query = create_message("oadrQueryRegistration", request_id="after-attack").encode()
-    status, _ = await post(session, f"{vtn.openadr_url}/EiRegisterParty", query)
+    status = await post(session, f"{vtn.openadr_url}/EiRegisterParty", query)
     assert status == 200
     assert vtn.alive()
 
@@ -74,12 +73,11 @@ async def still_serves(session: aiohttp.ClientSession, vtn: VtnProcess) -> None:
         ("over the 1 MB limit", OVERSIZE, 413),
     ],
 )
-async def test_hostile_body_gets_4xx_fast_and_server_survives(vtn, session, name, body, expected):
-    """Each hostile or broken body gets a 4xx in under a second; the VTN still answers afterwards."""
+async def test_hostile_body_gets_4xx_and_server_survives(vtn, session, name, body, expected):
+    """Each hostile or broken body gets a 4xx on every service; the VTN still answers afterwards."""
     for service in ("OadrPoll", "EiEvent", "EiRegisterParty", "EiReport", "EiOpt"):
-        status, elapsed_s = await post(session, f"{vtn.openadr_url}/{service}", body)
+        status = await post(session, f"{vtn.openadr_url}/{service}", body)
         assert status == expected, (name, service)
-        assert elapsed_s < 1.0, (name, service, elapsed_s)
     await still_serves(session, vtn)
 
 
@@ -99,9 +97,7 @@ async def test_chunked_oversize_body_is_refused(vtn, session):
 async def test_wrong_content_type_is_415_not_500(vtn, session):
     """Stock openleadr answers a wrong Content-Type with 500 (a TypeError in its error path); we send 415."""
     query = create_message("oadrQueryRegistration", request_id="r1").encode()
-    status, _ = await post(
-        session, f"{vtn.openadr_url}/EiRegisterParty", query, {"Content-Type": "text/plain"}
-    )
+    status = await post(session, f"{vtn.openadr_url}/EiRegisterParty", query, {"Content-Type": "text/plain"})
     assert status == 415
     await still_serves(session, vtn)
 

@@ -11,13 +11,15 @@ import aiohttp
 import pytest
 
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
+from ven.events import Answer
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent, OptDecision
+from ven.openadr.models import OadrEvent
 from ven.openadr.reports import ReportSources
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.server import start_vtn as start_in_process
 
 pytestmark = pytest.mark.slow
+WAIT = 30.0
 
 
 async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
@@ -26,9 +28,9 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
     vtn = start_vtn(tmp_path, "--config", str(tmp_path / "vtn.toml"))
     seen: list[OadrEvent] = []
 
-    async def on_event(event: OadrEvent) -> OptDecision:
+    async def on_event(event: OadrEvent) -> Answer:
         seen.append(event)
-        return OptDecision.opt_in()
+        return Answer.opt_in()
 
     sources = ReportSources(
         usage_kw=lambda: 300.0,
@@ -51,18 +53,20 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
             }
             async with session.post(f"{vtn.admin_url}/events", json=body) as resp:
                 event_id = (await resp.json())["event_id"]
-            for _ in range(80):
-                async with session.get(f"{vtn.admin_url}/events/{event_id}") as resp:
-                    if (await resp.json())["vens"][0]["opt"] == "optIn":
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("no opt-in recorded")
-            await asyncio.sleep(3.2)
-            async with session.get(f"{vtn.admin_url}/events/{event_id}/performance") as resp:
-                performance: dict[str, Any] = await resp.json()
-            async with session.get(f"{vtn.admin_url}/vens/district-north/readings?limit=500") as resp:
-                readings = await resp.json()
+
+            async def get(path: str) -> Any:
+                async with session.get(f"{vtn.admin_url}{path}") as resp:
+                    return await resp.json()
+
+            async with asyncio.timeout(WAIT):  # a hang guard: each wait is on what the VTN recorded
+                while (await get(f"/events/{event_id}"))["vens"][0]["opt"] != "optIn":
+                    await asyncio.sleep(0.1)
+                while (await get(f"/events/{event_id}"))["status"] != "completed" or not {
+                    r["report_name"] for r in await get("/vens/district-north/readings?limit=500")
+                } >= {"TELEMETRY_USAGE", "TELEMETRY_STATUS"}:
+                    await asyncio.sleep(0.1)
+            performance: dict[str, Any] = await get(f"/events/{event_id}/performance")
+            readings = await get("/vens/district-north/readings?limit=500")
     finally:
         await ven.stop()
         stop_vtn(vtn)

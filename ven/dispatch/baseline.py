@@ -11,7 +11,7 @@ left with or without the event).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ven.storage import Store
 
 
+class Baselines(Protocol):
+    def for_event(self, event_id: str, horizon: Horizon, fleet: Fleet, now: datetime) -> FloatArray: ...
+
+
 class FrozenBaselines:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -31,11 +35,29 @@ class FrozenBaselines:
 
     def for_event(self, event_id: str, horizon: Horizon, fleet: Fleet, now: datetime) -> FloatArray:
         """(N, K) baseline of `fleet` (its EV order) over the event's intervals; frozen on first call."""
-        frozen = self._cache.get(event_id) or self._store.baselines.get(event_id)
+        frozen = self.stored(event_id)
         if frozen is None:
             frozen = _freeze(event_id, horizon, fleet, now)
             self._store.baselines.save(frozen)
         self._cache[event_id] = frozen
+        return _aligned(frozen, horizon, fleet)
+
+    def preview(self) -> Baselines:
+        """The same baselines, but an event not yet frozen gets one computed now and not kept (for
+        looking ahead, e.g. the opt decision, before the event's dispatch freezes its own)."""
+        return _Preview(self)
+
+    def stored(self, event_id: str) -> EventBaseline | None:
+        """The event's baseline if it was frozen (by this VEN, before a restart too)."""
+        return self._cache.get(event_id) or self._store.baselines.get(event_id)
+
+
+class _Preview:
+    def __init__(self, baselines: FrozenBaselines) -> None:
+        self._baselines = baselines
+
+    def for_event(self, event_id: str, horizon: Horizon, fleet: Fleet, now: datetime) -> FloatArray:
+        frozen = self._baselines.stored(event_id) or _freeze(event_id, horizon, fleet, now)
         return _aligned(frozen, horizon, fleet)
 
 

@@ -29,9 +29,11 @@ from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from collections.abc import Set as AbstractSet
     from datetime import datetime
 
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
+    from ven.dispatch.baseline import Baselines
     from ven.dispatch.planner import Planned, Planner
     from ven.events.view import EventView
     from ven.model.fleet import BoolArray, Fleet, IntArray
@@ -106,19 +108,7 @@ class DispatchController:
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
-        outside, outside_draw_kw = self._outside(reading, snapshot)
-        remaining = remaining_request(
-            tracked.event,
-            tracked.offset,
-            snapshot,
-            now,
-            simple_levels=self._levels,
-            margin=self._margin,
-            baselines=self._baselines,
-            outside=outside,
-            outside_draw_kw=outside_draw_kw,
-            departure_guard=self._departure_guard,
-        )
+        remaining = self._remaining(tracked, now, reading, snapshot, self._baselines)
         if remaining is None:
             return StepOutcome()
         if remaining.first_index != self._state.interval:
@@ -154,18 +144,51 @@ class DispatchController:
     async def close(self) -> None:
         await self._cancel_refine()
 
+    async def preview(self, tracked: EventView, now: datetime) -> tuple[PlanningProblem, Remaining] | None:
+        """What a control step would plan for `tracked` now, from the fleet as it is, without freezing
+        its baseline or applying anything (the opt decision plans this); None if nothing is left.
+        Built off the event loop (half a second for 10,000 EVs), from copies of the state it reads."""
+        reading = await self._gateway.read()
+        fleet, excluded = self._planning_fleet(), frozenset(self._state.excluded)
+        return await asyncio.to_thread(self._previewed, tracked, now, reading, fleet, excluded)
+
+    def _previewed(
+        self,
+        tracked: EventView,
+        now: datetime,
+        reading: FleetReading,
+        fleet: Fleet,
+        excluded: AbstractSet[str],
+    ) -> tuple[PlanningProblem, Remaining] | None:
+        snapshot = _snapshot(reading, fleet, excluded)
+        remaining = self._remaining(tracked, now, reading, snapshot, self._baselines.preview())
+        if remaining is None:
+            return None
+        return PlanningProblem.build(snapshot, remaining.request, remaining.baseline_kw), remaining
+
     def snapshot(self, reading: FleetReading) -> Fleet:
         """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
-        fleet = self._fleet if self._reported is None else self._reported()
-        fleet = fleet.rolled(reading.timestamp)  # routines: today's departures, not the ones at start
-        order = _order(reading, fleet)
-        soc = reading.soc[order]
-        soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)
-        usable = reading.plugged_in[order] & reading.online[order]
-        blocked = set(reading.faults) | self._state.excluded
-        if blocked:
-            usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
-        return fleet.with_state(soc=soc, plugged_in=usable)
+        return _snapshot(reading, self._planning_fleet(), self._state.excluded)
+
+    def _planning_fleet(self) -> Fleet:
+        return self._fleet if self._reported is None else self._reported()
+
+    def _remaining(
+        self, tracked: EventView, now: datetime, reading: FleetReading, snapshot: Fleet, baselines: Baselines
+    ) -> Remaining | None:
+        outside, outside_draw_kw = self._outside(reading, snapshot)
+        return remaining_request(
+            tracked.event,
+            tracked.offset,
+            snapshot,
+            now,
+            simple_levels=self._levels,
+            margin=self._margin,
+            baselines=baselines,
+            outside=outside,
+            outside_draw_kw=outside_draw_kw,
+            departure_guard=self._departure_guard,
+        )
 
     @staticmethod
     def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:
@@ -228,6 +251,18 @@ class DispatchController:
         result = await self._gateway.release()
         if result.rejected:
             logger.warning("release: %d chargers did not answer", len(result.rejected))
+
+
+def _snapshot(reading: FleetReading, fleet: Fleet, excluded: AbstractSet[str]) -> Fleet:
+    fleet = fleet.rolled(reading.timestamp)  # routines: today's departures, not the ones at start
+    order = _order(reading, fleet)
+    soc = reading.soc[order]
+    soc = np.where(np.isfinite(soc), np.clip(soc, 0.0, 1.0), fleet.soc)
+    usable = reading.plugged_in[order] & reading.online[order]
+    blocked = set(reading.faults) | excluded
+    if blocked:
+        usable &= np.array([ev_id not in blocked for ev_id in fleet.ids])
+    return fleet.with_state(soc=soc, plugged_in=usable)
 
 
 def _order(reading: FleetReading, fleet: Fleet) -> IntArray:

@@ -16,7 +16,7 @@ from ven.openadr.signals import event_horizon, event_request
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ven.dispatch.baseline import FrozenBaselines
+    from ven.dispatch.baseline import Baselines
     from ven.model.fleet import BoolArray, Fleet, FloatArray
     from ven.openadr.models import OadrEvent
 
@@ -48,7 +48,7 @@ def remaining_request(
     *,
     simple_levels: Mapping[int, float],
     margin: float,
-    baselines: FrozenBaselines,
+    baselines: Baselines,
     outside: BoolArray | None = None,
     outside_draw_kw: float = 0.0,
     departure_guard: timedelta = timedelta(0),

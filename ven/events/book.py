@@ -19,18 +19,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from ven.events.answers import Answer, AnswerSource
 from ven.events.serde import view_from_record
 from ven.events.view import EventView, IntervalView
-from ven.openadr.models import (
-    Distribution,
-    EventStatus,
-    OadrEvent,
-    OptDecision,
-    OptType,
-    ResponseCode,
-    ResponseRequired,
-    Targets,
-)
+from ven.openadr.models import Distribution, EventStatus, OadrEvent, ResponseRequired, Targets
 from ven.storage.records import EventStatus as LiveStatus
 
 if TYPE_CHECKING:
@@ -59,8 +51,8 @@ class Change:
     """What one event of a distribution did to the book.
 
     `answer_due`: an oadrCreatedEvent eventResponse is owed for (event_id, modification_number).
-    `decision`: the answer the lifecycle fixes (cancel confirm, stale 450, target mismatch 462); None
-    means the runtime decides (ven.events.opt.decide) and reports it with `record_answer`.
+    `answer`: the answer the lifecycle fixes (cancel confirm, stale 450, target mismatch 462); None
+    means the runtime decides (its deciders, then the plan) and records it with `record_answer`.
     `replan`: the dispatch plan for this event must be (re)computed or dropped.
     """
 
@@ -69,7 +61,7 @@ class Change:
     modification_number: int
     answer_due: bool
     replan: bool
-    decision: OptDecision | None = None
+    answer: Answer | None = None
     reason: str = ""
 
 
@@ -83,7 +75,12 @@ class Transition:
 
 
 class EventBook:
-    """Known events, their randomised times, live statuses and answers."""
+    """Known events, their randomised times, live statuses and answers.
+
+    The one place for answers: the answer to each known event's live modification is its view's
+    `answer` (persisted with the view); the answers the lifecycle fixes (cancellation confirmed, an
+    older modification refused, a foreign target) are derived from the events themselves.
+    """
 
     def __init__(
         self,
@@ -102,8 +99,7 @@ class EventBook:
         self._group_ids = group_ids
         self._party_ids = party_ids
         self._views: dict[str, EventView] = {}
-        self._answers: dict[tuple[str, int], OptDecision] = {}
-        self._imposed: dict[tuple[str, int], OptDecision] = {}
+        self._imposed: dict[tuple[str, int], Answer] = {}  # for the distribution being answered
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -146,32 +142,48 @@ class EventBook:
         times = {at for view in self._views.values() for at in view.boundaries() if at > after_t}
         return sorted(times)
 
-    def decision_for(self, event: OadrEvent) -> OptDecision | None:
-        """The answer for this (event, modification) if the lifecycle fixes it or it was given already;
-        None when the runtime must decide."""
-        key = (event.event_id, event.modification_number)
-        found = self._imposed.get(key) or self._answers.get(key)
-        view = self._views.get(event.event_id)
-        if found is None and view is not None and view.modification_number == key[1] and not view.targeted:
-            found = _mismatch()
-        return found
-
-    def is_answered(self, event_id: str, modification_number: int) -> bool:
-        return (event_id, modification_number) in self._answers
+    def answer_for(self, event_id: str, modification_number: int) -> Answer | None:
+        """The answer to this modification: fixed by the lifecycle, or recorded; None while undecided."""
+        imposed = self._imposed.get((event_id, modification_number))
+        if imposed is not None:
+            return imposed
+        view = self._views.get(event_id)
+        if view is None or view.modification_number != modification_number:
+            return None
+        if view.event.event_status is EventStatus.CANCELLED:
+            return _confirmation()
+        if not view.targeted:
+            return _mismatch()
+        return view.answer
 
     # -- changing --------------------------------------------------------------------------------
 
-    def record_answer(self, event_id: str, modification_number: int, decision: OptDecision) -> None:
-        """Remember the answer given; an optOut makes the event non-dispatchable."""
-        self._answers[(event_id, modification_number)] = decision
+    def record_answer(self, event_id: str, modification_number: int, answer: Answer) -> EventView | None:
+        """Keep the answer to the live modification (an optOut makes the event non-dispatchable); the
+        view to persist, or None when there is nothing new to keep (the same answer again, an unknown or
+        older modification, or the confirmation of a cancellation, which is no answer to the event
+        itself: it keeps its own)."""
         view = self._views.get(event_id)
-        # The confirmation of a cancellation is no answer to the event itself: it keeps its opt.
         if (
-            view is not None
-            and view.modification_number == modification_number
-            and view.event.event_status is not EventStatus.CANCELLED
+            view is None
+            or view.modification_number != modification_number
+            or view.event.event_status is EventStatus.CANCELLED
+            or view.answer == answer
         ):
-            self._views[event_id] = replace(view, opt=decision.opt)
+            return None
+        if view.answer is not None and view.answer != answer:
+            logger.info(
+                "event %s modification %d: answer changed from %s (%s) to %s (%s)",
+                event_id,
+                modification_number,
+                view.answer.opt.value,
+                view.answer.source.value,
+                answer.opt.value,
+                answer.source.value,
+            )
+        view = replace(view, answer=answer)
+        self._views[event_id] = view
+        return view
 
     def apply_distribution(self, distribution: Distribution) -> list[Change]:
         """Apply one oadrDistributeEvent (always the complete list of the VEN's events)."""
@@ -187,15 +199,10 @@ class EventBook:
 
     def restore(self, records: Iterable[EventRecord]) -> None:
         """Load persisted events (latest modification wins) with their offsets, cancellations and
-        answers, so a restarted VEN resumes them and does not answer a modification twice."""
+        answers, so a restarted VEN resumes them and never decides a modification twice."""
         for record in sorted(records, key=lambda r: r.modification_number):
-            event_id, number = record.event_id, record.modification_number
             view = view_from_record(record)
-            self._views[event_id] = replace(view, targeted=self.targets_us(view.event.targets))
-            if record.answered and record.opt is not None:
-                self._answers[(event_id, number)] = OptDecision(
-                    OptType(record.opt.value), record.opt_reason or "OK"
-                )
+            self._views[record.event_id] = replace(view, targeted=self.targets_us(view.event.targets))
 
     def targets_us(self, targets: Targets) -> bool:
         """eiTarget criteria are OR'd; no criteria at all means every VEN (rule 22)."""
@@ -224,39 +231,32 @@ class EventBook:
                 ChangeKind.STALE_REFUSED,
                 due,
                 replan=False,
-                decision=OptDecision.opt_out(reason, ResponseCode.OUT_OF_SEQUENCE),
+                answer=Answer.opt_out(reason, AnswerSource.SEQUENCE),
             )
         if known is not None and event.modification_number == known.modification_number:
             return None
         if event.event_status is EventStatus.CANCELLED:
-            confirm = OptDecision.opt_in("cancellation confirmed")
+            confirm = _confirmation()
             if known is None:  # rule 60: not added to the known events, still answered
-                return self._impose(event, ChangeKind.CANCELLED, due, replan=False, decision=confirm)
+                return self._impose(event, ChangeKind.CANCELLED, due, replan=False, answer=confirm)
             self._views[event.event_id] = self._cancelled(replace(known, event=event), now)
-            return self._impose(event, ChangeKind.CANCELLED, due, replan=True, decision=confirm)
+            return self._impose(event, ChangeKind.CANCELLED, due, replan=True, answer=confirm)
         targeted = self.targets_us(event.targets)
-        view = EventView(event, self._offset_s(event, known), targeted)
+        standing = None if known is None else known.opt
+        view = EventView(event, self._offset_s(event, known), targeted, standing=standing)
         self._views[event.event_id] = view
         if not targeted:
             logger.info("event %s: %s", event.event_id, _NOT_TARGETED)
             return self._impose(
-                event, ChangeKind.NOT_TARGETED, due, replan=known is not None, decision=_mismatch()
+                event, ChangeKind.NOT_TARGETED, due, replan=known is not None, answer=_mismatch()
             )
         kind = ChangeKind.NEW if known is None else ChangeKind.MODIFIED
-        return Change(
-            kind,
-            event.event_id,
-            event.modification_number,
-            due,
-            replan=True,
-            decision=self._answers.get((event.event_id, event.modification_number)),
-        )
+        return Change(kind, event.event_id, event.modification_number, due, replan=True)
 
     def _absent(self, event_id: str, now: datetime) -> Change | None:
         view = self._views[event_id]
         if view.status(now) in _FINISHED:
             del self._views[event_id]  # rule 61: no longer a known event
-            self._forget(event_id)
             return None
         if view.cancel_at is not None:
             return None  # already being cancelled: its randomised termination stands
@@ -286,22 +286,23 @@ class EventBook:
         return self._rng.uniform(0.0, window.total_seconds()) if window else 0.0
 
     def _impose(
-        self, event: OadrEvent, kind: ChangeKind, due: bool, *, replan: bool, decision: OptDecision
+        self, event: OadrEvent, kind: ChangeKind, due: bool, *, replan: bool, answer: Answer
     ) -> Change:
-        self._imposed[(event.event_id, event.modification_number)] = decision
-        return Change(kind, event.event_id, event.modification_number, due, replan, decision, decision.reason)
-
-    def _forget(self, event_id: str) -> None:
-        for key in [k for k in self._answers if k[0] == event_id]:
-            del self._answers[key]
+        self._imposed[(event.event_id, event.modification_number)] = answer
+        return Change(kind, event.event_id, event.modification_number, due, replan, answer, answer.reason)
 
 
 _NOT_TARGETED = "event targets none of this VEN's ids, resources, groups or parties"
 
 
-def _mismatch() -> OptDecision:
+def _mismatch() -> Answer:
     # Rule 48: a non-matching eiTarget is a logical error, reported 4xx in the eventResponse.
-    return OptDecision.opt_out(_NOT_TARGETED, ResponseCode.TARGET_MISMATCH)
+    return Answer.opt_out(_NOT_TARGETED, AnswerSource.TARGET)
+
+
+def _confirmation() -> Answer:
+    # Rules 36 and 60: a cancellation is answered optIn, known or not.
+    return Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)
 
 
 def _precedence(view: EventView) -> tuple[int, datetime, str]:

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ven.events.answers import Answer, AnswerSource, Opt
 from ven.events.view import EventView
 from ven.openadr.models import (
     EventSignal,
     EventStatus,
     ItemBase,
     OadrEvent,
-    OptType,
     ResponseRequired,
     SignalInterval,
     Targets,
@@ -88,7 +88,9 @@ def to_record(view: EventView, status: LiveStatus) -> EventRecord:
         randomised_offset_s=view.offset_s,
         test_event=view.event.test_event,
         priority=view.event.priority,
-        opt=None if view.opt is None else OptAnswer(view.opt.value),
+        opt=None if view.answer is None else OptAnswer(view.answer.opt.value),
+        opt_reason=None if view.answer is None else view.answer.reason,
+        opt_source=None if view.answer is None else view.answer.source.value,
     )
 
 
@@ -97,15 +99,21 @@ def view_from_record(record: EventRecord) -> EventView:
     time is its stored end when that is earlier than the event's own (randomised) end, or when the
     VTN's last word was "cancelled"."""
     event = from_json(record.payload)
-    view = EventView(
-        event, record.randomised_offset_s, opt=None if record.opt is None else OptType(record.opt.value)
-    )
+    view = EventView(event, record.randomised_offset_s, answer=_answer(record))
     end = None if record.end >= OPEN_END else record.end
     nominal = view.nominal_end
     cut_short = end is not None and (nominal is None or end < nominal)
     if cut_short or (event.event_status is EventStatus.CANCELLED and end is not None):
-        return EventView(view.event, view.offset_s, cancel_at=end, opt=view.opt)
+        return EventView(view.event, view.offset_s, cancel_at=end, answer=view.answer)
     return view
+
+
+def _answer(record: EventRecord) -> Answer | None:
+    if record.opt is None:
+        return None
+    # Rows from before answers said what decided them were all the plan's (or a cancellation's) answers.
+    source = AnswerSource(record.opt_source) if record.opt_source else AnswerSource.POLICY
+    return Answer(Opt(record.opt.value), record.opt_reason or "", source)
 
 
 _TARGET_FIELDS = ("ven_id", "resource_id", "group_id", "party_id")

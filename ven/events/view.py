@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ven.openadr.models import EventRejectedError, EventSignal, OadrEvent, OptType
+from ven.events.answers import Answer, Opt
+from ven.openadr.models import EventRejectedError, EventSignal, OadrEvent
 from ven.openadr.signals import check_supported
 from ven.storage.records import EventStatus
 
@@ -32,14 +33,17 @@ class EventView:
     `targeted`: whether eiTarget names this VEN (rule 22); an untargeted event is tracked, never run.
     `cancel_at`: when the VEN stops executing a cancelled event (randomised within startafter once it
     has started, rule 65; the moment of receipt before it has started); None if not cancelled.
-    `opt`: the VEN's answer to this modification, once given.
+    `answer`: the VEN's answer to this modification, once decided (a cancellation keeps the answer the
+    event had). `standing`: the previous modification's opt, in force until this one is decided, so that
+    a running event the VTN modifies keeps running meanwhile instead of releasing the fleet.
     """
 
     event: OadrEvent
     offset_s: float = 0.0
     targeted: bool = True
     cancel_at: datetime | None = None
-    opt: OptType | None = None
+    answer: Answer | None = None
+    standing: Opt | None = None
 
     @property
     def event_id(self) -> str:
@@ -48,6 +52,11 @@ class EventView:
     @property
     def modification_number(self) -> int:
         return self.event.modification_number
+
+    @property
+    def opt(self) -> Opt | None:
+        """The opt in force: this modification's answer, else the previous one's until it is decided."""
+        return self.standing if self.answer is None else self.answer.opt
 
     @property
     def offset(self) -> timedelta:
@@ -79,8 +88,9 @@ class EventView:
 
     @property
     def dispatchable(self) -> bool:
-        """Whether the fleet may act on it: targeted, not a test event, not opted out."""
-        return self.targeted and not self.event.test_event and self.opt is not OptType.OPT_OUT
+        """Whether the fleet may act on it: targeted, not a test event, opted in (a new event is not
+        dispatched before it is decided: the decision may take a planning run)."""
+        return self.targeted and not self.event.test_event and self.opt is Opt.IN
 
     def cancelled_by(self, t: datetime) -> bool:
         """True once a cancellation has stopped the event before its own end."""

@@ -175,9 +175,7 @@ class VenClient:
     async def poll_once(self) -> str | None:
         """One oadrPoll and its handling; the answer's message type (None: no usable answer)."""
         message_type, payload = await self._client.poll()
-        if self._link_up != (message_type is not None):
-            logger.warning("VTN link %s", "up" if message_type is not None else "DOWN")
-        self._link_up = message_type is not None
+        self._link_up = message_type is not None  # the request layer logged why it is not
         code = (payload.get("response") or {}).get("response_code")
         if message_type == "oadrRequestReregistration" or code in _UNREGISTERED:
             await self._reregister(acknowledge=message_type == "oadrRequestReregistration")
@@ -202,8 +200,9 @@ class VenClient:
         attempt = 0
         while True:
             client.registration_id = None
-            await client.query_registration()
-            await client.create_party_registration(ven_id=client.ven_id, registration_id=registration_id)
+            answer_type, _ = await client.query_registration()
+            if answer_type is not None:  # else the VTN gave no answer: no point in asking it again now
+                await client.create_party_registration(ven_id=client.ven_id, registration_id=registration_id)
             if client.registration_id and client.ven_id:
                 break
             if self._backoff.attempts is not None and attempt + 1 >= self._backoff.attempts:

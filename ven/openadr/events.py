@@ -1,4 +1,4 @@
-"""Answering oadrDistributeEvent: typed events to the runtime, its decisions back as eventResponses."""
+"""Answering oadrDistributeEvent: typed events to the runtime, its answers back as eventResponses."""
 
 from __future__ import annotations
 
@@ -7,20 +7,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ven.events.answers import Answer
+from ven.openadr.answers import refusal, response_code
 from ven.openadr.models import (
     Distribution,
     EventRejectedError,
-    EventStatus,
     OadrEvent,
-    OptDecision,
     ResponseRequired,
     event_from_openleadr,
 )
-from ven.openadr.signals import check_supported
 
 logger = logging.getLogger(__name__)
 
-EventHandler = Callable[[OadrEvent], Awaitable[OptDecision]]
+EventHandler = Callable[[OadrEvent], Awaitable[Answer]]
 DistributionHandler = Callable[[Distribution], Awaitable[None]]
 
 
@@ -30,16 +29,16 @@ class EventResponse:
 
     event_id: str
     modification_number: int
-    decision: OptDecision
+    answer: Answer
 
     def as_openleadr(self, request_id: str) -> dict[str, Any]:
         return {
-            "response_code": int(self.decision.response_code),
-            "response_description": self.decision.reason,
+            "response_code": int(response_code(self.answer)),
+            "response_description": self.answer.reason,
             "request_id": request_id,
             "event_id": self.event_id,
             "modification_number": self.modification_number,
-            "opt_type": self.decision.opt.value,
+            "opt_type": self.answer.opt.value,
         }
 
 
@@ -63,19 +62,18 @@ class GivenAnswer:
 
 
 class EventResponder:
-    """Decides each event once per modification number and says which decisions the VTN must hear.
+    """Converts each oadrDistributeEvent for the runtime and its answers into eventResponses.
 
-    The runtime's `on_event` is asked only about new or modified events; an unchanged event re-sent by
-    the VTN gets the same answer again. Events the VEN cannot take (unsupported signal, malformed) are
-    answered optOut with the error's response code without asking the runtime. Cancelled events are
-    passed on without a signal check (rule 21: no error for a cancelled event, even an unknown one).
-    Exceptions from the runtime's callbacks propagate: a runtime bug is not an opt-out.
+    The runtime's `on_event` is asked about every event of every distribution and answers each from one
+    place (its event book): the same answer again for an event it has seen, a decision for a new or
+    modified one, the edge's refusal for one it cannot convert (ven.openadr.answers.convertible). Only
+    an event that does not parse at all is answered here (optOut with the error's code): there is no
+    event to keep. Exceptions from the runtime's callbacks propagate: a runtime bug is not an opt-out.
     """
 
     def __init__(self, on_event: EventHandler, on_distribution: DistributionHandler | None = None) -> None:
         self._on_event = on_event
         self._on_distribution = on_distribution
-        self._decided: dict[str, tuple[int, OptDecision]] = {}
 
     async def respond(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """The eventResponses (openleadr dicts) for one parsed oadrDistributeEvent; empty = send nothing."""
@@ -88,11 +86,9 @@ class EventResponder:
             await self._on_distribution(Distribution(request_id, payload.get("vtn_id"), ids, events))
         responses = []
         for raw, event in zip(raw_events, parsed, strict=True):
-            response = await self._decide(raw, event)
+            response = await self._answer(raw, event)
             if response is not None and _response_required(raw, event):
                 responses.append(response.as_openleadr(request_id))
-        for stale in set(self._decided) - set(ids):
-            del self._decided[stale]
         return responses
 
     @staticmethod
@@ -103,32 +99,15 @@ class EventResponder:
             logger.warning("malformed event from the VTN: %s", err)
             return err
 
-    async def _decide(
+    async def _answer(
         self, raw: dict[str, Any], event: OadrEvent | EventRejectedError
     ) -> EventResponse | None:
         if isinstance(event, EventRejectedError):
             modification = (raw.get("event_descriptor") or {}).get("modification_number")
             if event.event_id is None or not isinstance(modification, int):
                 return None  # nothing the VTN could match an answer to
-            return EventResponse(
-                event.event_id, modification, OptDecision.opt_out(event.problem, event.response_code)
-            )
-        known = self._decided.get(event.event_id)
-        if known is not None and known[0] == event.modification_number:
-            return EventResponse(event.event_id, event.modification_number, known[1])
-        decision = await self._ask(event)
-        self._decided[event.event_id] = (event.modification_number, decision)
-        return EventResponse(event.event_id, event.modification_number, decision)
-
-    async def _ask(self, event: OadrEvent) -> OptDecision:
-        # The runtime may raise the same typed errors (e.g. from signals.event_request): same answer.
-        try:
-            if event.event_status is not EventStatus.CANCELLED:
-                check_supported(event)
-            return await self._on_event(event)
-        except EventRejectedError as err:
-            logger.warning("opting out: %s", err)
-            return OptDecision.opt_out(err.problem, err.response_code)
+            return EventResponse(event.event_id, modification, refusal(event))
+        return EventResponse(event.event_id, event.modification_number, await self._on_event(event))
 
 
 def _raw_id(raw: dict[str, Any]) -> str:

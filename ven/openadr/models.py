@@ -44,11 +44,6 @@ class ResponseRequired(StrEnum):
     NEVER = "never"
 
 
-class OptType(StrEnum):
-    OPT_IN = "optIn"
-    OPT_OUT = "optOut"
-
-
 class EventRejectedError(V2XError):
     """An event the VEN cannot take; `response_code` is what the eventResponse carries."""
 
@@ -64,23 +59,6 @@ class MalformedEventError(EventRejectedError):
     """The event dict lacks a field or holds a value of the wrong type or range."""
 
     response_code = ResponseCode.INVALID_DATA
-
-
-@dataclass(frozen=True, slots=True)
-class OptDecision:
-    """The runtime's answer to one event: opt in or out, why (responseDescription), and the response code."""
-
-    opt: OptType
-    reason: str = "OK"
-    response_code: ResponseCode = ResponseCode.OK
-
-    @classmethod
-    def opt_in(cls, reason: str = "OK") -> OptDecision:
-        return cls(OptType.OPT_IN, reason)
-
-    @classmethod
-    def opt_out(cls, reason: str = "OK", response_code: ResponseCode = ResponseCode.OK) -> OptDecision:
-        return cls(OptType.OPT_OUT, reason, response_code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ tests/openadr/test_workarounds.py named after the bug.
 | ca_file ignored without a client certificate; TypeError     | `_ensure_client_session`: one TLS≥1.2      |
 |   with a certificate and no ca_file; no total timeout       |   context from Security, total timeout     |
 | the whole answer is read into memory whatever its size      | `_read_limited` stops at max_body_bytes    |
+| templates render values unescaped: `&` or `<` in any value  | templates.ESCAPING_TEMPLATES (escaped,     |
+|   (an echoed eventID, a description) breaks the XML         |   security.signing renders only with it)   |
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         self.event_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.refused_answers = 0
         self.untrusted_answers = 0
+        self._failure: str | None = None  # why the VTN gave no answer, while it gives none
+        self._failed_requests = 0
         # Report specifiers the caller sends itself from stored samples (store and forward), so that a
         # sample counts as reported only once the VTN acknowledged it; openleadr schedules no job for them.
         self.forwarded_reports: frozenset[str] = frozenset()
@@ -149,11 +153,14 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
                     ok = status == HTTPStatus.OK
                     content = await _read_limited(response, self.max_body_bytes) if ok else b""
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as err:
-            logger.warning("VTN unreachable at %s: %s: %s", url, type(err).__name__, err)
+            self._failed(
+                "unreachable", f"VTN unreachable at {self.vtn_url}: {type(err).__name__}: {err}", service
+            )
             return None, {}
         if status != HTTPStatus.OK:
-            logger.warning("VTN answered HTTP %s to %s", status, service)
+            self._failed(f"HTTP {status}", f"VTN answered HTTP {status}", service)
             return None, {}
+        self._answered()
         if content is None:
             self.refused_answers += 1
             logger.error("refused the VTN's answer to %s unread: over %d bytes", service, self.max_body_bytes)
@@ -161,6 +168,23 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         if not content.strip():
             return None, {}
         return self._parse_answer(service, content)
+
+    def _failed(self, kind: str, why: str, service: str) -> None:
+        """Log a VTN that gives no answer once when it starts (or the kind of failure changes), the
+        repeats at DEBUG: one line per outage at WARNING, not one per request."""
+        self._failed_requests += 1
+        if kind != self._failure:
+            logger.warning("%s (to %s); further failures like it are logged at DEBUG", why, service)
+        else:
+            logger.debug("%s (to %s)", why, service)
+        self._failure = kind
+
+    def _answered(self) -> None:
+        if self._failure is not None:
+            logger.warning(
+                "VTN at %s answers again after %d failed requests", self.vtn_url, self._failed_requests
+            )
+        self._failure, self._failed_requests = None, 0
 
     def _parse_answer(self, service: str, content: bytes) -> Answer:
         refusal = _refusal(content, self.max_body_bytes)

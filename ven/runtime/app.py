@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from policies import load_policy
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler
+from ven.events import EventBook, LifecycleScheduler, answer_test_events
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
+from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, Store
@@ -62,6 +63,7 @@ class VenApp:
     performance: PerformanceTracker
     client: VenClient
     uploader: BacklogUploader
+    telemetry: TelemetryLoop
     http: web.AppRunner | None = None
     lifecycle_max_sleep_s: float = 0.5
 
@@ -89,7 +91,6 @@ class VenApp:
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
-            quick = load_policy(dispatch.quick_policy)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         if chargers is None or clock is None:
@@ -117,17 +118,13 @@ class VenApp:
             controller, store, clock, control_period=dispatch.control_period, time_scale=time_scale
         )
 
-        async def snapshot() -> Fleet:
-            return controller.snapshot(await gateway.read())
-
         flow = EventFlow(
             book,
             store,
             clock,
-            snapshot=snapshot,
-            quick_policy=quick,
-            simple_levels=levels,
-            margin=dispatch.margin,
+            preview=controller.preview,
+            policies=planner,
+            deciders=(convertible, answer_test_events),
             opt_in_share=dispatch.opt_in_share,
             on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
         )
@@ -138,6 +135,16 @@ class VenApp:
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        performance = PerformanceTracker(store)
+        telemetry = TelemetryLoop(
+            sampler,
+            uploader,
+            performance=performance,
+            book=book,
+            requested=controller,
+            clock=clock,
+            period_s=config.reports.sampling.total_seconds() / time_scale,
+        )
         return cls(
             config,
             store,
@@ -149,9 +156,10 @@ class VenApp:
             supervisor,
             flow,
             sampler,
-            PerformanceTracker(store),
+            performance,
             client,
             uploader,
+            telemetry,
             lifecycle_max_sleep_s=lifecycle_max_sleep_s,
         )
 
@@ -184,7 +192,8 @@ class VenApp:
             for name, coro in (
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
-                ("telemetry", self._telemetry()),
+                ("sampling", self.telemetry.sample_forever()),
+                ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
             )
         ]
@@ -216,21 +225,6 @@ class VenApp:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
         await self.client.wait()
-
-    async def _telemetry(self) -> None:
-        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
-        while True:
-            now = self.clock.now()
-            sample = await self.sampler.sample(now)
-            interval = self.book.current_interval(now)
-            requested = (
-                None
-                if interval is None
-                else self.controller.requested_kw(interval.view.event_id, interval.index)
-            )
-            self.performance.record(sample, interval, requested)
-            await self.uploader.upload()
-            await asyncio.sleep(period_s)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:

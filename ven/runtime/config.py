@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ven.errors import InputError
+from ven.events.opt import DEFAULT_OPT_IN_SHARE
 from ven.model.routine import parse_timezone
 from ven.timeparse import coerce_duration
 
@@ -126,7 +127,8 @@ class DispatchSection(_Section):
     policy: Annotated[str, Field(min_length=1)] = "optimal"
     control_period: Duration = timedelta(seconds=10)
     margin: Annotated[float, Field(ge=0)] = 0.05
-    opt_in_share: Annotated[float, Field(ge=0, le=1)] = 0.0  # opt out below this share of the request
+    # Opt in only when the plan delivers at least this share of the requested energy (docs/events.md).
+    opt_in_share: Annotated[float, Field(ge=0, le=1)] = DEFAULT_OPT_IN_SHARE
     quick_policy: Annotated[str, Field(min_length=1)] = "fair"  # immediate setpoints for large fleets
     quick_budget: Duration = timedelta(milliseconds=50)  # use quick_policy first when slower than this
 

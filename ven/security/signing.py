@@ -16,12 +16,12 @@ from typing import Any
 
 from lxml import etree
 from openleadr import utils
-from openleadr.messaging import TEMPLATES
 from openleadr.preflight import preflight_message
 from signxml import methods
 from signxml.signer import XMLSigner
 
 from ven.clock import Clock, SystemClock
+from ven.openadr.templates import ESCAPING_TEMPLATES
 from ven.security.keys import Credentials
 
 logger = logging.getLogger(__name__)
@@ -37,15 +37,16 @@ def _new_nonce() -> str:
 
 
 def render_signed_object(message_type: str, **payload: Any) -> str:
-    """openleadr's template for `message_type`, preflighted and flattened: the oadrSignedObject element."""
+    """openleadr's template for `message_type`, preflighted, every value escaped (ven.openadr.templates),
+    flattened: the oadrSignedObject element."""
     payload = preflight_message(message_type, payload)
-    template = TEMPLATES.get_template(f"{message_type}.xml")
+    template = ESCAPING_TEMPLATES.get_template(f"{message_type}.xml")
     return str(utils.flatten_xml(template.render(**payload)))
 
 
 def wrap(signed_object: str, signature: str | None) -> str:
     """The oadrPayload envelope around a signed object and its (optional) signature."""
-    envelope = TEMPLATES.get_template("oadrPayload.xml")
+    envelope = ESCAPING_TEMPLATES.get_template("oadrPayload.xml")
     return str(envelope.render(signature=signature, signed_object=signed_object))
 
 

@@ -1,7 +1,9 @@
 """Events as received, one row per (event_id, modification_number), and the VEN's answer to each.
 
-An answer is written once: `answer()` refuses to overwrite it, and `save()` never touches it, so a
-restarted VEN can tell which modifications it has already answered.
+The answer (opt, reason, what decided it) is saved with the event as the VEN decides it (the EventBook
+is its one source; `save()` writes it, a record without one keeps the stored answer). Whether the VTN
+acknowledged it is `answered_at`, stamped once (`acknowledge()`), so a restarted VEN can tell
+which modifications it has already answered.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _record(row: sqlite3.Row) -> EventRecord:
         priority=row["priority"],
         opt=None if row["opt"] is None else OptAnswer(row["opt"]),
         opt_reason=row["opt_reason"],
+        opt_source=row["opt_source"],
         answered_at=optional_time(row["answered_at"]),
         updated_at=from_db_time(row["updated_at"]),
     )
@@ -46,19 +49,22 @@ class EventRepository:
         self._db = db
 
     def save(self, event: EventRecord) -> EventRecord:
-        """Insert or update one modification; an answer already stored is kept as it is."""
+        """Insert or update one modification; its answer replaces the stored one, a record without an
+        answer keeps it; an acknowledgement already stored is kept."""
         now = self._db.now_text()
         answered_at = None if event.answered_at is None else to_db_time(event.answered_at)
         self._db.execute(
             """INSERT INTO events (event_id, modification_number, payload, status, opt, opt_reason,
-                 answered_at, start_at, end_at, randomised_offset_s, test_event, priority, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 opt_source, answered_at, start_at, end_at, randomised_offset_s, test_event, priority,
+                 updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (event_id, modification_number) DO UPDATE SET payload = excluded.payload,
                  status = excluded.status, start_at = excluded.start_at, end_at = excluded.end_at,
                  randomised_offset_s = excluded.randomised_offset_s, test_event = excluded.test_event,
                  priority = excluded.priority, updated_at = excluded.updated_at,
-                 opt = COALESCE(events.opt, excluded.opt),
-                 opt_reason = IIF(events.opt IS NULL, excluded.opt_reason, events.opt_reason),
+                 opt_reason = IIF(excluded.opt IS NULL, events.opt_reason, excluded.opt_reason),
+                 opt_source = IIF(excluded.opt IS NULL, events.opt_source, excluded.opt_source),
+                 opt = COALESCE(excluded.opt, events.opt),
                  answered_at = COALESCE(events.answered_at, excluded.answered_at)""",
             (
                 event.event_id,
@@ -67,6 +73,7 @@ class EventRepository:
                 EventStatus(event.status).value,
                 None if event.opt is None else OptAnswer(event.opt).value,
                 event.opt_reason,
+                event.opt_source,
                 answered_at,
                 to_db_time(event.start),
                 to_db_time(event.end),
@@ -114,15 +121,8 @@ class EventRepository:
         )
         return cursor.rowcount > 0
 
-    def answer(
-        self,
-        event_id: str,
-        modification_number: int,
-        opt: OptAnswer,
-        reason: str | None = None,
-        at: datetime | None = None,
-    ) -> bool:
-        """Record the answer the VTN received; False (nothing written) if this modification was answered.
+    def acknowledge(self, event_id: str, modification_number: int, at: datetime | None = None) -> bool:
+        """Stamp the answer saved with this modification as acknowledged by the VTN; False if it was.
 
         Raises KeyError for a modification never saved.
         """
@@ -130,9 +130,9 @@ class EventRepository:
         answered_at = now if at is None else to_db_time(at)
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                """UPDATE events SET opt = ?, opt_reason = ?, answered_at = ?, updated_at = ?
+                """UPDATE events SET answered_at = ?, updated_at = ?
                    WHERE event_id = ? AND modification_number = ? AND answered_at IS NULL""",
-                (OptAnswer(opt).value, reason, answered_at, now, event_id, modification_number),
+                (answered_at, now, event_id, modification_number),
             )
             if cursor.rowcount:
                 return True

@@ -108,6 +108,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             ) STRICT""",
         ),
     ),
+    Migration(
+        4,
+        "what decided each event answer (the protocol edge derives its response code from it)",
+        ("ALTER TABLE events ADD COLUMN opt_source TEXT",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

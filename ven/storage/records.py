@@ -54,9 +54,10 @@ class EventRecord:
     randomised_offset_s: float = 0.0  # the start offset the VEN drew for tolerance.startafter
     test_event: bool = False
     priority: int = 0
-    opt: OptAnswer | None = None
+    opt: OptAnswer | None = None  # the VEN's answer, as decided (before or after it reached the VTN)
     opt_reason: str | None = None
-    answered_at: datetime | None = None  # when the answer reached the VTN; never answered twice
+    opt_source: str | None = None  # what decided it (ven.events.answers.AnswerSource)
+    answered_at: datetime | None = None  # when the VTN acknowledged the answer; never answered twice
     updated_at: datetime | None = None  # set by the store
 
     @property

@@ -99,9 +99,10 @@ class AdminApi:
         try:
             return json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest(
-                text=ErrorOut(detail="body is not JSON").model_dump_json(), content_type="application/json"
-            ) from None
+            why = "body is not JSON"
+        except RecursionError:  # the decoder recurses per level: 100,000 nested arrays exhaust the stack
+            why = "body is nested too deeply"
+        raise web.HTTPBadRequest(text=ErrorOut(detail=why).model_dump_json(), content_type="application/json")
 
     def _ven_ids(self, selector: list[str] | None) -> list[str]:
         try:

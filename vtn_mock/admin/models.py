@@ -2,15 +2,22 @@
 
 Times (`start`) are ISO 8601 with an offset, `now` or `+5m`; "now" comes from the validation context so the
 clock stays injectable. Durations are `15m`, `90s`, `3h` or ISO 8601 (`PT15M`), whole seconds, positive.
+Limits (docs/vtn-mock.md): an event lasts at most MAX_EVENT and starts at most MAX_LEAD from now; offsets
+(startafter, ramp-up, recovery, notification) are at most MAX_EVENT; text holds only characters XML can
+carry. Anything beyond is a 422, never a 500.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
 
+from lxml import etree
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,18 +31,57 @@ from ven.errors import InputError
 from ven.timeparse import coerce_duration, format_duration, parse_time
 from vtn_mock.events import SIGNAL_TYPES, EventSpec, Interval, StoredEvent
 
+MAX_EVENT = timedelta(days=31)  # longest event, and longest offset
+MAX_LEAD = timedelta(days=366)  # furthest start from now
+# Characters XML 1.0 cannot carry at all (controls but tab and line breaks, lone surrogates, U+FFFE/FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_chars(value: str) -> str:
+    if _NOT_XML.search(value):
+        raise ValueError("must not contain control characters or lone surrogates")
+    return value
+
+
+XmlText = Annotated[str, AfterValidator(_xml_chars)]
+
+
+@cache
+def _any_uri() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.XML(_ANY_URI_SCHEMA))
+
+
+_ANY_URI_SCHEMA = b"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="u" type="xs:anyURI"/></xs:schema>"""
+
+
+def _uri(value: str) -> str:
+    """A marketContext goes out as xs:anyURI: a value the schema refuses would make the VEN drop every
+    oadrDistributeEvent carrying it (all its events), so it is refused here, by the same check."""
+    document = etree.Element("u")
+    document.text = value
+    if not _any_uri().validate(document):
+        raise ValueError("must be a URI (xs:anyURI), e.g. oadr://utility.example/programme")
+    return value
+
 
 def _whole_positive(value: object) -> timedelta:
     delta = coerce_duration(value)
     if delta <= timedelta() or delta.total_seconds() != int(delta.total_seconds()):
         raise ValueError("must be a positive whole number of seconds")
-    return delta
+    return _bounded(delta)
 
 
 def _whole_non_negative(value: object) -> timedelta:
     delta = coerce_duration(value)
     if delta < timedelta() or delta.total_seconds() != int(delta.total_seconds()):
         raise ValueError("must be a whole number of seconds, not negative")
+    return _bounded(delta)
+
+
+def _bounded(delta: timedelta) -> timedelta:
+    if delta > MAX_EVENT:
+        raise ValueError(f"must be at most {MAX_EVENT.days} days")
     return delta
 
 
@@ -76,11 +122,11 @@ class IntervalIn(_Body):
 
 
 class TargetIn(_Body):
-    ven_id: str | None = None
-    resource_id: str | None = None
-    group_id: str | None = None
-    group_name: str | None = None
-    party_id: str | None = None
+    ven_id: XmlText | None = None
+    resource_id: XmlText | None = None
+    group_id: XmlText | None = None
+    group_name: XmlText | None = None
+    party_id: XmlText | None = None
 
     def pairs(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((k, v) for k, v in self.model_dump().items() if v is not None))
@@ -96,15 +142,18 @@ def _parse_start(value: object, info: ValidationInfo) -> datetime:
     if not isinstance(now, datetime):
         raise ValueError("no clock in the validation context")  # noqa: TRY004 (a programming error, reported)
     try:
-        return parse_time(value, now)
+        start = parse_time(value, now)
     except InputError as err:
         raise ValueError(str(err)) from None
+    if start > now + MAX_LEAD:
+        raise ValueError(f"must be at most {MAX_LEAD.days} days from now")
+    return start
 
 
 class EventCreate(_Body):
     """POST /api/events: one signal, back-to-back intervals from `start`."""
 
-    ven: str | list[str] | None = Field(
+    ven: XmlText | list[XmlText] | None = Field(
         None, description="VEN name or id, a list of them, or '*' / omitted: all"
     )
     signal: SignalName
@@ -121,11 +170,11 @@ class EventCreate(_Body):
     notification: Offset | None = None
     priority: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     targets: list[TargetIn] | None = Field(None, description="eiTarget; default: the VEN itself")
-    market_context: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")] = (
-        "oadr://v2x-mock/default"
-    )
+    market_context: Annotated[
+        XmlText, Field(pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$"), AfterValidator(_uri)
+    ] = "oadr://v2x-mock/default"
     unit: Literal["kW", "W", "MW"] | None = Field("kW", description="LOAD_DISPATCH values' unit (itemBase)")
-    vtn_comment: Annotated[str, Field(max_length=256)] | None = None
+    vtn_comment: Annotated[XmlText, Field(max_length=256)] | None = None
 
     _start = field_validator("start", mode="before")(_parse_start)
 
@@ -140,6 +189,8 @@ class EventCreate(_Body):
     @field_validator("intervals")
     @classmethod
     def _values(cls, intervals: list[IntervalIn], info: ValidationInfo) -> list[IntervalIn]:
+        if sum((i.duration for i in intervals), timedelta()) > MAX_EVENT:
+            raise ValueError(f"the event may last at most {MAX_EVENT.days} days")
         signal = info.data.get("signal")
         signal_type = info.data.get("type") or SIGNAL_TYPES.get(signal or "", ("",))[0]
         for index, interval in enumerate(intervals):
