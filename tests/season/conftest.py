@@ -68,7 +68,7 @@ window_start = "14:00"
 window_end = "19:00"
 durations = { "3h" = 1.0 }
 interval = "1h"
-requested_kw = [100, 150]
+requested_kw = [60, 90]
 notice = "24h"
 seed = 5
 
