@@ -160,7 +160,7 @@ class _Season:
             events=events,
             interval=calendar.interval,
             wall_s=time.monotonic() - began,
-            loop_jumps=getattr(loop, "jumps", 0),
+            loop_jumps=loop.jumps if isinstance(loop, SimulatedTimeLoop) else 0,
         )
 
     def _vtn_config(self) -> VtnConfig:
