@@ -163,3 +163,42 @@ def test_an_ordinary_loop_is_left_alone():
             return connector_options()
 
     assert asyncio.run(main()) == {}
+
+
+def test_the_vens_http_client_holds_the_clock_during_an_exchange():
+    """The VEN's OpenADR client marks each request in flight: a peer that answers late (in real time)
+    does not let simulated time run on to the next timer meanwhile."""
+    from ven.openadr.workarounds import PatchedClient  # noqa: PLC0415 - openleadr import kept local
+
+    async def main() -> tuple[float, bool]:
+        loop = asyncio.get_running_loop()
+        answer = asyncio.Event()
+
+        async def handle(_: web.Request) -> web.Response:
+            await answer.wait()
+            return web.Response(body=b"", content_type="application/xml")
+
+        def peer() -> None:  # the answer comes a moment later, from outside the loop
+            threading.Event().wait(0.05)
+            loop.call_soon_threadsafe(answer.set)
+
+        app = web.Application()
+        app.router.add_post("/OpenADR2/Simple/2.0b/EiEvent", handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        client = PatchedClient("ven", f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b")
+        sleeper = asyncio.create_task(asyncio.sleep(3600))
+        threading.Thread(target=peer).start()
+        try:
+            assert await client._perform_request("EiEvent", "<x/>") == (None, {})
+            return loop.time(), sleeper.done()
+        finally:
+            sleeper.cancel()
+            await client.client_session.close()
+            await runner.cleanup()
+
+    (after, sleeper_done), _ = run(main)
+    assert after == 0.0
+    assert not sleeper_done
