@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from ven.season.config import load_season
 from vtn_mock.calendar import ProgrammeCalendar, draw, planned
 
 SUMMER = {
@@ -143,3 +145,16 @@ def test_any_calendar_keeps_its_rules(
         assert local.hour >= start_hour
         assert (local + event.duration).hour + (local + event.duration).minute / 60 <= start_hour + window_h
         assert local.date() in calendar.eligible_days()
+
+
+def test_the_examples_load_and_keep_the_programme_facts():
+    """examples/massachusetts: the summer (60 events, $200/kW) and the winter (5 events, $50/kW)."""
+    folder = Path(__file__).resolve().parents[2] / "examples" / "massachusetts"
+    summer, ven = load_season(folder / "season.toml")
+    winter, _ = load_season(folder / "winter.toml")
+    assert (len(draw(summer.programme)), summer.payment.rate_usd_per_kw) == (60, 200.0)
+    assert (len(draw(winter.programme)), winter.payment.rate_usd_per_kw) == (5, 50.0)
+    assert ven.reports.sampling == timedelta(minutes=15)  # [ven_settings] over ven.toml
+    for event in draw(summer.programme):
+        assert date(2026, 6, 1) <= event.start.date() <= date(2026, 9, 30)
+        assert event.duration <= timedelta(hours=3)
