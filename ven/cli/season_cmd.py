@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ven.season.results import SeasonResult
 
 QUIET_LOGGERS = ("openleadr", "apscheduler", "aiohttp", "ven", "vtn_mock")
+EXIT_INTERRUPTED = 130  # the shell's code for SIGINT
 
 
 class SeasonCheckError(V2XError):
@@ -63,8 +64,12 @@ def run(args: argparse.Namespace) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)  # progress lines say what happens
     progress = None if args.quiet else _progress
-    with tempfile.TemporaryDirectory(prefix="ven-season-") as workdir:
-        results = run_seasons(config, policies, args.days, Path(workdir), args.jobs, progress)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ven-season-") as workdir:
+            results = run_seasons(config, policies, args.days, Path(workdir), args.jobs, progress)
+    except KeyboardInterrupt:
+        print("ven season: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if report is not None:
         _write(results, report, several=args.policy == "all")
         if progress is not None:
