@@ -17,12 +17,19 @@ if TYPE_CHECKING:
 
     from ven.season.results import SeasonResult
 
+_EARLY = "left earlier than announced"
 _COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
 
 
 def site_group(site: str) -> str:
     """A site's group for colours and legends: its name up to the first '-' (`school-cape` → `school`)."""
     return site.split("-", 1)[0]
+
+
+def group_colours(result: SeasonResult) -> dict[str, str]:
+    """One colour per site group, the same in every plot of a report."""
+    groups = sorted({site_group(ev.site) for ev in result.fleet.evs})
+    return {group: _COLORS[i % len(_COLORS)] for i, group in enumerate(groups)}
 
 
 def delivered_plot(result: SeasonResult, path: Path) -> Path:
@@ -62,8 +69,8 @@ def delivered_plot(result: SeasonResult, path: Path) -> Path:
 def sites_plot(result: SeasonResult, path: Path) -> Path:
     """Each site's average contribution over every event hour, coloured by site group."""
     sites = sorted(result.sites, key=lambda s: s.delivered_kw_avg)
-    groups = list(dict.fromkeys(site_group(s.site) for s in sites))
-    colour = {g: _COLORS[i % len(_COLORS)] for i, g in enumerate(groups)}
+    colour = group_colours(result)
+    groups = sorted({site_group(s.site) for s in sites})
     figure = Figure(figsize=(9, max(3.0, 0.18 * len(sites) + 1.2)), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots()
@@ -85,17 +92,16 @@ def departure_plot(result: SeasonResult, path: Path) -> Path:
     by_group: dict[str, list[float]] = defaultdict(list)
     for departure in result.departures:
         site = result.fleet.evs[departure.ev_index].site
-        by_group["left earlier than announced" if departure.early else site_group(site)].append(departure.soc)
+        by_group[_EARLY if departure.early else site_group(site)].append(departure.soc)
     figure = Figure(figsize=(9, 4.5), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     bins = [i / 40 for i in range(41)]
-    labels = sorted(by_group, key=lambda g: g.startswith("left"))  # the owners' early departures last
+    colour = {**group_colours(result), _EARLY: "tab:red"}
+    labels = sorted(by_group, key=lambda g: (g == _EARLY, g))  # the owners' early departures last
     if labels:
-        colours = [
-            _COLORS[i % len(_COLORS)] if not g.startswith("left") else "tab:red" for i, g in enumerate(labels)
-        ]
-        axes.hist([by_group[g] for g in labels], bins=bins, stacked=True, label=labels, color=colours)
+        stacks = [by_group[g] for g in labels]
+        axes.hist(stacks, bins=bins, stacked=True, label=labels, color=[colour[g] for g in labels])
     needed = sorted({float(result.fleet.departure_soc[d.ev_index]) for d in result.departures})
     for soc in needed:
         axes.axvline(soc, color="black", lw=0.8, ls=":")

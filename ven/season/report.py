@@ -235,7 +235,7 @@ def _markdown(result: SeasonResult) -> str:
 
 
 def _html(result: SeasonResult) -> str:
-    body = [_html_table(["", ""], [list(r) for r in headline(result)])]
+    body = [_html_table(None, [list(r) for r in headline(result)])]
     body.append("<h2>Checks</h2>" + _html_table(["check", "result"], [list(r) for r in check_rows(result)]))
     body.append("<h2>Plots</h2>" + "".join(f'<p><img src="{name}" alt="{name}"></p>' for name in PLOTS))
     body.append("<h2>Events</h2>" + _html_table(*_event_table(result)))
@@ -254,10 +254,10 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+def _html_table(header: list[str] | None, rows: list[list[str]]) -> str:
+    head = "" if header is None else "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table>{head}{body}</table>"
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
