@@ -13,10 +13,12 @@ from typing import Any
 
 import aiohttp
 
+from ven.cli import logs
+from ven.cli.parsing import add_command, command_group, tool_parser
 from ven.errors import InputError
 from ven.timeparse import coerce_duration
-from vtn_mock.config import VtnConfig, load_config
-from vtn_mock.server import TOKEN_ENV, serve
+from vtn_mock.config import TOKEN_ENV, VtnConfig, load_config
+from vtn_mock.events import SIGNAL_TYPES, STATUSES
 
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
 
@@ -139,10 +141,10 @@ def _client(args: argparse.Namespace) -> int:
     try:
         data = asyncio.run(_call(args, method, path, body))
     except aiohttp.ClientError as err:
-        print(f"vtn-mock: cannot reach the admin API at {args.admin_url} ({err})", file=sys.stderr)
+        print(f"vtn-mock: error: cannot reach the admin API at {args.admin_url} ({err})", file=sys.stderr)
         return 1
     except RuntimeError as err:
-        print(f"vtn-mock: {err}", file=sys.stderr)
+        print(f"vtn-mock: error: {err}", file=sys.stderr)
         return 1
     if action == "list" and not args.json:
         for e in data:
@@ -155,67 +157,119 @@ def _client(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vtn-mock", description="A mock OpenADR 2.0b VTN for testing VENs.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="run the VTN (OpenADR endpoint + admin API)")
-    s.add_argument("--config", help="vtn.toml")
-    s.add_argument("--host")
-    s.add_argument("--port", type=int)
-    s.add_argument("--admin-host")
-    s.add_argument("--admin-port", type=int)
-    s.add_argument("--poll-interval", help="requested oadrPoll interval, e.g. 10s")
-    s.add_argument("--db", help="SQLite file (default from config, else vtn-mock.sqlite)")
-    s.add_argument("--scenario", help="scenario TOML: a season of events")
-    s.add_argument("--log-level", default="INFO")
-    client = argparse.ArgumentParser(add_help=False)
-    client.add_argument("--admin-url", default=os.environ.get("VTN_MOCK_ADMIN_URL", DEFAULT_ADMIN_URL))
-    client.add_argument("--json", action="store_true", help="print JSON")
-    ev = sub.add_parser("event", help="create, modify, cancel, list or show events").add_subparsers(
-        dest="action", required=True
+    parser = tool_parser(
+        "vtn-mock",
+        "A mock OpenADR 2.0b VTN (the utility side) for testing VENs: serve it, then drive events through "
+        "its admin API with the event commands. docs/vtn-mock.md has it all.",
     )
-    for name in ("create", "modify"):
-        p = ev.add_parser(name, parents=[client])
+    sub = command_group(parser, "command")
+    s = add_command(
+        sub,
+        "serve",
+        "run the VTN (OpenADR endpoint + admin API)",
+        "Serves OpenADR 2.0b and the JSON admin API until SIGINT/SIGTERM, printing one JSON line with "
+        "both URLs when ready. Flags override the config file; --scenario schedules a season of events, "
+        "each listed (status pending) until it is sent.",
+    )
+    s.add_argument("--config", metavar="TOML", help="vtn.toml (default: built-in settings)")
+    s.add_argument("--host", help="OpenADR address to bind (default: the config's, else 127.0.0.1)")
+    s.add_argument(
+        "--port", type=int, help="OpenADR port; 0 picks a free one (default: the config's, else 8080)"
+    )
+    s.add_argument("--admin-host", help="admin API address (default: the config's, else 127.0.0.1)")
+    s.add_argument(
+        "--admin-port", type=int, help="admin API port; 0 picks a free one (default: the config's, else 8081)"
+    )
+    s.add_argument(
+        "--poll-interval", help="oadrPoll interval told to VENs, e.g. 10s (default: the config's, else 10s)"
+    )
+    s.add_argument("--db", help="SQLite file (default: the config's, else vtn-mock.sqlite)")
+    s.add_argument("--scenario", metavar="TOML", help="a scenario file: a season of events to send")
+    s.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the least severe level logged",
+    )
+    s.add_argument(
+        "--log-format", default="text", choices=logs.FORMATS, help="text lines, or one JSON object per line"
+    )
+    client = argparse.ArgumentParser(add_help=False)
+    client.add_argument(
+        "--admin-url",
+        default=os.environ.get("VTN_MOCK_ADMIN_URL", DEFAULT_ADMIN_URL),
+        help="the admin API (env VTN_MOCK_ADMIN_URL)",
+    )
+    client.add_argument("--json", action="store_true", help="print JSON")
+    group = add_command(
+        sub,
+        "event",
+        "create, modify, cancel, list or show events",
+        "Drives events through a running mock VTN's admin API (--admin-url).",
+    )
+    ev = command_group(group, "action")
+    for name, summary in (
+        ("create", "create an event for one, several or every VEN"),
+        ("modify", "change an event (its VENs get the new modification on their next poll)"),
+    ):
+        p = add_command(ev, name, summary, parents=[client])
+        p.set_defaults(handler=_client)
         if name == "modify":
-            p.add_argument("event_id")
+            p.add_argument("event_id", metavar="EVENT_ID", help="the event to change")
         else:
-            p.add_argument("--ven", action="append", help="VEN name or id (repeatable; default: all)")
-            p.add_argument("--signal", default="LOAD_DISPATCH")
-            p.add_argument("--type")
-            p.add_argument("--test-event", action="store_true")
-        p.add_argument("--start", default="now" if name == "create" else None, help="ISO 8601, now or +5m")
+            p.add_argument("--ven", action="append", help="VEN name or id (repeatable; default: every VEN)")
+            p.add_argument("--signal", default="LOAD_DISPATCH", choices=list(SIGNAL_TYPES), help="the signal")
+            p.add_argument("--type", help="the signal type (default: the signal's first, e.g. delta, level)")
+            p.add_argument("--test-event", action="store_true", help="mark it a test event")
+        p.add_argument(
+            "--start",
+            default="now" if name == "create" else None,
+            help="ISO 8601 with a UTC offset, now or +5m",
+        )
         p.add_argument("--intervals", help="DURATION:VALUE,... e.g. 15m:-500,15m:-300")
-        p.add_argument("--duration")
-        p.add_argument("--value", type=float)
-        p.add_argument("--response-required", choices=["always", "never"])
-        p.add_argument("--startafter")
-        p.add_argument("--ramp-up")
-        p.add_argument("--priority", type=int)
-        p.add_argument("--market-context")
-    for name in ("cancel", "show", "performance"):
-        ev.add_parser(name, parents=[client]).add_argument("event_id")
-    ev.add_parser("list", parents=[client]).add_argument("--status")
-    sub.add_parser("vens", parents=[client], help="registered VENs")
+        p.add_argument("--duration", help="one interval's length (with --value), e.g. 30m")
+        p.add_argument("--value", type=float, help="one interval's value (with --duration), e.g. -500")
+        p.add_argument(
+            "--response-required",
+            choices=["always", "never"],
+            help="whether VENs must answer (default: always)",
+        )
+        p.add_argument("--startafter", help="randomisation window, e.g. 5m")
+        p.add_argument("--ramp-up", help="ramp-up period, e.g. 15m")
+        p.add_argument("--priority", type=int, help="event priority (default: 0)")
+        p.add_argument("--market-context", help="market context URI")
+    for name, summary in (
+        ("cancel", "cancel an event"),
+        ("show", "one event with each VEN's opt answer"),
+        ("performance", "requested vs delivered reduction per interval"),
+    ):
+        p = add_command(ev, name, summary, parents=[client])
+        p.set_defaults(handler=_client)
+        p.add_argument("event_id", metavar="EVENT_ID", help="the event's id")
+    listing = add_command(ev, "list", "every event, one line each (or --json)", parents=[client])
+    listing.set_defaults(handler=_client)
+    listing.add_argument("--status", choices=STATUSES, help="only events with this status")
+    vens = add_command(sub, "vens", "registered VENs", parents=[client])
+    vens.set_defaults(handler=_client)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         if args.command == "serve":
-            logging.basicConfig(
-                level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
+            from vtn_mock.server import serve  # noqa: PLC0415 - the OpenADR server only for `serve`
+
+            logs.configure(args.log_level, args.log_format, tool="vtn-mock")
             logging.getLogger("openleadr").setLevel(logging.WARNING)  # it logs every message body at INFO
             config = _serve_config(args)
             asyncio.run(serve(config, Path(args.scenario) if args.scenario else None, _announce))
             return 0
-        return _client(args)
+        return int(args.handler(args))
     except InputError as err:
-        print(f"vtn-mock: {err}", file=sys.stderr)
+        print(f"vtn-mock: error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:  # e.g. the port is taken
-        print(f"vtn-mock: {err}", file=sys.stderr)
-        return 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ DEFAULT_VTN_ID = (
 )
 
 
+TOKEN_ENV = "VTN_MOCK_ADMIN_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from openleadr import objects
@@ -31,7 +31,7 @@ class EventNotFoundError(LookupError):
 
 
 class EventClosedError(Exception):
-    """The event is cancelled or already over; it can no longer change."""
+    """The event is cancelled, already over, or a scenario event not sent yet: it cannot change now."""
 
 
 class VenSelectionError(LookupError):
@@ -70,6 +70,7 @@ class VtnCore:
         self._status_sampling = status_sampling
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
+        self._scheduled: dict[str, StoredEvent] = {}  # scenario events not sent yet (memory only)
         self._descriptions = store.load_report_descriptions()
         self._report_requests = store.load_report_requests()
         self._delivered = store.load_deliveries()
@@ -158,18 +159,43 @@ class VtnCore:
 
     # Events
     def events(self) -> list[StoredEvent]:
-        return sorted(self._events.values(), key=lambda e: (e.spec.start, e.event_id))
+        """Every event, scheduled (pending) ones included, by start time."""
+        every = {**self._scheduled, **self._events}
+        return sorted(every.values(), key=lambda e: (e.spec.start, e.event_id))
 
     def event(self, event_id: str) -> StoredEvent:
-        try:
-            return self._events[event_id]
-        except KeyError:
-            raise EventNotFoundError(event_id) from None
+        found = self._events.get(event_id) or self._scheduled.get(event_id)
+        if found is None:
+            raise EventNotFoundError(event_id)
+        return found
+
+    def sent(self, event_id: str) -> bool:
+        """Whether the event exists beyond a schedule (created, so distributed to its VENs)."""
+        return event_id in self._events
+
+    def schedule(self, event_id: str, spec: EventSpec, notify_at: datetime) -> StoredEvent:
+        """A scenario event the VTN will create at `notify_at`; listed with status pending until then."""
+        now = self._clock.now()
+        event = StoredEvent(
+            event_id,
+            0,
+            cancelled=False,
+            spec=spec,
+            ven_ids=(),
+            created_at=now,
+            modified_at=now,
+            source="scenario",
+            notify_at=notify_at,
+        )
+        self._scheduled[event_id] = event
+        return event
 
     def create_event(
         self, spec: EventSpec, ven_ids: list[str], event_id: str | None = None, source: str = "admin"
     ) -> StoredEvent:
         now = self._clock.now()
+        if event_id is not None:
+            self._scheduled.pop(event_id, None)
         event = StoredEvent(
             event_id=event_id or self._new_id("evt"),
             modification_number=0,
@@ -192,7 +218,7 @@ class VtnCore:
 
     def _open_event(self, event_id: str) -> StoredEvent:
         event = self.event(event_id)
-        if event.status(self._clock.now()) in ("cancelled", "completed"):
+        if event.status(self._clock.now()) in ("pending", "cancelled", "completed"):
             raise EventClosedError(f"event {event_id} is {event.status(self._clock.now())}")
         return event
 

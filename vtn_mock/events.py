@@ -24,7 +24,8 @@ SIGNAL_TYPES: dict[str, tuple[str, ...]] = {
 # kW per unit of an interval value, for power signals; the itemBase sent is W with this siScaleCode.
 UNIT_KW = {"kW": 1.0, "W": 0.001, "MW": 1000.0}
 UNIT_SCALE = {"kW": "k", "W": "none", "MW": "M"}
-STATUSES = ("far", "near", "active", "completed", "cancelled")
+# `pending`: a scenario event listed before it is sent (at its notification time); the rest are OpenADR's.
+STATUSES = ("pending", "far", "near", "active", "completed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,12 @@ class StoredEvent:
     created_at: datetime
     modified_at: datetime
     source: str = "admin"
+    notify_at: datetime | None = None  # set while a scenario event waits to be sent (status pending)
 
     def status(self, now: datetime) -> str:
-        """OpenADR eventStatus at `now`."""
+        """OpenADR eventStatus at `now` (`pending` before a scheduled event is sent)."""
+        if self.notify_at is not None:
+            return "pending"
         if self.cancelled:
             return "cancelled"
         if now >= self.spec.end:

@@ -11,13 +11,22 @@ intervals = [{ duration = "1h", value = -500 }, { duration = "2h", value = -300 
 notice = "24h"                  # created (sent to VENs) this long before the start
 
 [season]                        # one event per day; other keys override [defaults]
-days = ["2026-07-01", 3, 10]    # ISO dates, or days from today
-start_time = "16:00"
+next = 5                        # the next 5 days among `on` whose start_time is still ahead
+on = "tue-thu"                  # days of the week (default mon-fri); or days = ["2026-07-01", 3, 10]
+start_time = "16:00"            #   (ISO dates, or days from today) instead of next/on
 
-[[events]]                      # single events: absolute ISO times or relative to the start of `serve`
+[[events]]                      # single events: ISO times, or relative to the start of `serve`
 start = "+10m"
 notice = "0s"
+
+[[events]]                      # ... or the next `on` day (default: any) whose start_time is ahead
+on = "wed"
+start_time = "16:00"
 ```
+
+Relative forms (`next`/`on`, `start_time`, `+10m`, day offsets) put every event in the future whatever
+today's date is; an event already over when `serve` starts is not scheduled (and `serve` warns when that
+leaves nothing to send).
 """
 
 from __future__ import annotations
@@ -31,15 +40,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ven.errors import InputError
+from ven.model.routine import local_instant, parse_days
 from ven.timeparse import coerce_duration
 from vtn_mock.admin.models import EventCreate
 from vtn_mock.config import describe
 from vtn_mock.core import VenSelectionError, VtnCore
 
 logger = logging.getLogger("vtn_mock.scenario")
+REGISTRATION_CHECK_S = 1.0  # how often a due event for every VEN looks for a first registration
 
 
 class _Meta(BaseModel):
@@ -58,9 +69,26 @@ class _Meta(BaseModel):
 
 
 class _Season(BaseModel):
-    model_config = ConfigDict(extra="allow")  # extra keys override [defaults] for season events
-    days: list[date | int]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)  # extra keys override [defaults]
+    days: list[date | int] | None = None
+    count: int | None = Field(None, alias="next", ge=1, le=366)
+    on: str = "mon-fri"
     start_time: time
+
+    @field_validator("on")
+    @classmethod
+    def _weekdays(cls, value: str) -> str:
+        try:
+            parse_days(value)
+        except InputError as err:
+            raise ValueError(str(err)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> _Season:
+        if (self.days is None) == (self.count is None):
+            raise ValueError("give either days (dates or day offsets) or next (a number of days)")
+        return self
 
 
 class ScenarioFile(BaseModel):
@@ -86,19 +114,58 @@ def _merge(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def upcoming_days(zone: ZoneInfo, now: datetime, at: time, on: frozenset[int], count: int) -> list[datetime]:
+    """The first `count` days among `on` (0 = Monday) whose local time `at` is after `now`, at that time."""
+    found: list[datetime] = []
+    day = now.astimezone(zone).date()
+    while len(found) < count:
+        if day.weekday() in on:
+            start = local_instant(day, at, zone)
+            if start > now:
+                found.append(start)
+        day += timedelta(days=1)
+    return found
+
+
+def _season_starts(season: _Season, zone: ZoneInfo, now: datetime) -> list[tuple[str, datetime]]:
+    if season.count is not None:
+        starts = upcoming_days(zone, now, season.start_time, parse_days(season.on), season.count)
+        return [(f"season[{index}]", start) for index, start in enumerate(starts)]
+    today = now.astimezone(zone).date()
+    days = [today + timedelta(days=day) if isinstance(day, int) else day for day in season.days or []]
+    return [
+        (f"season.days[{index}]", local_instant(day, season.start_time, zone))
+        for index, day in enumerate(days)
+    ]
+
+
+def _single(entry: dict[str, Any], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """An [[events]] entry with `start_time` (and `on`) resolved to its next start."""
+    if "start_time" not in entry:
+        return entry
+    entry = dict(entry)
+    at = _Season.model_validate(
+        {"next": 1, "start_time": entry.pop("start_time"), "on": entry.pop("on", "daily")}
+    )
+    entry["start"] = upcoming_days(zone, now, at.start_time, parse_days(at.on), 1)[0].isoformat()
+    return entry
+
+
 def expand(scenario: ScenarioFile, now: datetime) -> list[PlannedEvent]:
     """Every event of the scenario with its notification time; raises ValueError naming the bad entry."""
     zone = ZoneInfo(scenario.scenario.timezone)
     raw: list[tuple[str, dict[str, Any]]] = []
     if scenario.season is not None:
         overrides = dict(scenario.season.model_extra or {})
-        today = now.astimezone(zone).date()
-        for index, day in enumerate(scenario.season.days):
-            when = today + timedelta(days=day) if isinstance(day, int) else day
-            start = datetime.combine(when, scenario.season.start_time, tzinfo=zone)
+        for where, start in _season_starts(scenario.season, zone, now):
             entry = {**overrides, "start": start.isoformat()}
-            raw.append((f"season.days[{index}]", _merge(scenario.defaults, entry)))
-    raw.extend((f"events[{i}]", _merge(scenario.defaults, entry)) for i, entry in enumerate(scenario.events))
+            raw.append((where, _merge(scenario.defaults, entry)))
+    for i, entry in enumerate(scenario.events):
+        try:
+            resolved = _single(entry, zone, now)
+        except ValidationError as err:
+            raise ValueError(f"events[{i}].{describe(err)}") from None
+        raw.append((f"events[{i}]", _merge(scenario.defaults, resolved)))
     planned = []
     for number, (where, body) in enumerate(raw, start=1):
         try:
@@ -128,19 +195,64 @@ def load_scenario(path: Path, now: datetime) -> list[PlannedEvent]:
         raise InputError(f"{path}: {err}") from None
 
 
+def upcoming(planned: list[PlannedEvent], now: datetime) -> list[PlannedEvent]:
+    """The planned events that are not over at `now`."""
+    return [item for item in planned if item.body.to_spec().end > now]
+
+
+def schedule(core: VtnCore, planned: list[PlannedEvent]) -> int:
+    """List every upcoming planned event not sent yet (status pending until it is); how many there are."""
+    waiting = [item for item in upcoming(planned, core.clock.now()) if not core.sent(item.event_id)]
+    for item in waiting:
+        core.schedule(item.event_id, item.body.to_spec(), item.notify_at)
+    return len(waiting)
+
+
+def warn_if_idle(path: Path, planned: list[PlannedEvent], now: datetime) -> str | None:
+    """The one warning line for a scenario that will send nothing, or None."""
+    if not planned:
+        return f"{path}: the scenario has no events: nothing will be sent"
+    if not upcoming(planned, now):
+        last = max(item.body.to_spec().end for item in planned)
+        return (
+            f"{path}: every event of the scenario is over (the last ended {last.isoformat()}): nothing will "
+            "be sent (use relative days: [season] next/on, [[events]] start_time or +10m)"
+        )
+    return None
+
+
 async def run_scenario(core: VtnCore, planned: list[PlannedEvent]) -> None:
-    """Create each planned event at its notification time (at once if that has passed and it is not over)."""
+    """Create each planned event at its notification time (at once if that has passed and it is not over).
+
+    An event for every VEN (`ven = "*"`) that falls due before any VEN has registered waits for the first
+    registration (while it is not over), so `serve` first and `ven run` a minute later still connect.
+    """
+    schedule(core, planned)
     for item in planned:
         spec = item.body.to_spec()
-        if item.event_id in {e.event_id for e in core.events()} or spec.end <= core.clock.now():
+        if core.sent(item.event_id) or spec.end <= core.clock.now():
             continue
         wait_s = (item.notify_at - core.clock.now()).total_seconds()
         if wait_s > 0:
             await asyncio.sleep(wait_s)
-        try:
-            ven_ids = core.select_vens(item.body.ven_selector())
-        except VenSelectionError as err:
-            logger.warning(f"scenario event {item.event_id} not sent: {err}")
+        ven_ids = await _recipients(core, item)
+        if ven_ids is None:
             continue
         core.create_event(spec, ven_ids, event_id=item.event_id, source="scenario")
         logger.info(f"scenario event {item.event_id} sent to {ven_ids} (starts {spec.start.isoformat()})")
+
+
+async def _recipients(core: VtnCore, item: PlannedEvent) -> list[str] | None:
+    selector = item.body.ven_selector()
+    waiting = False
+    while True:
+        try:
+            return core.select_vens(selector)
+        except VenSelectionError as err:
+            if selector is not None or item.body.to_spec().end <= core.clock.now():
+                logger.warning(f"scenario event {item.event_id} not sent: {err}")
+                return None
+            if not waiting:
+                logger.info(f"scenario event {item.event_id} is due; it waits for a VEN to register")
+                waiting = True
+        await asyncio.sleep(REGISTRATION_CHECK_S)

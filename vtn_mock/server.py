@@ -15,17 +15,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ven.clock import Clock, SystemClock
+from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import VtnConfig
+from vtn_mock.config import TOKEN_ENV, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
-from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario
+from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario, schedule, upcoming, warn_if_idle
 from vtn_mock.store import Store
 
 logger = logging.getLogger("vtn_mock")
-TOKEN_ENV = "VTN_MOCK_ADMIN_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 def new_id(prefix: str) -> str:
@@ -76,12 +75,16 @@ class RunningVtn:
 
 
 async def _site(
-    app: web.Application, host: str, port: int, ssl_context: object = None
+    app: web.Application, host: str, port: int, what: str, ssl_context: object = None
 ) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context)  # type: ignore[arg-type]
-    await site.start()
+    try:
+        await site.start()
+    except OSError as err:  # the port is taken, or the address is not ours
+        await runner.cleanup()
+        raise InputError(f"{what}: cannot listen on {host}:{port}: {err.strerror or err}") from None
     bound = runner.addresses[0][1]
     return runner, int(bound)
 
@@ -112,9 +115,20 @@ async def start_vtn(
         max_body_bytes=config.vtn.max_body_bytes,
     )
     context = server_ssl_context(config.tls, config.enrollment.mode == "enrolled") if config.tls else None
-    oadr_runner, oadr_port = await _site(endpoint.build_app(), config.vtn.host, config.vtn.port, context)
-    admin_runner, admin_port = await _site(build_admin_app(core, token), config.admin.host, config.admin.port)
-    task = asyncio.get_running_loop().create_task(run_scenario(core, scenario)) if scenario else None
+    oadr_runner, oadr_port = await _site(
+        endpoint.build_app(), config.vtn.host, config.vtn.port, "OpenADR port (--port)", context
+    )
+    try:
+        admin_runner, admin_port = await _site(
+            build_admin_app(core, token), config.admin.host, config.admin.port, "admin port (--admin-port)"
+        )
+    except InputError:
+        await oadr_runner.cleanup()
+        raise
+    task = None
+    if scenario:
+        schedule(core, scenario)  # listed (pending) from start-up, before anyone can ask
+        task = asyncio.get_running_loop().create_task(run_scenario(core, scenario))
     scheme = "https" if context else "http"
     return RunningVtn(
         core,
@@ -127,8 +141,12 @@ async def start_vtn(
 
 async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:
     """Run until SIGINT/SIGTERM; announces one JSON line with both URLs once listening."""
-    clock = SystemClock()
+    clock = cli_clock()
     scenario = load_scenario(scenario_path, clock.now()) if scenario_path else None
+    if scenario_path is not None:
+        idle = warn_if_idle(scenario_path, scenario or [], clock.now())
+        if idle is not None:
+            logger.warning(idle)
     vtn = await start_vtn(config, scenario, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -142,7 +160,7 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "admin_url": vtn.admin_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
-                "scenario_events": len(scenario or []),
+                "scenario_events": len(upcoming(scenario or [], clock.now())),
             }
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.policies.test_examples import T0
+from ven.clock import NOW_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPOT = ROOT / "examples" / "fleets" / "school_bus_depot.csv"
@@ -73,7 +75,46 @@ def test_table_output_lists_intervals_and_sites():
     assert result.returncode == 0, result.stderr
     assert "shortfall kW" in result.stdout
     assert "north-depot" in result.stdout
-    assert result.stdout.count("2026-07-14T2") >= 4
+    assert [line.split()[0] for line in result.stdout.splitlines() if line.startswith("20:")] == [
+        "20:00-20:15",
+        "20:15-20:30",
+        "20:30-20:45",
+        "20:45-21:00",
+    ]
+
+
+def test_table_columns_line_up_in_the_inputs_time_zone():
+    """Every row of the interval table is as wide as its header, each column right-aligned under its
+    header, and times are local to --start's offset (16:00 at -04:00, not 20:00 UTC)."""
+    result = ven(
+        "plan", "--fleet", str(DEPOT), "--start", "2026-07-14T16:00:00-04:00", "--duration", "2h",
+        "--interval", "30m", "--setpoint-kw", "-300,-250,-200,-150",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "2026-07-14 16:00 UTC-04:00" in lines[0]
+    header = lines[2]
+    rows = lines[3:7]
+    assert [row.split()[0] for row in rows] == ["16:00-16:30", "16:30-17:00", "17:00-17:30", "17:30-18:00"]
+    ends = [header.index(name) + len(name) for name in ("requested kW", "baseline kW", "shortfall kW")]
+    for row in rows:
+        assert len(row) == len(header)
+        for end in ends:
+            assert row[end - 1] != " "
+            assert end == len(row) or row[end] == " "
+
+
+def test_a_local_start_time_uses_the_fleets_time_zone():
+    """--start 16:00 means the next 4 pm in the fleet's routine time zone (America/New_York)."""
+    env = {**os.environ, NOW_ENV: "2031-02-17T10:00:00-05:00"}
+    result = ven(
+        "plan", "--fleet", str(DEPOT), "--start", "16:00", "--duration", "1h", "--reduce-kw", "100", "--json",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    first = json.loads(result.stdout)["intervals"][0]
+    assert first["start"] == "2031-02-17T21:00:00+00:00"  # 16:00 EST
+    assert first["baseline_kw"] > 0
 
 
 @pytest.mark.parametrize(
@@ -150,3 +191,18 @@ def test_a_plugin_installed_from_its_own_package_is_found_and_used(tmp_path):
     assert out["evs"]  # the check below covers a real fleet, not none
     assert all(p >= 0 for ev in out["evs"] for p in ev["power_kw"])
     assert out["intervals"][0]["reduction_kw"] == pytest.approx(120.0)
+    docs = (ROOT / "docs" / "policies.md").read_text()
+    line = next(x for x in docs.splitlines() if x.startswith(".venv/bin/ven plan") and "curtail-only" in x)
+    from_docs = subprocess.run(
+        [*VEN, *line.split()[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=ROOT,
+        env={**env, NOW_ENV: "2031-02-17T09:30:00-05:00"},  # any date: the homes' routines resolve to it
+    )
+    assert from_docs.returncode == 0, from_docs.stderr
+    assert from_docs.stderr == ""
+    assert "policy curtail-only: 14 EVs, 4 intervals from 2031-02-17 09:30 EST" in from_docs.stdout
+    assert "shortfall 0.0 kWh, exported from batteries 0.0 kWh" in from_docs.stdout

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.transforms import Bbox
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.cli.main import main
@@ -14,8 +18,8 @@ from ven.clock import ManualClock
 from ven.demo import departures
 from ven.demo.departures import DepartureCheck
 from ven.demo.kinds import site_type, vehicle_class
-from ven.demo.plot import write_plot
-from ven.demo.result import DemoResult, IntervalRow, Series
+from ven.demo.plot import draw, write_plot
+from ven.demo.result import DemoResult, DepartureMark, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
 from ven.demo.table import render
 from ven.demo.timeshift import shift_fleet_csv
@@ -38,19 +42,29 @@ def test_example_fleet_has_the_program_shape():
     assert all(vehicle_class(ev.ev_id) != "other" for ev in fleet.evs)
 
 
-def test_scenario_is_connectedsolutions_style_and_showcase_asks_a_megawatt():
-    """Weekday events of 3 h between 2 and 7 pm, called a day ahead; the showcase asks ≥ 1 MW throughout."""
-    planned = load_scenario(EXAMPLE_DIR / "scenario.toml", NOW)
-    showcase = load_showcase(EXAMPLE_DIR, NOW)
+@pytest.mark.parametrize(
+    "now",
+    [NOW, datetime(2031, 2, 17, 3, 0, tzinfo=UTC), datetime(2028, 12, 29, 23, 30, tzinfo=UTC)],
+    ids=["summer-2026", "february-2031", "new-year-2028"],
+)
+def test_scenario_is_connectedsolutions_style_and_showcase_asks_a_megawatt(now: datetime):
+    """On any date: 8 weekday events of 3 h between 2 and 7 pm, all ahead, called a day ahead, never two on
+    one day; the showcase asks ≥ 1 MW throughout."""
+    planned = load_scenario(EXAMPLE_DIR / "scenario.toml", now)
+    showcase = load_showcase(EXAMPLE_DIR, now)
+    days = set()
     for item in planned:
         start = item.body.start.astimezone(showcase.timezone)
         end = start + sum((i.duration for i in item.body.intervals), timedelta())
+        assert item.body.start > now
         assert start.weekday() < 5
-        assert 6 <= start.month <= 9
         assert end - start == timedelta(hours=3)
         assert start.hour >= 14
         assert (end.hour, end.minute) <= (19, 0)
         assert item.body.start - item.notify_at == timedelta(hours=24)
+        days.add(start.date())
+    assert len(planned) == len(days) == 8
+    assert timedelta(0) < showcase.start - now <= timedelta(days=7)
     assert min(showcase.requested_kw) >= 1000
     assert showcase.event.startafter is None  # no randomisation: intervals line up with the VTN's
 
@@ -62,11 +76,31 @@ def test_timeshift_moves_departures_and_nothing_else():
         "a,s,60,0.5,11,2026-07-14T18:00:00-04:00\n"
         "b,s,60,0.5,11,\n"
     )
-    shifted = parse_fleet(shift_fleet_csv(text, timedelta(days=2, minutes=5)))
+    shifted = parse_fleet(shift_fleet_csv(text, timedelta(days=2, minutes=5), reference=NOW))
     original = parse_fleet(text)
     assert shifted.evs[0].departure == datetime(2026, 7, 16, 22, 5, tzinfo=UTC)
     assert shifted.evs[1].departure is None
     assert shifted.evs[0].soc == original.evs[0].soc
+
+
+def test_timeshift_pins_routines_at_the_reference_time():
+    """A routine departure (a local time of day) becomes the next one after the reference, then moves; the
+    routine columns go (the demo watches one afternoon), the rest stays."""
+    text = (
+        "ev_id,site,capacity_kwh,soc,max_charge_kw,departure,timezone,days,plug_in,plug_in_soc\n"
+        "bus,depot,226,0.9,60,06:15,America/New_York,mon-fri,16:00,0.55\n"
+        "van,depot,68,0.6,11,+2h,,,,\n"
+    )
+    friday_afternoon = datetime(2031, 2, 21, 20, 40, tzinfo=UTC)  # 15:40 EST
+    shifted = shift_fleet_csv(text, timedelta(hours=1), reference=friday_afternoon)
+    assert shifted.splitlines()[0] == "ev_id,site,capacity_kwh,soc,max_charge_kw,departure"
+    fleet = parse_fleet(shifted)
+    monday_0615 = datetime(2031, 2, 24, 11, 15, tzinfo=UTC)
+    assert [ev.departure for ev in fleet.evs] == [
+        monday_0615 + timedelta(hours=1),
+        friday_afternoon + timedelta(hours=3),
+    ]
+    assert fleet.evs[0].routine is None
 
 
 def test_departure_check_counts_evs_that_left_short():
@@ -128,6 +162,69 @@ def test_plot_is_a_png(tmp_path: Path):
     """write_plot saves a PNG with the Agg canvas (no display)."""
     path = write_plot(_result(tmp_path), tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _marked(tmp_path: Path, **changes: object) -> DemoResult:
+    """The sample result with two departures in view, one of them below its departure SOC."""
+    result = _result(tmp_path)
+    at = result.intervals[0].program_start
+    marks = (
+        DepartureMark(at + timedelta(minutes=10), "car-home-04", 0.55, 0.8),
+        DepartureMark(at + timedelta(minutes=20), "bus-cape-04", 0.85, 0.8),
+    )
+    return replace(
+        result, departure_marks=marks, departures=DepartureCheck(2, 2, ("car-home-04",), None), **changes
+    )
+
+
+def _outside(legend_box: Bbox, axes_box: Bbox) -> bool:
+    return legend_box.x0 >= axes_box.x1 or legend_box.y1 <= axes_box.y0 or legend_box.y0 >= axes_box.y1
+
+
+def test_plot_shows_every_series_with_legends_off_the_data(tmp_path: Path):
+    """Requested is a line and delivered bars (never one hiding the other), every legend entry has a visible
+    artist, and both legends sit outside their axes."""
+    figure = draw(_marked(tmp_path))
+    figure.canvas.draw()
+    power, soc = figure.axes
+    requested = next(line for line in power.get_lines() if line.get_label() == "requested reduction (VTN)")
+    bars = power.containers[0]
+    assert len(bars) == 2
+    assert {round(bar.get_height()) for bar in bars} == {1100, 1099}
+    assert to_hex(bars[0].get_facecolor(), keep_alpha=False) != to_hex(requested.get_color())
+    for axes in (power, soc):
+        legend = axes.get_legend()
+        assert legend is not None
+        renderer = figure.canvas.get_renderer()
+        assert _outside(legend.get_window_extent(renderer), axes.get_window_extent(renderer))
+        for handle in legend.legend_handles:
+            assert handle is not None
+            alpha = handle.get_alpha()
+            assert alpha is None or alpha >= 0.3
+
+
+def test_plot_marks_departures_and_the_misses(tmp_path: Path):
+    """Departures in view are marked on the SOC panel at their SOC; a miss is a red cross and is named."""
+    figure = draw(_marked(tmp_path))
+    soc = figure.axes[1]
+    marks = {collection.get_label(): collection for collection in soc.collections}
+    short = marks["an EV left below its departure SOC"]
+    fine = marks["an EV left with its departure SOC"]
+    assert [y for _, y in short.get_offsets()] == [pytest.approx(55.0)]
+    assert [y for _, y in fine.get_offsets()] == [pytest.approx(85.0)]
+    assert to_hex(short.get_facecolor()[0], keep_alpha=False) == "#ff0000"
+    assert "1 below their departure SOC (car-home-04)" in soc.get_title()
+
+
+def test_a_compressed_real_time_run_is_plotted_in_seconds(tmp_path: Path):
+    """The OCPP demo (intervals shortened 90x, in real time): the time axis is seconds since the event
+    started, spanning the 20 s it really took, not the half hour of program time it stands for."""
+    figure = draw(_marked(tmp_path, time_compression=90.0))
+    soc = figure.axes[1]
+    assert soc.get_xlabel().startswith("seconds since the event started (real time")
+    low, high = soc.get_xlim()
+    assert -2 < low <= 0
+    assert 20 <= high < 22
 
 
 def test_bad_arguments_exit_2(tmp_path: Path, capsys):

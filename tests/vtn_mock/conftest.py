@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ class VtnProcess:
     admin_url: str
     process: subprocess.Popen[str]
     log: Path
+    ready: dict[str, object] = field(default_factory=dict)  # the whole ready line
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -66,7 +67,7 @@ def start_vtn(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) ->
             line = process.stdout.readline()
             if line:
                 info = json.loads(line)
-                return VtnProcess(info["openadr_url"], info["admin_url"], process, log)
+                return VtnProcess(info["openadr_url"], info["admin_url"], process, log, info)
         if process.poll() is not None:
             break
     process.kill()

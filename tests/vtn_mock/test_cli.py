@@ -89,7 +89,7 @@ def test_bad_input_exits_2_with_one_line(vtn, capsys):
     assert main(["event", "create", *url, "--intervals", "15m"]) == 2
     assert "--intervals" in capsys.readouterr().err
     assert main(["event", "create", *url, "--ven", "nobody", "--duration", "15m", "--value", "-5"]) == 2
-    assert capsys.readouterr().err.strip() == "vtn-mock: ven: unknown VEN 'nobody'"
+    assert capsys.readouterr().err.strip() == "vtn-mock: error: ven: unknown VEN 'nobody'"
     assert main(["event", "create", *url, "--duration", "15 minutes", "--value", "-5", "--ven", "x"]) == 2
     assert "intervals.0.duration" in capsys.readouterr().err
 

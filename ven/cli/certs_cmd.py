@@ -6,37 +6,48 @@ import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ven.cli.parsing import add_command, command_group
 from ven.errors import InputError
-from ven.security.certs import LocalPki, init_pki
+
+if TYPE_CHECKING:
+    from ven.security.certs import LocalPki
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("certs", help="certificates for local testing")
-    actions = parser.add_subparsers(dest="certs_command", required=True, parser_class=type(parser))
-    init = actions.add_parser(
+    parser = add_command(
+        commands,
+        "certs",
+        "certificates for local testing",
+        "A throw-away PKI for trying TLS and XML signatures locally (docs/SECURITY.md).",
+    )
+    actions = command_group(parser, "certs_command")
+    init = add_command(
+        actions,
         "init",
-        help="create a test CA plus VEN and VTN certificates (EC P-256) and print their fingerprints",
-        description="Writes ca.crt/.key, ven.crt/.key, vtn.crt/.key into DIR. For local testing only: a "
+        "create a test CA plus VEN and VTN certificates (EC P-256) and print their fingerprints",
+        "Writes ca.crt/.key, ven.crt/.key, vtn.crt/.key into DIR. For local testing only: a "
         "utility's VTN needs certificates from the OpenADR PKI (docs/SECURITY.md).",
     )
-    init.add_argument("directory", type=Path, metavar="DIR")
-    init.add_argument("--ven-name", default="ven", help="the VEN certificate's common name (default: ven)")
+    init.add_argument("directory", type=Path, metavar="DIR", help="where the files go (created if missing)")
+    init.add_argument("--ven-name", default="ven", help="the VEN certificate's common name")
     init.add_argument(
         "--vtn-host",
         action="append",
         default=None,
         help="a host name or IP address of the VTN (repeatable; default: localhost and 127.0.0.1)",
     )
-    init.add_argument("--days", type=int, default=365, help="validity in days (default: 365)")
-    init.add_argument("--key-type", choices=["ec", "rsa"], default="ec", help="ec (P-256, default) or rsa")
+    init.add_argument("--days", type=int, default=365, help="validity in days")
+    init.add_argument("--key-type", choices=["ec", "rsa"], default="ec", help="ec (P-256) or rsa (2048)")
     init.add_argument("--force", action="store_true", help="replace existing files in DIR")
     init.add_argument("--json", action="store_true", help="print one JSON object")
     init.set_defaults(handler=run_init)
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from ven.security.certs import init_pki  # noqa: PLC0415 - cryptography only when certificates are made
+
     if args.days < 1:
         raise InputError("--days must be at least 1")
     hosts = tuple(args.vtn_host or ("localhost", "127.0.0.1"))

@@ -5,28 +5,51 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
+from ven.cli.parsing import add_command
 from ven.errors import InputError
 from ven.runtime.config import load_config
 from ven.storage import EventRecord, PerformanceRow, Store
+from ven.storage.url import MEMORY, resolve_storage_path
 
 
 def register(commands: Any) -> None:
-    listing = commands.add_parser("events", help="list the events the VEN has stored")
+    listing = add_command(
+        commands,
+        "events",
+        "list the events the VEN has stored",
+        "Lists the events in the VEN's database ([storage] url of the config): status, opt answer, "
+        "requested and delivered kW on average. Reads only: a database that does not exist yet is "
+        "reported, not created.",
+    )
     listing.add_argument("--config", required=True, help="the VEN config file (TOML)")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
     listing.set_defaults(handler=run_list)
-    one = commands.add_parser("event", help="one event: requested vs delivered per interval")
-    one.add_argument("event_id")
+    one = add_command(
+        commands,
+        "event",
+        "one stored event: requested vs delivered per interval",
+        "Shows one event from the VEN's database interval by interval: requested, baseline, measured and "
+        "delivered kW.",
+    )
+    one.add_argument("event_id", metavar="EVENT_ID", help="the event's id (as `ven events` lists it)")
     one.add_argument("--config", required=True, help="the VEN config file (TOML)")
     one.add_argument("--json", action="store_true", help="print JSON")
     one.set_defaults(handler=run_one)
 
 
-def _open(args: argparse.Namespace) -> Store:
+def _open(args: argparse.Namespace) -> Store | str:
+    """The VEN's store, or the path of its SQLite file when that does not exist yet (never created here)."""
     config = load_config(args.config)
-    return Store.open(config.storage.url, base_dir=config.base_dir)
+    url = config.storage.url
+    if url.startswith("sqlite:") or "://" not in url:
+        path = resolve_storage_path(url, config.base_dir)
+        if path != MEMORY and not Path(path).exists():
+            return path
+    return Store.open(url, base_dir=config.base_dir)
 
 
 def _delivered_avg(rows: list[PerformanceRow]) -> float | None:
@@ -54,8 +77,13 @@ def _kw(value: float | None) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _open(args) as store:
-        events = [_summary(r, store.performance.for_event(r.event_id)) for r in store.events.latest()]
+    store = _open(args)
+    events: list[dict[str, Any]] = []
+    if isinstance(store, str):
+        print(f"ven: no database at {store} yet (`ven run` creates it): no events", file=sys.stderr)
+    else:
+        with store:
+            events = [_summary(r, store.performance.for_event(r.event_id)) for r in store.events.latest()]
     if args.json:
         print(json.dumps(events))
         return 0
@@ -69,7 +97,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    store = _open(args)
+    if isinstance(store, str):
+        raise InputError(f"no event {args.event_id!r}: no database at {store} yet (`ven run` creates it)")
+    with store:
         record = store.events.get(args.event_id)
         if record is None:
             raise InputError(f"no event {args.event_id!r} in {store.path}")

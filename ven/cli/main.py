@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ven.cli import certs_cmd, demo_cmd, events_cmd, plan_cmd, policies_cmd, run_cmd, season_cmd
+from ven.cli.parsing import command_group, tool_parser
 from ven.errors import InputError, V2XError
 
 EXIT_OK = 0
@@ -14,16 +15,13 @@ EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so every bad input takes the same path."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ven", description="v2x-ven: an OpenADR 2.0b VEN for fleets of bidirectional EVs")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = tool_parser(
+        "ven",
+        "v2x-ven: an OpenADR VEN that turns a fleet of bidirectional EVs into a virtual power plant.\n"
+        "Run a command with --help for its options; docs/reference.md has the whole surface.",
+    )
+    commands = command_group(parser, "command")
     plan_cmd.register(commands)
     policies_cmd.register(commands)
     run_cmd.register(commands)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from typing import Any
 
 import numpy as np
@@ -48,43 +49,68 @@ def as_json(plan: Plan) -> dict[str, Any]:
     return {"policy": plan.policy, "intervals": intervals, "evs": evs, "totals": totals}
 
 
-def as_table(plan: Plan) -> str:
+def as_table(plan: Plan, zone: tzinfo = UTC) -> str:
+    """Per interval and per site, columns aligned; interval times local to `zone`."""
     horizon = plan.problem.request.horizon
-    lines = [
-        (
-            f"policy {plan.policy}: {len(plan.fleet)} EVs, {len(horizon)} intervals "
-            f"from {horizon.start.isoformat()}"
-        ),
-        "",
-        (
-            f"{'interval start':<26}{'requested kW':>14}{'baseline kW':>14}{'planned kW':>14}"
-            f"{'reduction kW':>14}{'shortfall kW':>14}"
-        ),
-    ]
-    for k, (start, _) in enumerate(horizon.bounds()):
-        lines.append(
-            f"{start.isoformat():<26}{plan.requested_kw[k]:>14.1f}{plan.baseline_kw[k]:>14.1f}"
-            f"{plan.fleet_power_kw[k]:>14.1f}{plan.reduction_kw[k]:>14.1f}{plan.shortfall_kw[k]:>14.1f}"
-        )
-    lines += [
-        "",
-        (
-            f"{'site':<24}{'EVs':>5}{'baseline kWh':>14}{'planned kWh':>14}{'exported kWh':>14}"
-            f"{'min SOC':>9}{'end SOC':>9}"
-        ),
-    ]
-    sites = [ev.site for ev in plan.fleet.evs]
     dt_h = horizon.duration_h
+    local_start = horizon.start.astimezone(zone)
+    same_day = all(s.astimezone(zone).date() == local_start.date() for s, _ in horizon.bounds())
+    time_format = "%H:%M" if same_day else "%a %d %b %H:%M"
+    head = ["interval", "requested kW", "baseline kW", "planned kW", "reduction kW", "shortfall kW"]
+    rows = [
+        [
+            f"{start.astimezone(zone):{time_format}}-{end.astimezone(zone):%H:%M}",
+            *(f"{v:,.1f}" for v in (plan.requested_kw[k], plan.baseline_kw[k], plan.fleet_power_kw[k])),
+            *(f"{v:,.1f}" for v in (plan.reduction_kw[k], plan.shortfall_kw[k])),
+        ]
+        for k, (start, end) in enumerate(horizon.bounds())
+    ]
+    site_head = ["site", "EVs", "baseline kWh", "planned kWh", "exported kWh", "min SOC", "end SOC"]
+    sites = [ev.site for ev in plan.fleet.evs]
+    site_rows = []
     for site in sorted(set(sites)):
         mask = np.array([s == site for s in sites])
-        lines.append(
-            f"{site:<24}{int(mask.sum()):>5}{float((plan.problem.baseline_kw[mask] @ dt_h).sum()):>14.1f}"
-            f"{float((plan.power_kw[mask] @ dt_h).sum()):>14.1f}"
-            f"{float((np.maximum(-plan.power_kw[mask], 0.0) @ dt_h).sum()):>14.1f}"
-            f"{float(plan.soc[mask].min()):>9.3f}{float(plan.soc[mask, -1].mean()):>9.3f}"
+        site_rows.append(
+            [
+                site,
+                str(int(mask.sum())),
+                f"{float((plan.problem.baseline_kw[mask] @ dt_h).sum()):,.1f}",
+                f"{float((plan.power_kw[mask] @ dt_h).sum()):,.1f}",
+                f"{float((np.maximum(-plan.power_kw[mask], 0.0) @ dt_h).sum()):,.1f}",
+                f"{float(plan.soc[mask].min()):.3f}",
+                f"{float(plan.soc[mask, -1].mean()):.3f}",
+            ]
         )
-    lines += [
-        "",
-        f"shortfall {plan.shortfall_kwh:.1f} kWh, exported from batteries {plan.discharge_kwh:.1f} kWh",
-    ]
-    return "\n".join(lines)
+    zone_name = local_start.tzname() or str(zone)
+    if not zone_name.startswith(("UTC", "+", "-")):
+        zone_name += f" (UTC{local_start:%z})"
+    return "\n".join(
+        [
+            (
+                f"policy {plan.policy}: {len(plan.fleet)} EVs, {len(horizon)} intervals from "
+                f"{local_start:%Y-%m-%d %H:%M} {zone_name}"
+            ),
+            "",
+            *_aligned(head, rows),
+            "",
+            *_aligned(site_head, site_rows),
+            "",
+            (
+                f"shortfall {plan.shortfall_kwh:,.1f} kWh, "
+                f"exported from batteries {plan.discharge_kwh:,.1f} kWh"
+            ),
+        ]
+    )
+
+
+def _aligned(head: list[str], rows: list[list[str]]) -> list[str]:
+    """A header and rows, each column as wide as its widest cell; text left, numbers right."""
+    widths = [max(len(line[i]) for line in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return [line(head), *(line(row) for row in rows)]

@@ -8,10 +8,17 @@ import json
 from typing import Any
 
 from policies import available_policies
+from ven.cli.parsing import add_command
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("policies", help="list installed aggregation policies")
+    parser = add_command(
+        commands,
+        "policies",
+        "list the installed aggregation policies",
+        "Lists the policies `ven plan --policy` and `[dispatch] policy` accept: the built-ins and any "
+        "plug-in installed under the v2x_ven.policies entry-point group.",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.set_defaults(handler=run)
 

@@ -3,7 +3,8 @@
 A whole programme season on simulated time: the mock VTN calls the programme's events from its seeded
 calendar, the VEN of `ven run` answers and dispatches them, the simulated fleet lives its days in between
 (docs/season.md). Progress goes to stderr; stdout gets the season's figures as a table, or with --json
-the CONTRACT.md object (`{"policies": {name: ...}}` with `--policy all`).
+the object of docs/reference.md (`{"policies": {name: ...}}` with `--policy all`). The season's machinery
+(the mock VTN, the solvers, plotting) is imported when the command runs, so other commands start without it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policies import available_policies
+from ven.cli.parsing import add_command
 from ven.errors import InputError, V2XError
-from ven.season.config import load_season
-from ven.season.report import check_rows, comparison, headline, write_index, write_report
-from ven.season.seasons import run_seasons
 
 if TYPE_CHECKING:
     from ven.season.results import SeasonResult
@@ -35,22 +33,38 @@ class SeasonCheckError(V2XError):
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "season", help="run a programme's whole season on simulated time: events, fleet life, settlement"
+    parser = add_command(
+        commands,
+        "season",
+        "run a programme's whole season on simulated time: events, fleet life, settlement",
+        "Runs a programme season (the mock VTN calls its events from a seeded calendar) through the VEN "
+        "of ven.toml, with a simulated fleet living its days in between, on simulated time; prints the "
+        "season's figures (what the VTN measured, the payment, the owners' outcomes) or --json, and "
+        "checks its own books.",
     )
-    parser.add_argument("--config", required=True, help="season.toml (names the VEN's ven.toml)")
-    parser.add_argument("--policy", help="a policy (default: ven.toml's), or 'all' for every installed one")
-    parser.add_argument("--days", type=int, help="only the season's first N days")
-    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--report", help="write a report folder here (summary.html, plots, CSV)")
+    parser.add_argument("--config", required=True, help="season.toml (it names the VEN's ven.toml)")
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="policies run at once (default: %(default)s)"
+        "--policy", help="a dispatch policy, or 'all' for every installed one (default: ven.toml's)"
+    )
+    parser.add_argument("--days", type=int, help="only the season's first N days (default: all of it)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument(
+        "--report", metavar="DIR", help="write a report folder here: summary.html, plots, CSV, JSON"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="with --policy all, how many policies run at once (default: %(default)s, the cores)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ven.season.config import load_season  # noqa: PLC0415 - the season's machinery, on demand
+    from ven.season.seasons import run_seasons  # noqa: PLC0415
+
     config = Path(args.config)
     if args.days is not None and args.days < 1:
         raise InputError(f"--days: at least 1, not {args.days}")
@@ -70,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("ven season: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    several = args.policy == "all"
     if report is not None:
-        _write(results, report, several=args.policy == "all")
+        _write(results, report, several=several)
         if progress is not None:
             progress(f"report written to {report.resolve()}")
-    print(_output(results, as_json=args.json, several=args.policy == "all"))
+    print(_output(results, as_json=args.json, several=several))
     failed = [r.policy for r in results if not r.checks.ok]
     if failed:
         raise SeasonCheckError(
@@ -84,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _policies(wanted: str | None, configured: str) -> list[str]:
+    from policies import available_policies  # noqa: PLC0415
+
     installed = {info.name: info for info in available_policies()}
     if wanted == "all":
         return [name for name, info in installed.items() if not info.summary.startswith("(fails to load")]
@@ -96,6 +113,8 @@ def _policies(wanted: str | None, configured: str) -> list[str]:
 
 
 def _write(results: list[SeasonResult], report: Path, *, several: bool) -> None:
+    from ven.season.report import write_index, write_report  # noqa: PLC0415 - matplotlib, on demand
+
     if not several:
         write_report(results[0], report)
         return
@@ -105,6 +124,8 @@ def _write(results: list[SeasonResult], report: Path, *, several: bool) -> None:
 
 
 def _output(results: list[SeasonResult], *, as_json: bool, several: bool) -> str:
+    from ven.season.summary import check_rows, comparison, headline  # noqa: PLC0415
+
     if as_json:
         if several:
             return json.dumps({"policies": {r.policy: r.to_json() for r in results}})

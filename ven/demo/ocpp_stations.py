@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +23,7 @@ from ven.demo import departures
 from ven.errors import V2XError
 
 if TYPE_CHECKING:
+    from ven.clock import Clock
     from ven.demo.progress import Progress
     from ven.demo.showcase import Showcase
     from ven.model.fleet import EV, BoolArray, Fleet, FloatArray
@@ -69,10 +70,11 @@ def version_for(ev: EV) -> OcppVersion:
 class StationSwarm:
     """One simulated station per EV of `fleet`, in fleet order; the FleetTruth of the OCPP demo."""
 
-    def __init__(self, fleet: Fleet, csms_url: str) -> None:
+    def __init__(self, fleet: Fleet, csms_url: str, clock: Clock) -> None:
         self.fleet = fleet
+        self._clock = clock
         self.stations: list[SimStation] = stations_for(
-            fleet, csms_url, version=version_for, meter_interval_s=METER_INTERVAL_S
+            fleet, csms_url, version=version_for, clock=clock, meter_interval_s=METER_INTERVAL_S
         )
 
     def count(self, version: OcppVersion) -> int:
@@ -95,7 +97,7 @@ class StationSwarm:
         """Nothing to do: each station integrates its EV whenever it meters (every METER_INTERVAL_S)."""
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return self._clock.now()
 
     @property
     def soc(self) -> FloatArray:
@@ -125,7 +127,7 @@ async def connect(app: VenApp, task: asyncio.Task[None], progress: Progress) -> 
             raise StationsError(f"the VEN's CSMS did not listen within {CONNECT_TIMEOUT_S:.0f} s")
         await asyncio.sleep(0.05)
     url = f"ws://127.0.0.1:{port}"
-    swarm = StationSwarm(app.fleet, url)
+    swarm = StationSwarm(app.fleet, url, app.clock)
     began = time.monotonic()
     try:
         await swarm.start(gateway)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ven.demo.departures import DepartureCheck
+from ven.demo.departures import SOC_TOLERANCE, DepartureCheck
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,20 @@ class Series:
 
 
 @dataclass(frozen=True)
+class DepartureMark:
+    """A watched EV leaving: when (program time), and its SOC then against the SOC it needed."""
+
+    at: datetime
+    ev_id: str
+    soc: float
+    departure_soc: float
+
+    @property
+    def short(self) -> bool:
+        return self.soc < self.departure_soc - SOC_TOLERANCE
+
+
+@dataclass(frozen=True)
 class DemoResult:
     event_id: str
     ven_name: str
@@ -59,6 +73,8 @@ class DemoResult:
     plot: str | None = None
     chargers: str = "simulated"  # the VEN's backend: the simulated fleet, or simulated OCPP stations
     departure_note: str | None = None  # how far departure SOC could be checked (real-time runs)
+    time_compression: float = 1.0  # program time per real time (the OCPP demo shortens the event)
+    departure_marks: tuple[DepartureMark, ...] = ()  # the watched EVs that left, for the plot
 
     def with_plot(self, path: str) -> DemoResult:
         return replace(self, plot=path)

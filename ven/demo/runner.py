@@ -12,23 +12,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+import numpy as np
 
 from ven.chargers.simulated import SimulatedFleet
+from ven.clock import Clock, SystemClock
 from ven.demo import departures, ocpp_stations
 from ven.demo.kinds import groups, site_type, vehicle_class
 from ven.demo.plumbing import average, ceil, ven_config, vtn_config, wait_text
 from ven.demo.progress import Progress
 from ven.demo.recorder import FleetTruth, Frame, Recorder
-from ven.demo.result import DemoResult, IntervalRow, Series
+from ven.demo.result import DemoResult, DepartureMark, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, Showcase, load_showcase
 from ven.demo.timeshift import shift_fleet_csv
 from ven.errors import V2XError
+from ven.model.fleet import Fleet
 from ven.runtime.app import VenApp
 from vtn_mock.server import RunningVtn, start_vtn
 
@@ -50,15 +53,16 @@ class DemoOptions:
     progress_every_s: float = 3.0  # wall seconds between progress lines
     chargers: Literal["simulated", "ocpp"] = "simulated"  # ocpp: real time, stations (ven.demo.ocpp_stations)
     align: timedelta = timedelta(minutes=1)  # the event starts on a multiple of this (VEN clock)
+    clock: Clock = field(default_factory=SystemClock)  # "now": the programme day is the next one after it
 
 
 async def run_demo(options: DemoOptions, workdir: Path, progress: Progress) -> DemoResult:
     """Run the showcase event end to end; every server and task is stopped before it returns."""
     began = time.monotonic()
-    showcase = load_showcase(options.example_dir, datetime.now(UTC))
+    showcase = load_showcase(options.example_dir, options.clock.now())
     if options.chargers == "ocpp":
         showcase = ocpp_stations.compress(showcase)
-    vtn = await start_vtn(vtn_config(workdir))
+    vtn = await start_vtn(vtn_config(workdir), clock=options.clock)
     try:
         progress(f"mock VTN: {vtn.openadr_url} (admin {vtn.admin_url})")
         return await _with_vtn(options, showcase, vtn, workdir=workdir, progress=progress, began=began)
@@ -75,13 +79,17 @@ async def _with_vtn(
     progress: Progress,
     began: float,
 ) -> DemoResult:
-    shift = datetime.now(UTC) + options.lead - showcase.start
+    reference = showcase.start - options.lead  # the moment the example fleet file describes
+    shift = options.clock.now() - reference
+    fleet_csv = shift_fleet_csv(
+        showcase.fleet_csv, shift, reference=reference, timezone=showcase.config.ven.timezone
+    )
     fleet_path = workdir / "fleet.csv"
-    fleet_path.write_text(shift_fleet_csv(showcase.fleet_csv, shift), encoding="utf-8")
+    fleet_path.write_text(fleet_csv, encoding="utf-8")
     config = ven_config(showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale)
     if options.chargers == "ocpp":
         config = ocpp_stations.configure(config)
-    app = VenApp.build(config)
+    app = VenApp.build(config, clock=options.clock)
     progress(
         f"VEN {config.ven.name}: {len(app.fleet)} EVs, policy {config.dispatch.policy}, "
         f"time x{options.time_scale:g}"
@@ -108,7 +116,14 @@ async def _with_vtn(
     else:
         check, note = ocpp_stations.departure_check(app.fleet, swarm, progress)
     wall_s = time.monotonic() - began
-    extra = {"departures": check, "wall_s": wall_s, "chargers": options.chargers, "departure_note": note}
+    extra = {
+        "departures": check,
+        "wall_s": wall_s,
+        "chargers": options.chargers,
+        "departure_note": note,
+        "time_compression": showcase.time_compression,
+        "departure_marks": _departure_marks(run, app.fleet, swarm or _simulated(app)),
+    }
     return DemoResult(**{**result, **extra})
 
 
@@ -250,8 +265,8 @@ class _Run:
         return IntervalRow(
             start,
             end,
-            self._program_dt(start),
-            self._program_dt(end),
+            self.program_dt(start),
+            self.program_dt(end),
             interval["requested_kw"],
             interval["baseline_kw"],
             interval["measured_kw"],
@@ -262,7 +277,7 @@ class _Run:
     def _series(self) -> Series:
         frames = self.recorder.frames
         return Series(
-            program_times=[self._program_dt(f.ts) for f in frames],
+            program_times=[self.program_dt(f.ts) for f in frames],
             delivered_kw=[
                 None if f.baseline_kw is None or self._interval(f.ts) is None else f.baseline_kw - f.usage_kw
                 for f in frames
@@ -278,13 +293,28 @@ class _Run:
         energy = frame.soc * capacity
         return {name: float(energy[idx].sum() / capacity[idx].sum()) for name, idx in by.items()}
 
-    def _program_dt(self, ts: datetime) -> datetime:
+    def program_dt(self, ts: datetime) -> datetime:
         """A VEN time mapped onto the program day (local time)."""
         offset = (ts - self.start) * self.showcase.time_compression
         return (self.showcase.start + offset).astimezone(self.showcase.timezone)
 
     def _program(self, ts: datetime) -> str:
-        return self._program_dt(ts).strftime("%H:%M")
+        return self.program_dt(ts).strftime("%H:%M")
+
+
+def _departure_marks(run: _Run, fleet: Fleet, truth: FleetTruth) -> tuple[DepartureMark, ...]:
+    """Every watched EV that has left, with its SOC when it left (a departed EV's SOC no longer changes)."""
+    left = departures.watched(fleet) & (fleet.departure_ts <= truth.now().timestamp())
+    soc = truth.soc
+    return tuple(
+        DepartureMark(
+            run.program_dt(datetime.fromtimestamp(float(fleet.departure_ts[i]), UTC)),
+            fleet.ids[i],
+            float(soc[i]),
+            float(fleet.departure_soc[i]),
+        )
+        for i in np.flatnonzero(left)
+    )
 
 
 def _simulated(app: VenApp) -> SimulatedFleet:

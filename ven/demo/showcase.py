@@ -1,7 +1,9 @@
 """The example the demo runs: its VEN config, fleet file and the scenario's largest event (≥ 1 MW).
 
 An example folder holds `ven.toml` (whose `[fleet] file` is the enrollment CSV) and `scenario.toml` (a
-vtn-mock scenario); the showcase event is the scenario's LOAD_DISPATCH delta asking the most energy.
+vtn-mock scenario); the showcase event is the scenario's LOAD_DISPATCH delta asking the most energy. The
+bundled examples are package data (`ven.examples`, the repository's examples/ folder), so the demo runs
+from any installed wheel.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +20,13 @@ from ven.runtime.config import VenConfig, load_config
 from vtn_mock.admin.models import EventCreate
 from vtn_mock.scenario import PlannedEvent, ScenarioFile, load_scenario
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "massachusetts"
+
+def bundled_example(name: str) -> Path:
+    """The folder of a bundled example (package data of `ven.examples`)."""
+    return Path(str(files("ven.examples") / name))
+
+
+EXAMPLE_DIR = bundled_example("massachusetts")
 
 
 @dataclass(frozen=True)

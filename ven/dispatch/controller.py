@@ -43,11 +43,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class StepSummary:
+    """One dispatch step in figures, for the operator's log line."""
+
+    interval: int  # 0-based event interval
+    intervals: int  # how many the event has
+    requested_kw: float  # reduction asked in this interval
+    planned_kw: float  # reduction the plan gives in it
+    measured_kw: float  # fleet power measured before the step (> 0 charging)
+    baseline_kw: float | None  # the event's frozen baseline now
+    evs: int  # EVs in play: plugged in, online, commandable
+
+
 @dataclass
 class StepOutcome:
     planned: bool = False
     rejected: frozenset[str] = frozenset()
     released: bool = False  # the plan was refused: EVs went back to baseline
+    summary: StepSummary | None = None
 
 
 @dataclass
@@ -131,7 +145,16 @@ class DispatchController:
                 self._refined(problem, remaining, tracked.event_id, self._state.generation)
             )
         self._state.excluded |= result.rejected_ids
-        return StepOutcome(planned=True, rejected=result.rejected_ids)
+        summary = StepSummary(
+            interval=remaining.first_index,
+            intervals=remaining.first_index + len(remaining.requested_kw),
+            requested_kw=remaining.requested_now_kw,
+            planned_kw=float(planned.plan.reduction_kw[0]),
+            measured_kw=float(np.nansum(reading.power_kw)),
+            baseline_kw=self.baseline_now_kw(),
+            evs=int(planned.plan.fleet.plugged_in.sum()),
+        )
+        return StepOutcome(planned=True, rejected=result.rejected_ids, summary=summary)
 
     async def finish(self) -> None:
         """The event ended or was cancelled: every EV back to unmanaged charging."""

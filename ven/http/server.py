@@ -131,7 +131,11 @@ async def start_http(ven: VenApp, listen: str) -> web.AppRunner:
     runner = web.AppRunner(build_app(ven), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, int(port))
-    await site.start()
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
     return runner
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ven.errors import InputError
@@ -54,7 +54,7 @@ class Routine:
         day = after.astimezone(self.timezone).date() - timedelta(days=1)
         while True:
             if day.weekday() in self.days:
-                leave = _local(day, self.departure, self.timezone)
+                leave = local_instant(day, self.departure, self.timezone)
                 if leave > after:
                     yield leave
             day += timedelta(days=1)
@@ -81,15 +81,25 @@ class Routine:
         if self.plug_in is None:
             return None
         day = after.astimezone(self.timezone).date()
-        back = _local(day, self.plug_in, self.timezone)
-        return back if back > after else _local(day + timedelta(days=1), self.plug_in, self.timezone)
+        back = local_instant(day, self.plug_in, self.timezone)
+        return back if back > after else local_instant(day + timedelta(days=1), self.plug_in, self.timezone)
 
     def back_after(self, leave: datetime) -> datetime | None:
         """When the EV plugs back in after leaving at `leave` (the first `plug_in` time after it)."""
         return self.next_plug_in(leave)
 
 
-def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+def next_local_time(text: str, after: datetime, zone: tzinfo) -> datetime:
+    """The first instant at or after `after` whose local time in `zone` is `text` (HH:MM), in UTC."""
+    at = parse_time_of_day(text)
+    day = after.astimezone(zone).date()
+    candidate = local_instant(day, at, zone)
+    if candidate < after:
+        candidate = local_instant(day + timedelta(days=1), at, zone)
+    return candidate.astimezone(UTC)
+
+
+def local_instant(day: date, at: time, zone: tzinfo) -> datetime:
     """`day` at local time `at` in `zone`, as an aware datetime (fold=0 in a DST overlap; a time in a DST
     gap is normalised forward by the round trip through UTC)."""
     naive = datetime.combine(day, at)

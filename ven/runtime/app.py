@@ -25,6 +25,7 @@ from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler, answer_test_events
 from ven.http.server import start_http
 from ven.model.enrollment import load_fleet
+from ven.model.idle import idle_cause
 from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
@@ -79,26 +80,27 @@ class VenApp:
     ) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable.
 
-        `clock` and `chargers` (a gateway factory, given the enrolled fleet) replace the clock and chargers
-        that `[chargers]` configures: `ven season` brings its simulated fleet on simulated time. The
-        lifecycle looks at the clock at least every `lifecycle_max_sleep_s` (a wall clock may jump).
+        `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
+        a simulated fleet with a time scale runs its own clock from it. `chargers` (a gateway factory, given
+        the enrolled fleet) replaces the chargers `[chargers]` configures, on `clock`: `ven season` brings
+        its simulated fleet on simulated time. The lifecycle looks at the clock at least every
+        `lifecycle_max_sleep_s` (a wall clock may jump).
         """
         if chargers is not None and clock is None:
             raise ValueError("a gateway factory needs the clock the VEN runs on")
-        fleet = load_fleet(
-            config.fleet.file, now=None if clock is None else clock.now(), timezone=config.ven.timezone
-        )
+        wall = clock or SystemClock()
+        fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
-        if chargers is None or clock is None:
-            gateway, clock = _gateway(config.chargers, fleet)
+        if chargers is None:
+            gateway, clock = _gateway(config.chargers, fleet, wall)
         else:
-            gateway = chargers(fleet)
+            gateway, clock = chargers(fleet), wall
         try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=clock)
+            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall)
         except StorageError as err:
             raise InputError(f"storage.url: {err}") from None
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
@@ -181,12 +183,21 @@ class VenApp:
             where = self.config.chargers.ocpp_listen
             reason = err.strerror or err
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
+        if self.config.http.listen:
+            try:
+                self.http = await start_http(self, self.config.http.listen)
+            except OSError as err:  # the port is taken or not ours to bind
+                await self.gateway.close()
+                self.store.close()
+                where = self.config.http.listen
+                raise InputError(f"http.listen: cannot listen on {where}: {err.strerror or err}") from None
         unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
         registration = self.client.registration
         self.book.ven_id = None if registration is None else registration.ven_id
         self.flow.restore()
-        if self.config.http.listen:
-            self.http = await start_http(self, self.config.http.listen)
+        cause = idle_cause(self.fleet, self.clock.now())
+        if cause is not None:
+            logger.warning("fleet %s: %s", self.config.fleet.file, cause)
         tasks = [
             asyncio.create_task(coro, name=name)
             for name, coro in (
@@ -243,17 +254,17 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
             task.exception()
 
 
-def _gateway(chargers: ChargersSection, fleet: Fleet) -> tuple[ChargerGateway, Clock]:
+def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:
     """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
     if chargers.backend == "ocpp":
-        return _ocpp_gateway(chargers, fleet), SystemClock()
+        return _ocpp_gateway(chargers, fleet, wall), wall
     simulated = SimulatedFleet(
-        fleet, SystemClock(), time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
+        fleet, wall, time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
     )
-    return simulated, simulated if chargers.time_scale != 1.0 else SystemClock()
+    return simulated, simulated if chargers.time_scale != 1.0 else wall
 
 
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> OcppGateway:
     """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
     ocpp_logger = logging.getLogger("ocpp")
     if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
@@ -271,7 +282,7 @@ def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet) -> OcppGateway:
     try:
         return OcppGateway(
             fleet,
-            SystemClock(),
+            wall,
             host,
             int(port),
             basic_auth=passwords,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ven.clock import Clock
-    from ven.dispatch.controller import DispatchController
+    from ven.dispatch.controller import DispatchController, StepSummary
     from ven.events import EventView, LifecycleScheduler
     from ven.storage import EventStatus, Store
 
@@ -55,7 +55,7 @@ class Supervisor:
         self.steps = 0
 
     async def on_interval_start(self, view: EventView, index: int) -> None:
-        logger.info("event %s interval %d starts", view.event_id, index)
+        logger.debug("event %s interval %d starts", view.event_id, index)  # the step logs the figures
         await self._step(view)
 
     async def on_event_end(self, view: EventView) -> None:
@@ -88,8 +88,29 @@ class Supervisor:
             try:
                 outcome = await self._controller.step(view, self._clock.now())
                 if outcome.rejected:  # immediately again, without the EVs that said no
-                    await self._controller.step(view, self._clock.now())
+                    outcome = await self._controller.step(view, self._clock.now())
             except EventRejectedError:
                 logger.exception("event %s cannot be dispatched; releasing the fleet", view.event_id)
                 await self._controller.finish()
+            else:
+                if outcome.summary is not None:
+                    _log_step(view.event_id, outcome.summary)
             self.steps += 1
+
+
+def _log_step(event_id: str, step: StepSummary) -> None:
+    """The operator's line for one control period: what was asked, planned and measured, with how many EVs."""
+    baseline = "" if step.baseline_kw is None else f" (baseline {step.baseline_kw:,.1f} kW)"
+    logger.info(
+        "event %s interval %d/%d: requested %s kW, planned %s kW reduction, measured %s kW net%s, "
+        "%d EVs in play",
+        event_id,
+        step.interval + 1,
+        step.intervals,
+        f"{step.requested_kw:,.1f}",
+        f"{step.planned_kw:,.1f}",
+        f"{step.measured_kw:,.1f}",
+        baseline,
+        step.evs,
+        extra={"event_id": event_id, "interval": step.interval},
+    )

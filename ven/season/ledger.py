@@ -4,7 +4,7 @@ It is the simulator's observer (ven.chargers.simulated.StepObserver) and keeps i
 running energy per EV (from the power and connected hours of each step, and the trips' energy at each
 arrival), what went in and out on both sides of the charger, and every departure with the SOC it left at.
 At each step it compares its energy with the simulator's: a difference is an SOC jump (energy that came or
-went unaccounted). It also counts the hard constraints the VEN must keep (CONTRACT.md): setpoints beyond
+went unaccounted). It also counts the hard constraints the VEN must keep (docs/reference.md): setpoints beyond
 an EV's limits (checked by the season's gateway, which sees every command), discharge below the reserve,
 and departures below the departure SOC that the VEN caused.
 

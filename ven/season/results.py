@@ -3,7 +3,7 @@
 Every programme figure comes from the mock VTN's own performance records (ven.season.runner collects
 them with vtn_mock.performance, the code behind its performance API), never from the VEN's view of
 itself; the owners' figures come from the energy ledger. `SeasonResult.to_json()` is exactly the object
-CONTRACT.md gives for `ven season --json`.
+docs/reference.md gives for `ven season --json`.
 
 - `requested_kw_avg`, `delivered_kw_avg`: duration-weighted over every event hour of the season (an
   interval the VTN has no reading for counts as 0 delivered); `delivered_ratio` = delivered / requested.
@@ -129,7 +129,7 @@ class SeasonResult:
         return self.delivered_kw_avg / self.requested_kw_avg if self.requested_kw_avg > 0 else None
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly CONTRACT.md's `ven season --json` object."""
+        """Exactly the `ven season --json` object of docs/reference.md."""
         return {
             "policy": self.policy,
             "days": self.days,

@@ -26,6 +26,7 @@ from vtn_mock.admin.responses import (
     ven_out,
 )
 from vtn_mock.core import EventClosedError, EventNotFoundError, VenSelectionError, VtnCore
+from vtn_mock.events import STATUSES
 from vtn_mock.performance import event_performance
 
 logger = logging.getLogger("vtn_mock.admin")
@@ -145,6 +146,15 @@ class AdminApi:
 
     async def list_events(self, request: web.Request) -> web.Response:
         wanted = request.query.get("status")
+        if wanted is not None and wanted not in STATUSES:
+            return _error(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                [
+                    ErrorItem(
+                        loc=["query", "status"], msg=f"must be one of {', '.join(STATUSES)}", type="enum"
+                    )
+                ],
+            )
         now = self._core.clock.now()
         events = [e for e in self._core.events() if wanted is None or e.status(now) == wanted]
         return _json([self._event_out(e.event_id) for e in events])

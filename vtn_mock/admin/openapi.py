@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from vtn_mock.admin.models import EventCreate, EventModify
 from vtn_mock.admin.responses import ErrorOut, EventCreated, EventOut, PerformanceOut, ReadingOut, VenOut
+from vtn_mock.events import STATUSES
 
 _REF = "#/components/schemas/{model}"
 
@@ -95,10 +96,8 @@ def openapi_document() -> dict[str, Any]:
                 ),
                 "get": _op(
                     "List events",
-                    {"200": _json({**many, "items": _ref(EventOut)}, "events")},
-                    params=[
-                        _query_param("status", {"enum": ["far", "near", "active", "completed", "cancelled"]})
-                    ],
+                    {"200": _json({**many, "items": _ref(EventOut)}, "events"), **_errors(422)},
+                    params=[_query_param("status", {"enum": list(STATUSES)})],
                 ),
             },
             "/api/events/{event_id}": {

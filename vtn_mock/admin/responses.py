@@ -66,6 +66,7 @@ class EventOut(_Out):
     created_at: datetime
     modified_at: datetime
     source: str
+    notify_at: datetime | None = None  # a pending scenario event: when it will be sent
     vens: list[VenAnswer]
 
 
@@ -185,6 +186,7 @@ def event_out(
         created_at=event.created_at,
         modified_at=event.modified_at,
         source=event.source,
+        notify_at=event.notify_at,
         vens=answers,
     )
 

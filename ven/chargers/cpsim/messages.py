@@ -70,13 +70,14 @@ def transaction_event(
 
 def ev_charging_needs(version: OcppVersion, ev: EvSpec, *, soc: float, evse_id: int = 1) -> Any:
     """NotifyEVChargingNeeds: departure, SOC, capacity and limits; 2.1 adds the V2X parameters."""
-    energy_wh = max(ev.departure_soc - soc, 0.0) * ev.capacity_kwh * _W_PER_KW
+    soc_percent = round(soc * 100)  # the EV reports whole percent; energy is reckoned from the same figure
+    energy_wh = max(ev.departure_soc - soc_percent / 100, 0.0) * ev.capacity_kwh * _W_PER_KW
     dc: dict[str, Any] = {
         "ev_max_current": int(ev.max_charge_kw * _W_PER_KW / _DC_VOLTAGE_V),
         "ev_max_voltage": _DC_VOLTAGE_V,
         "ev_max_power": int(ev.max_charge_kw * _W_PER_KW),
         "ev_energy_capacity": int(ev.capacity_kwh * _W_PER_KW),
-        "state_of_charge": round(soc * 100),
+        "state_of_charge": soc_percent,
         "energy_amount": round(energy_wh),
     }
     needs: dict[str, Any] = {"requested_energy_transfer": "DC", "dc_charging_parameters": dc}
