@@ -24,6 +24,10 @@ def headline(result: SeasonResult) -> list[tuple[str, str]]:
     return [
         ("policy", result.policy),
         ("days / events", f"{result.days} / {len(result.events)}"),
+        (
+            "events the VEN opted in to",
+            f"{sum(e.opt == 'optIn' for e in result.events)} of {len(result.events)}",
+        ),
         ("requested, average over event hours", f"{result.requested_kw_avg:,.1f} kW"),
         ("delivered, average over event hours (VTN)", f"{result.delivered_kw_avg:,.1f} kW"),
         ("delivered / requested", "—" if ratio is None else f"{ratio:.1%}"),
