@@ -126,7 +126,8 @@ def test_ven_demo_json_runs_from_the_installed_wheel(installed: Path, tmp_path: 
 
 @pytest.mark.slow
 def test_vtn_mock_serve_runs_the_bundled_scenario_from_the_installed_wheel(installed: Path, tmp_path: Path):
-    """`vtn-mock serve --scenario <bundled example>` from another directory: ready line, 8 events listed."""
+    """`vtn-mock serve --scenario <bundled example>` from another directory: ready line, 8 events listed,
+    the dashboard's page and files served from the wheel's package data."""
     probe = (
         "import importlib.resources as r; print(r.files('ven.examples') / 'massachusetts' / 'scenario.toml')"
     )
@@ -154,6 +155,9 @@ def test_vtn_mock_serve_runs_the_bundled_scenario_from_the_installed_wheel(insta
         with urllib.request.urlopen(ready["admin_url"] + "/events", timeout=10) as response:  # noqa: S310
             events = json.load(response)
         assert [e["status"] for e in events] == ["pending"] * 8
+        for path, text in (("", b"Mock VTN"), ("static/common.js", b"V2X.stream")):  # dashboard files
+            with urllib.request.urlopen(ready["dashboard_url"] + path, timeout=10) as response:  # noqa: S310
+                assert text in response.read()
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)

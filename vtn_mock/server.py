@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import os
 import signal
 import uuid
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from aiohttp import web
 
 from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
+from ven.http.auth import resolve_token
 from vtn_mock.admin.app import build_admin_app
 from vtn_mock.config import TOKEN_ENV, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
@@ -31,29 +30,15 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def admin_token(config: VtnConfig) -> str | None:
     """The admin bearer token (environment first, then token_file); required beyond loopback."""
-    token = os.environ.get(TOKEN_ENV) or None
-    if token is None and config.admin.token_file:
-        try:
-            token = Path(config.admin.token_file).read_text(encoding="utf-8").strip() or None
-        except OSError as err:
-            raise InputError(f"admin token_file {config.admin.token_file}: {err.strerror}") from None
-    if token is None and not is_loopback(config.admin.host):
-        raise InputError(
-            f"the admin API on {config.admin.host} needs a bearer token: set {TOKEN_ENV} "
-            "or [admin] token_file"
-        )
-    return token
+    return resolve_token(
+        TOKEN_ENV,
+        config.admin.token_file,
+        config.admin.host,
+        what="the admin API",
+        file_setting="[admin] token_file",
+    )
 
 
 @dataclass
@@ -65,6 +50,11 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard: GET / of the admin address."""
+        return self.admin_url.removesuffix("api")
 
     async def stop(self) -> None:
         if self.scenario_task is not None:
@@ -120,7 +110,10 @@ async def start_vtn(
     )
     try:
         admin_runner, admin_port = await _site(
-            build_admin_app(core, token), config.admin.host, config.admin.port, "admin port (--admin-port)"
+            build_admin_app(core, token, config.vtn.poll_interval),
+            config.admin.host,
+            config.admin.port,
+            "admin port (--admin-port)",
         )
     except InputError:
         await oadr_runner.cleanup()
@@ -158,6 +151,7 @@ async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callabl
                 "ready": True,
                 "openadr_url": vtn.openadr_url,
                 "admin_url": vtn.admin_url,
+                "dashboard_url": vtn.dashboard_url,
                 "vtn_id": config.vtn.vtn_id,
                 "enrollment": config.enrollment.mode,
                 "scenario_events": len(upcoming(scenario or [], clock.now())),

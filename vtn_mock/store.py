@@ -208,6 +208,13 @@ class Store:
                 (event_id, ven_id, opt.modification_number, opt.opt_type, opt.via, to_ts(opt.at)),
             )
 
+    def activity_mark(self) -> tuple[int, int]:
+        """Grows with every opt answer and every reading stored: a cheap change marker for live views."""
+        row = self._db.execute(
+            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings)"
+        ).fetchone()
+        return (row[0] or 0, row[1] or 0)
+
     def latest_opts(self, event_id: str) -> dict[str, Opt]:
         rows = self._db.execute(
             "SELECT ven_id, opt_type, modification_number, via, at FROM opts "

@@ -6,7 +6,8 @@ intervals, shortened (ven.demo.ocpp_stations).
 
 Progress goes to stderr; stdout gets the per-interval table, or with --json the summary object
 (docs/reference.md). The demo's machinery (mock VTN, plotting) is imported when the demo runs, so other
-commands start without it.
+commands start without it. With `--serve` the mock VTN and the VEN keep running after the event, with their
+dashboards, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +27,9 @@ from ven.clock import cli_clock
 from ven.errors import InputError
 
 if TYPE_CHECKING:
-    from ven.demo.runner import DemoOptions
+    from ven.demo.progress import Progress
+    from ven.demo.result import DemoResult
+    from ven.demo.runner import Dashboards, DemoOptions, Serve
 
 MAX_TIME_SCALE = 1000.0
 
@@ -61,16 +65,20 @@ def register(commands: Any) -> None:
         help="simulated: the time-scaled simulated fleet (default); ocpp: a simulated OCPP station per EV "
         "through the VEN's OCPP backend, in real time, on a shortened event",
     )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the mock VTN and the VEN running after the event and print both dashboards' "
+        "addresses (until Ctrl-C)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ven.demo.plot import write_plot  # noqa: PLC0415 - matplotlib only when the demo runs
-    from ven.demo.progress import Progress  # noqa: PLC0415
+    from ven.demo.progress import Progress  # noqa: PLC0415 - the demo's machinery only when it runs
     from ven.demo.runner import run_demo  # noqa: PLC0415
     from ven.demo.showcase import EXAMPLE_DIR  # noqa: PLC0415
-    from ven.demo.table import render  # noqa: PLC0415
 
     if not 1.0 <= args.time_scale <= MAX_TIME_SCALE:
         raise InputError(f"--time-scale: between 1 and {MAX_TIME_SCALE:g}, not {args.time_scale:g}")
@@ -84,13 +92,52 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)  # the demo reports progress itself
     options = _options(args, example)
     progress = Progress(enabled=not args.quiet)
+    serve = _serve(args, plot, progress) if args.serve else None
     with tempfile.TemporaryDirectory(prefix="ven-demo-") as workdir:
-        result = asyncio.run(run_demo(options, Path(workdir), progress))
+        result = asyncio.run(run_demo(options, Path(workdir), progress, serve))
+    if serve is None:
+        _report(result, args, plot, progress)
+    return 0
+
+
+def _report(
+    result: DemoResult,
+    args: argparse.Namespace,
+    plot: Path,
+    progress: Progress,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    from ven.demo.plot import write_plot  # noqa: PLC0415 - matplotlib only when the demo runs
+    from ven.demo.table import render  # noqa: PLC0415
+
     write_plot(result, plot)
     result = result.with_plot(str(plot))
     progress(f"plot written to {plot}")
-    print(json.dumps(result.to_json()) if args.json else render(result))
-    return 0
+    print(json.dumps({**result.to_json(), **(extra or {})}) if args.json else render(result), flush=True)
+
+
+def _serve(args: argparse.Namespace, plot: Path, progress: Progress) -> Serve:
+    """Report as usual, then print both dashboards' addresses and wait for Ctrl-C (or SIGTERM)."""
+
+    async def serve(result: DemoResult, dashboards: Dashboards) -> None:
+        urls = {"ven": dashboards.ven_url, "vtn": dashboards.vtn_url}
+        _report(result, args, plot, progress, {"dashboards": urls})
+        lines = [f"VEN dashboard: {dashboards.ven_url}", f"VTN dashboard: {dashboards.vtn_url}"]
+        if not args.json:
+            print("\n".join(["", *lines, "serving until Ctrl-C"]), flush=True)
+        progress("; ".join(lines) + " (Ctrl-C stops them)")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        progress("stopping")
+
+    return serve
 
 
 def _options(args: argparse.Namespace, example: Path) -> DemoOptions:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ven.chargers.simulated import SimulatedFleet
+from ven.clock import ManualClock
+
 if TYPE_CHECKING:
-    from ven.chargers.simulated import SimulatedFleet
     from ven.demo.progress import Progress
     from ven.demo.recorder import FleetTruth
     from ven.model.fleet import BoolArray, Fleet
@@ -69,3 +71,10 @@ def run_and_check(gateway: SimulatedFleet, fleet: Fleet, progress: Progress) -> 
         f"{found.departed} of {found.watched} EVs left, {len(found.violations)} below departure SOC"
     )
     return found
+
+
+def twin(gateway: SimulatedFleet) -> SimulatedFleet:
+    """A copy of the simulated fleet as it is now (SOC, plug state; unmanaged from here on, same physics)
+    to run on past the departures, so that the live one keeps running (`ven demo --serve`)."""
+    gateway.sync()
+    return SimulatedFleet(gateway.snapshot(), ManualClock(gateway.now()))

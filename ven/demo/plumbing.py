@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ven.clock import Clock
 from ven.runtime.config import VenConfig
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 
@@ -24,14 +25,27 @@ def vtn_config(workdir: Path) -> VtnConfig:
     return VtnConfig(vtn=vtn, admin=AdminSection(host="127.0.0.1", port=0))
 
 
-def ven_config(config: VenConfig, vtn_url: str, fleet: Path, workdir: Path, time_scale: float) -> VenConfig:
+class SharedClock:
+    """The mock VTN's clock: the demo's clock until the VEN exists, then the VEN's (simulated) one, so both
+    see the event's statuses alike. The VEN's simulated clock starts at the demo clock's now."""
+
+    def __init__(self, source: Clock) -> None:
+        self.source = source
+
+    def now(self) -> datetime:
+        return self.source.now()
+
+
+def ven_config(
+    config: VenConfig, vtn_url: str, fleet: Path, workdir: Path, time_scale: float, *, http: bool = False
+) -> VenConfig:
     return config.model_copy(
         update={
             "ven": config.ven.model_copy(update={"vtn_url": vtn_url}),
             "fleet": config.fleet.model_copy(update={"file": fleet}),
             "chargers": config.chargers.model_copy(update={"time_scale": time_scale}),
             "storage": config.storage.model_copy(update={"url": f"sqlite:///{workdir / 'ven.sqlite'}"}),
-            "http": config.http.model_copy(update={"listen": ""}),
+            "http": config.http.model_copy(update={"listen": "127.0.0.1:0" if http else ""}),
         }
     )
 

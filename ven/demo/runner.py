@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,13 +25,14 @@ from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.demo import departures, ocpp_stations
 from ven.demo.kinds import groups, site_type, vehicle_class
-from ven.demo.plumbing import average, ceil, ven_config, vtn_config, wait_text
+from ven.demo.plumbing import SharedClock, average, ceil, ven_config, vtn_config, wait_text
 from ven.demo.progress import Progress
 from ven.demo.recorder import FleetTruth, Frame, Recorder
 from ven.demo.result import DemoResult, DepartureMark, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, Showcase, load_showcase
 from ven.demo.timeshift import shift_fleet_csv
 from ven.errors import V2XError
+from ven.http.server import dashboard_url
 from ven.model.fleet import Fleet
 from ven.runtime.app import VenApp
 from vtn_mock.server import RunningVtn, start_vtn
@@ -41,6 +43,16 @@ HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 class DemoError(V2XError):
     """The demo could not run to the end (the message says which step)."""
+
+
+@dataclass(frozen=True)
+class Dashboards:
+    ven_url: str
+    vtn_url: str
+
+
+# `ven demo --serve`: called with the result while the VTN and the VEN still run; they stop when it returns.
+Serve = Callable[[DemoResult, Dashboards], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -56,16 +68,29 @@ class DemoOptions:
     clock: Clock = field(default_factory=SystemClock)  # "now": the programme day is the next one after it
 
 
-async def run_demo(options: DemoOptions, workdir: Path, progress: Progress) -> DemoResult:
-    """Run the showcase event end to end; every server and task is stopped before it returns."""
+async def run_demo(
+    options: DemoOptions, workdir: Path, progress: Progress, serve: Serve | None = None
+) -> DemoResult:
+    """Run the showcase event end to end; every server and task is stopped before it returns.
+    With `serve`, the VTN (on the VEN's clock) and the VEN (with its dashboard) run on until it returns."""
     began = time.monotonic()
     showcase = load_showcase(options.example_dir, options.clock.now())
     if options.chargers == "ocpp":
         showcase = ocpp_stations.compress(showcase)
-    vtn = await start_vtn(vtn_config(workdir), clock=options.clock)
+    shared = SharedClock(options.clock) if serve is not None else None
+    vtn = await start_vtn(vtn_config(workdir), clock=shared or options.clock)
     try:
         progress(f"mock VTN: {vtn.openadr_url} (admin {vtn.admin_url})")
-        return await _with_vtn(options, showcase, vtn, workdir=workdir, progress=progress, began=began)
+        return await _with_vtn(
+            options,
+            showcase,
+            vtn,
+            workdir=workdir,
+            progress=progress,
+            began=began,
+            serve=serve,
+            shared=shared,
+        )
     finally:
         await vtn.stop()
 
@@ -78,6 +103,8 @@ async def _with_vtn(
     workdir: Path,
     progress: Progress,
     began: float,
+    serve: Serve | None = None,
+    shared: SharedClock | None = None,
 ) -> DemoResult:
     reference = showcase.start - options.lead  # the moment the example fleet file describes
     shift = options.clock.now() - reference
@@ -86,10 +113,14 @@ async def _with_vtn(
     )
     fleet_path = workdir / "fleet.csv"
     fleet_path.write_text(fleet_csv, encoding="utf-8")
-    config = ven_config(showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale)
+    config = ven_config(
+        showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale, http=serve is not None
+    )
     if options.chargers == "ocpp":
         config = ocpp_stations.configure(config)
     app = VenApp.build(config, clock=options.clock)
+    if shared is not None:
+        shared.source = app.clock
     progress(
         f"VEN {config.ven.name}: {len(app.fleet)} EVs, policy {config.dispatch.policy}, "
         f"time x{options.time_scale:g}"
@@ -104,27 +135,54 @@ async def _with_vtn(
             truth = swarm or _simulated(app)
             run = _Run(options, showcase, app, vtn, truth, session=session, progress=progress)
             result = await run.execute(shift, task)
+        if serve is not None:  # the VEN runs on: its departures are checked on a twin of the fleet
+            served = _finish(run, result, app, swarm=swarm, began=began, progress=progress, twin=True)
+            await serve(served, _dashboards(app, vtn))
+            return served
     finally:
         if swarm is not None:
             await swarm.close()
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(task), 15.0)
+    return _finish(run, result, app, swarm=swarm, began=began, progress=progress)
+
+
+def _finish(
+    run: _Run,
+    result: dict[str, Any],
+    app: VenApp,
+    *,
+    swarm: ocpp_stations.StationSwarm | None,
+    began: float,
+    progress: Progress,
+    twin: bool = False,
+) -> DemoResult:
     note = None
+    truth: FleetTruth
     if swarm is None:
-        check = departures.run_and_check(_simulated(app), app.fleet, progress)
+        simulated = departures.twin(_simulated(app)) if twin else _simulated(app)
+        check = departures.run_and_check(simulated, app.fleet, progress)
+        truth = simulated
     else:
         check, note = ocpp_stations.departure_check(app.fleet, swarm, progress)
+        truth = swarm
     wall_s = time.monotonic() - began
     extra = {
         "departures": check,
         "wall_s": wall_s,
-        "chargers": options.chargers,
+        "chargers": run.options.chargers,
         "departure_note": note,
-        "time_compression": showcase.time_compression,
-        "departure_marks": _departure_marks(run, app.fleet, swarm or _simulated(app)),
+        "time_compression": run.showcase.time_compression,
+        "departure_marks": _departure_marks(run, app.fleet, truth),
     }
     return DemoResult(**{**result, **extra})
+
+
+def _dashboards(app: VenApp, vtn: RunningVtn) -> Dashboards:
+    if app.http is None:
+        raise DemoError("the VEN's dashboard is not listening")
+    return Dashboards(dashboard_url(app.http, "127.0.0.1"), vtn.dashboard_url)
 
 
 class _Run:
@@ -150,6 +208,9 @@ class _Run:
 
     async def execute(self, shift: timedelta, task: asyncio.Task[None]) -> dict[str, Any]:
         ven_id = await self._registered(task)
+        if self.app.http is not None:
+            ven_url = dashboard_url(self.app.http, "127.0.0.1")
+            self.progress(f"dashboards: VEN {ven_url} , VTN {self.vtn.dashboard_url}")
         sim_now = self.app.clock.now()
         earliest = ceil(sim_now + self.options.min_notice, self.options.align)
         self.start = max(self.showcase.start + shift, earliest)

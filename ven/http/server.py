@@ -1,136 +1,132 @@
-"""aiohttp server at `http.listen`: GET /status (registration, events, fleet) and GET /metrics.
+"""aiohttp server at `http.listen`: the dashboard (GET /), its JSON and live stream, /status and /metrics.
 
-Metrics live in a CollectorRegistry of this server alone (never prometheus-client's global one), and
-are read from the running VEN at scrape time.
+Everything is built from a read-only `StatusView`; the server has no write endpoint. Metrics live in a
+CollectorRegistry of this server alone (never prometheus-client's global one), read at scrape time.
+Routes: GET / (the page), /static/<file>, /status, /metrics, /api/dashboard (one snapshot with a page
+of the EV table: ?site=&q=&sort=&at_risk=&offset=&limit=) and /api/stream (the same, as server-sent
+events: a `snapshot` after every change, a `tick` in between).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING, get_args
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from ven.http.assets import Assets, folder, is_public
+from ven.http.auth import access_middlewares
+from ven.http.fleetview import SORTS, EvQuery, Sort
+from ven.http.stream import Watcher, serve_stream
+
 if TYPE_CHECKING:
-    from ven.runtime.app import VenApp
+    from ven.http.view import StatusView
+
+_GAUGES = {
+    "usage_kw": "Measured fleet power (kW, + charging)",
+    "baseline_kw": "Fleet contract baseline now (kW)",
+    "delta_usage_kw": "Reduction versus the baseline (kW)",
+    "plugged_in_evs": "EVs plugged in",
+    "online_chargers": "Chargers online",
+    "stored_energy_kwh": "Energy stored in plugged-in EVs (kWh)",
+    "known_events": "Events in the event book",
+    "dispatching": "1 while an event is being dispatched",
+    "dispatch_steps": "Dispatch steps since start",
+    "vtn_link_up": "1 while the last oadrPoll got an answer",
+    "telemetry_unreported": "Telemetry samples the VTN does not have yet",
+}
 
 
 class _Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        gauges = {
-            "usage_kw": "Measured fleet power (kW, + charging)",
-            "baseline_kw": "Fleet contract baseline now (kW)",
-            "delta_usage_kw": "Reduction versus the baseline (kW)",
-            "plugged_in_evs": "EVs plugged in",
-            "online_chargers": "Chargers online",
-            "stored_energy_kwh": "Energy stored in plugged-in EVs (kWh)",
-            "known_events": "Events in the event book",
-            "dispatching": "1 while an event is being dispatched",
-            "dispatch_steps": "Dispatch steps since start",
-            "vtn_link_up": "1 while the last oadrPoll got an answer",
-            "telemetry_unreported": "Telemetry samples the VTN does not have yet",
-        }
         self.gauges = {
-            name: Gauge(f"ven_{name}", text, registry=self.registry) for name, text in gauges.items()
+            name: Gauge(f"ven_{name}", text, registry=self.registry) for name, text in _GAUGES.items()
         }
 
-    def update(self, ven: VenApp) -> None:
-        values: dict[str, float] = {
-            "known_events": len(ven.book.views()),
-            "dispatching": float(ven.controller.executing is not None),
-            "dispatch_steps": ven.supervisor.steps,
-            "vtn_link_up": float(ven.client.link_up),
-            "telemetry_unreported": ven.store.telemetry.count_unreported(),
-        }
-        sample = ven.sampler.latest
-        if sample is not None:
-            values |= {
-                "usage_kw": sample.usage_kw,
-                "baseline_kw": sample.baseline_kw,
-                "delta_usage_kw": sample.delta_kw,
-                "stored_energy_kwh": sample.stored_energy_kwh,
-            }
-            if sample.reading is not None:
-                values |= {
-                    "plugged_in_evs": sample.reading.plugged_in_count,
-                    "online_chargers": sample.reading.online_count,
-                }
+    def render(self, values: dict[str, float]) -> bytes:
         for name, value in values.items():
             self.gauges[name].set(value)
+        return bytes(generate_latest(self.registry))
 
 
-def status(ven: VenApp) -> dict[str, Any]:
-    now = ven.clock.now()
-    registration = ven.client.registration
-    sample = ven.sampler.latest
-    executing = ven.controller.executing
-    return {
-        "time": now.isoformat(),
-        "ven_name": ven.config.ven.name,
-        "registration": None
-        if registration is None
-        else {
-            "ven_id": registration.ven_id,
-            "registration_id": registration.registration_id,
-            "poll_interval_s": registration.poll_interval.total_seconds(),
-        },
-        "vtn_link_up": ven.client.link_up,
-        "dispatching": None
-        if executing is None
-        else {"event_id": executing[0], "modification_number": executing[1]},
-        "events": [
-            {
-                "event_id": v.event_id,
-                "modification_number": v.modification_number,
-                "status": v.status(now).value,
-                "opt": None if v.opt is None else v.opt.value,
-                "start": v.start.isoformat(),
-                "end": None if v.end is None else v.end.isoformat(),
-            }
-            for v in ven.book.views()
-        ],
-        "fleet": None
-        if sample is None
-        else {
-            "ts": sample.ts.isoformat(),
-            "evs": len(ven.fleet),
-            "usage_kw": sample.usage_kw,
-            "baseline_kw": sample.baseline_kw,
-            "delta_usage_kw": sample.delta_kw,
-            "available_reduction_kw": sample.available_reduction_kw,
-            "stored_energy_kwh": sample.stored_energy_kwh,
-            "plugged_in": None if sample.reading is None else sample.reading.plugged_in_count,
-            "online": None if sample.reading is None else sample.reading.online_count,
-        },
-        "telemetry_unreported": ven.store.telemetry.count_unreported(),
-    }
+class BadQueryError(ValueError):
+    pass
 
 
-def build_app(ven: VenApp) -> web.Application:
+def ev_query(request: web.Request) -> EvQuery:
+    """The EV table's filter and page from the query string; BadQueryError naming the parameter."""
+    query = request.query
+    sort = query.get("sort", "ev_id")
+    if sort not in SORTS:
+        raise BadQueryError(f"sort: one of {', '.join(get_args(Sort))}")
+    numbers = {}
+    for name, default in (("offset", 0), ("limit", 50)):
+        try:
+            numbers[name] = int(query.get(name, str(default)))
+        except ValueError:
+            raise BadQueryError(f"{name}: not an integer") from None
+    return EvQuery(
+        site=query.get("site") or None,
+        q=query.get("q") or None,
+        sort=sort,
+        at_risk=query.get("at_risk", "") in ("1", "true"),
+        offset=numbers["offset"],
+        limit=numbers["limit"],
+    )
+
+
+def build_app(view: StatusView, token: str | None = None) -> web.Application:
     metrics = _Metrics()
+    watcher = Watcher(view.marker)
+    assets = Assets(folder("ven.http"))
+
+    def query_or_400(request: web.Request) -> EvQuery:
+        try:
+            return ev_query(request)
+        except BadQueryError as err:
+            raise web.HTTPBadRequest(
+                text=json.dumps({"detail": str(err)}), content_type="application/json"
+            ) from None
 
     async def get_status(_request: web.Request) -> web.Response:
-        return web.json_response(status(ven))
+        return web.json_response(view.status())
 
     async def get_metrics(_request: web.Request) -> web.Response:
-        metrics.update(ven)
         return web.Response(
-            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            body=metrics.render(view.metric_values()), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
-    app = web.Application()
+    async def get_dashboard(request: web.Request) -> web.Response:
+        body = view.dashboard(query_or_400(request)).model_dump_json()
+        return web.json_response(text=body, headers={"Cache-Control": "no-store"})
+
+    async def get_stream(request: web.Request) -> web.StreamResponse:
+        query = query_or_400(request)
+
+        def tick() -> str:
+            return json.dumps({"time": view.now().isoformat(), "link": view.link().model_dump(mode="json")})
+
+        return await serve_stream(request, watcher, lambda: view.dashboard(query).model_dump_json(), tick)
+
+    app = web.Application(middlewares=access_middlewares(token, is_public))
+    assets.add_routes(app, "index.html")
     app.router.add_get("/status", get_status)
     app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/api/dashboard", get_dashboard)
+    app.router.add_get("/api/stream", get_stream)
+    app.on_startup.append(watcher.start)
+    app.on_shutdown.append(watcher.close)
     return app
 
 
-async def start_http(ven: VenApp, listen: str) -> web.AppRunner:
+async def start_http(view: StatusView, listen: str, token: str | None = None) -> web.AppRunner:
     """Serve on `listen` ("host:port"; port 0 picks a free one, see `bound_port`)."""
     host, _, port = listen.rpartition(":")
-    runner = web.AppRunner(build_app(ven), access_log=None)
+    runner = web.AppRunner(build_app(view, token), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, int(port))
+    site = web.TCPSite(runner, host.strip("[]"), int(port))
     try:
         await site.start()
     except OSError:
@@ -143,3 +139,9 @@ def bound_port(runner: web.AppRunner) -> int:
     for address in runner.addresses:
         return int(address[1])
     raise RuntimeError("the HTTP server is not listening")
+
+
+def dashboard_url(runner: web.AppRunner, host: str) -> str:
+    """The page's address, for people: http://HOST:PORT/ (IPv6 hosts bracketed)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{bound_port(runner)}/"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -113,6 +114,7 @@ class VenClient:
         self._on_answered = on_answered
         self._client.forwarded_reports = forwarded_reports
         self._link_up = False
+        self._answered_at: float | None = None  # time.monotonic() of the VTN's last answer to a poll
         if reports is not None:
             offer_reports(self._client, reports)
 
@@ -124,6 +126,11 @@ class VenClient:
     def link_up(self) -> bool:
         """Whether the last exchange with the VTN got a usable answer."""
         return self._link_up
+
+    @property
+    def last_poll_age_s(self) -> float | None:
+        """Wall seconds since the VTN last answered (registration or poll); None before it ever did."""
+        return None if self._answered_at is None else time.monotonic() - self._answered_at
 
     @property
     def refused_answers(self) -> int:
@@ -151,6 +158,7 @@ class VenClient:
             if await self._after_registration() == "oadrRequestReregistration":
                 await self._reregister(acknowledge=True)
         self._link_up = True
+        self._answered_at = time.monotonic()
         self._poller = asyncio.create_task(self._poll_forever())
         return self._require_registration()
 
@@ -176,6 +184,8 @@ class VenClient:
         """One oadrPoll and its handling; the answer's message type (None: no usable answer)."""
         message_type, payload = await self._client.poll()
         self._link_up = message_type is not None  # the request layer logged why it is not
+        if self._link_up:
+            self._answered_at = time.monotonic()
         code = (payload.get("response") or {}).get("response_code")
         if message_type == "oadrRequestReregistration" or code in _UNREGISTERED:
             await self._reregister(acknowledge=message_type == "oadrRequestReregistration")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ven.chargers.gateway import KnowsFleet
 from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
@@ -23,7 +24,10 @@ from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
 from ven.events import EventBook, LifecycleScheduler, answer_test_events
-from ven.http.server import start_http
+from ven.http.auth import resolve_token
+from ven.http.logbook import LogBook
+from ven.http.server import dashboard_url, start_http
+from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
 from ven.openadr.answers import convertible
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
     from ven.runtime.config import ChargersSection, VenConfig
 
 logger = logging.getLogger(__name__)
+HTTP_TOKEN_ENV = "VEN_HTTP_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
 @dataclass
@@ -65,6 +70,8 @@ class VenApp:
     client: VenClient
     uploader: BacklogUploader
     telemetry: TelemetryLoop
+    status: StatusView  # what the HTTP server shows, read-only
+    http_token: str | None = None
     http: web.AppRunner | None = None
     lifecycle_max_sleep_s: float = 0.5
 
@@ -78,7 +85,8 @@ class VenApp:
         chargers: Callable[[Fleet], ChargerGateway] | None = None,
         lifecycle_max_sleep_s: float = 0.5,
     ) -> VenApp:
-        """Every part, ready to run; InputError for a config whose policy, fleet or storage is unusable.
+        """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP settings
+        are unusable.
 
         `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
         a simulated fleet with a time scale runs its own clock from it. `chargers` (a gateway factory, given
@@ -90,6 +98,7 @@ class VenApp:
             raise ValueError("a gateway factory needs the clock the VEN runs on")
         wall = clock or SystemClock()
         fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
+        http_token = _http_token(config)
         dispatch = config.dispatch
         try:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
@@ -147,6 +156,26 @@ class VenApp:
             clock=clock,
             period_s=config.reports.sampling.total_seconds() / time_scale,
         )
+        status = StatusView(
+            ViewSettings(
+                ven_name=config.ven.name,
+                vtn_url=config.ven.vtn_url,
+                policy=dispatch.policy,
+                chargers=chargers.backend,
+                control_period=dispatch.control_period,
+                time_scale=chargers.time_scale,
+            ),
+            clock=clock,
+            link=client,
+            events=book,
+            dispatch=controller,
+            sampler=sampler,
+            store=store,
+            enrolled=fleet,
+            fleet=gateway.fleet if isinstance(gateway, KnowsFleet) else lambda: fleet,
+            steps=lambda: supervisor.steps,
+            logbook=LogBook(clock),
+        )
         return cls(
             config,
             store,
@@ -162,6 +191,8 @@ class VenApp:
             client,
             uploader,
             telemetry,
+            status,
+            http_token,
             lifecycle_max_sleep_s=lifecycle_max_sleep_s,
         )
 
@@ -185,12 +216,15 @@ class VenApp:
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
         if self.config.http.listen:
             try:
-                self.http = await start_http(self, self.config.http.listen)
+                self.http = await start_http(self.status, self.config.http.listen, self.http_token)
             except OSError as err:  # the port is taken or not ours to bind
                 await self.gateway.close()
                 self.store.close()
                 where = self.config.http.listen
                 raise InputError(f"http.listen: cannot listen on {where}: {err.strerror or err}") from None
+            self.status.logbook.attach()
+            host = self.config.http.listen.rpartition(":")[0]
+            logger.info("dashboard at %s (/status, /metrics beside it)", dashboard_url(self.http, host))
         unsubscribe = self.gateway.subscribe(self.supervisor.on_gateway_event)
         registration = self.client.registration
         self.book.ven_id = None if registration is None else registration.ven_id
@@ -227,6 +261,7 @@ class VenApp:
         await self.controller.close()
         if self.http is not None:
             await self.http.cleanup()
+            self.status.logbook.detach()
         await self.client.stop()
         await self.gateway.close()
         self.store.close()
@@ -252,6 +287,20 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
     for task in tasks:  # retrieve outcomes: nothing is left "never retrieved"
         if not task.cancelled():
             task.exception()
+
+
+def _http_token(config: VenConfig) -> str | None:
+    """The bearer token of the HTTP server: required when it listens beyond loopback."""
+    listen = config.http.listen
+    if not listen:
+        return None
+    return resolve_token(
+        HTTP_TOKEN_ENV,
+        config.http.token_file,
+        listen.rpartition(":")[0],
+        what="http.listen",
+        file_setting="[http] token_file",
+    )
 
 
 def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:

@@ -174,6 +174,7 @@ class StorageSection(_Section):
 
 class HttpSection(_Section):
     listen: HostPort = ""
+    token_file: Path | None = None  # bearer token for the dashboard and APIs (required off loopback)
 
 
 class VenConfig(_Section):
@@ -208,6 +209,9 @@ class VenConfig(_Section):
             }
         )
         fleet_file = self.fleet.file if self.fleet.file.is_absolute() else base / self.fleet.file
+        token_file = self.http.token_file
+        if token_file is not None and not token_file.is_absolute():
+            object.__setattr__(self, "http", self.http.model_copy(update={"token_file": base / token_file}))
         object.__setattr__(self, "security", security)
         object.__setattr__(self, "chargers", chargers)
         object.__setattr__(self, "fleet", self.fleet.model_copy(update={"file": fleet_file}))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
+from ven.http.assets import is_public
+from ven.http.auth import access_middlewares
+from vtn_mock.admin.dashboard import add_dashboard
 from vtn_mock.admin.models import EventCreate, EventModify, as_body
 from vtn_mock.admin.openapi import openapi_document
 from vtn_mock.admin.responses import (
@@ -31,7 +33,6 @@ from vtn_mock.performance import event_performance
 
 logger = logging.getLogger("vtn_mock.admin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PUBLIC_PATHS = frozenset({"/api/openapi.json"})  # the description carries no data
 
 
 class UnprocessableError(Exception):
@@ -51,23 +52,6 @@ def _json(model: BaseModel | list[Any], status: int = HTTPStatus.OK) -> web.Resp
 
 def _error(status: int, detail: str | list[ErrorItem]) -> web.Response:
     return _json(ErrorOut(detail=detail), status)
-
-
-def bearer_auth(token: str | None) -> Middleware:
-    """Require `Authorization: Bearer <token>` when a token is set (constant-time compare, never logged)."""
-    expected = f"Bearer {token}".encode() if token else b""
-
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token and request.path not in PUBLIC_PATHS:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                response = _error(HTTPStatus.UNAUTHORIZED, "missing or wrong bearer token")
-                response.headers["WWW-Authenticate"] = "Bearer"
-                return response
-        return await handler(request)
-
-    return auth
 
 
 @web.middleware
@@ -198,9 +182,17 @@ class AdminApi:
         return web.json_response(openapi_document())
 
 
-def build_admin_app(core: VtnCore, token: str | None) -> web.Application:
+def _public(path: str) -> bool:
+    return path == "/api/openapi.json" or is_public(path)  # the description and the page carry no data
+
+
+def build_admin_app(
+    core: VtnCore, token: str | None, poll_interval: timedelta = timedelta(seconds=10)
+) -> web.Application:
+    """The admin API and, at GET /, its dashboard; `poll_interval` (the VENs') judges their link."""
     api = AdminApi(core)
-    app = web.Application(client_max_size=1_000_000, middlewares=[bearer_auth(token), errors])
+    middlewares = [*access_middlewares(token, _public), errors]
+    app = web.Application(client_max_size=1_000_000, middlewares=middlewares)
     app.router.add_get("/api/openapi.json", api.openapi)
     app.router.add_get("/api/vens", api.list_vens)
     app.router.add_get("/api/vens/{ven}/readings", api.readings)
@@ -210,4 +202,5 @@ def build_admin_app(core: VtnCore, token: str | None) -> web.Application:
     app.router.add_patch("/api/events/{event_id}", api.modify_event)
     app.router.add_delete("/api/events/{event_id}", api.cancel_event)
     app.router.add_get("/api/events/{event_id}/performance", api.performance)
+    add_dashboard(app, core, poll_interval)
     return app

@@ -144,6 +144,20 @@ def openapi_document() -> dict[str, Any]:
                     ],
                 )
             },
+            "/api/stream": {
+                "get": _op(
+                    "The dashboard's live view as server-sent events: `snapshot` (VENs with their link, "
+                    "events, and the performance of the event asked for) after every change, `tick` "
+                    "(time, poll ages) in between",
+                    {
+                        "200": {
+                            "description": "an event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    params=[_query_param("event", {"type": "string"})],
+                )
+            },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This document",
