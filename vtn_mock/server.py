@@ -80,8 +80,14 @@ async def _site(
 
 
 async def start_vtn(
-    config: VtnConfig, scenario: list[PlannedEvent] | None = None, clock: Clock | None = None
+    config: VtnConfig,
+    scenario: list[PlannedEvent] | None = None,
+    clock: Clock | None = None,
+    *,
+    admin: bool = True,
 ) -> RunningVtn:
+    """The mock VTN on its ports. `admin=False`: the OpenADR port only, no admin API and no dashboard (whose
+    watcher looks for changes twice a second: `ven season` runs on simulated time and reads the core)."""
     token = admin_token(config)
     enrollment = Enrollment(
         mode=config.enrollment.mode,
@@ -108,16 +114,21 @@ async def start_vtn(
     oadr_runner, oadr_port = await _site(
         endpoint.build_app(), config.vtn.host, config.vtn.port, "OpenADR port (--port)", context
     )
-    try:
-        admin_runner, admin_port = await _site(
-            build_admin_app(core, token, config.vtn.poll_interval),
-            config.admin.host,
-            config.admin.port,
-            "admin port (--admin-port)",
-        )
-    except InputError:
-        await oadr_runner.cleanup()
-        raise
+    runners = [oadr_runner]
+    admin_url = ""
+    if admin:
+        try:
+            admin_runner, admin_port = await _site(
+                build_admin_app(core, token, config.vtn.poll_interval),
+                config.admin.host,
+                config.admin.port,
+                "admin port (--admin-port)",
+            )
+        except InputError:
+            await oadr_runner.cleanup()
+            raise
+        runners.append(admin_runner)
+        admin_url = f"http://{config.admin.host}:{admin_port}/api"
     task = None
     if scenario:
         schedule(core, scenario)  # listed (pending) from start-up, before anyone can ask
@@ -126,8 +137,8 @@ async def start_vtn(
     return RunningVtn(
         core,
         f"{scheme}://{config.vtn.host}:{oadr_port}{PATH_PREFIX}",
-        f"http://{config.admin.host}:{admin_port}/api",
-        (oadr_runner, admin_runner),
+        admin_url,
+        tuple(runners),
         task,
     )
 

@@ -131,7 +131,9 @@ class _Season:
         clock = LoopClock(loop, start)
         calendar = self.season.programme
         drawn = [e for e in draw(calendar) if e.end <= end]
-        vtn = await start_vtn(self._vtn_config(), planned(drawn, calendar, self.ven.ven.name), clock)
+        vtn = await start_vtn(
+            self._vtn_config(), planned(drawn, calendar, self.ven.ven.name), clock, admin=False
+        )
         try:
             config = self.ven.model_copy(
                 update={"ven": self.ven.ven.model_copy(update={"vtn_url": vtn.openadr_url})}
