@@ -92,8 +92,25 @@ class TlsSection(_Strict):
     verify_signatures: bool = True
 
 
+class RetentionSection(_Strict):
+    """[retention]: how long the mock VTN keeps report readings and VEN registration history."""
+
+    readings: timedelta = timedelta(days=30)
+    registrations: timedelta = timedelta(days=400)
+    prune_every: timedelta = timedelta(hours=1)
+
+    @field_validator("readings", "registrations", "prune_every", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        duration = coerce_duration(value)
+        if duration <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return duration
+
+
 class VtnConfig(_Strict):
     vtn: VtnSection = VtnSection()
+    retention: RetentionSection = RetentionSection()
     admin: AdminSection = AdminSection()
     enrollment: EnrollmentSection = EnrollmentSection()
     tls: TlsSection | None = None

@@ -17,7 +17,7 @@ from ven.clock import Clock, SystemClock, cli_clock
 from ven.errors import InputError
 from ven.http.auth import resolve_token
 from vtn_mock.admin.app import build_admin_app
-from vtn_mock.config import TOKEN_ENV, VtnConfig
+from vtn_mock.config import TOKEN_ENV, RetentionSection, VtnConfig
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.openadr_server import PATH_PREFIX, OpenADREndpoint, server_ssl_context
 from vtn_mock.scenario import PlannedEvent, load_scenario, run_scenario, schedule, upcoming, warn_if_idle
@@ -50,6 +50,7 @@ class RunningVtn:
     admin_url: str
     runners: tuple[web.AppRunner, ...]
     scenario_task: asyncio.Task[None] | None
+    prune_task: asyncio.Task[None] | None = None
 
     @property
     def dashboard_url(self) -> str:
@@ -57,8 +58,10 @@ class RunningVtn:
         return self.admin_url.removesuffix("api")
 
     async def stop(self) -> None:
-        if self.scenario_task is not None:
-            self.scenario_task.cancel()
+        for task in (self.scenario_task, self.prune_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         for runner in self.runners:
             await runner.cleanup()
         self.core.store.close()
@@ -140,7 +143,18 @@ async def start_vtn(
         admin_url,
         tuple(runners),
         task,
+        asyncio.get_running_loop().create_task(_prune(core.store, config.retention, clock or SystemClock())),
     )
+
+
+async def _prune(store: Store, retention: RetentionSection, clock: Clock) -> None:
+    """Every `prune_every`: readings and registration history past their retention go."""
+    while True:
+        now = clock.now()
+        gone = store.prune(now - retention.readings, now - retention.registrations)
+        if gone:
+            logger.info("pruned %d old readings and registration records", gone)
+        await asyncio.sleep(retention.prune_every.total_seconds())
 
 
 async def serve(config: VtnConfig, scenario_path: Path | None, announce: Callable[[str], None]) -> None:

@@ -39,6 +39,7 @@ _MIGRATIONS: tuple[str, ...] = (
                            received_at REAL NOT NULL);
     CREATE INDEX readings_by_ven ON readings (ven_id, report_type, measured_at);
     """,
+    "CREATE INDEX readings_by_time ON readings (measured_at)",
 )
 
 
@@ -294,6 +295,13 @@ class Store:
             (ven_id, report_type, to_ts(since), to_ts(until)),
         )
         return [(r[0], _dt(r[1]), r[2]) for r in rows]
+
+    def prune(self, readings_before: datetime, registrations_before: datetime) -> int:
+        """Delete readings measured, and registration history recorded, before the cutoffs; how many rows."""
+        with self._db:
+            gone = self._db.execute("DELETE FROM readings WHERE measured_at < ?", (to_ts(readings_before),))
+            old = self._db.execute("DELETE FROM registrations WHERE at < ?", (to_ts(registrations_before),))
+            return gone.rowcount + old.rowcount
 
     def latest_readings(
         self, ven_id: str, limit: int

@@ -76,12 +76,17 @@ def test_version(run, capsys):
 @pytest.mark.parametrize(
     ("run", "args", "commands"),
     [
-        (ven_main.main, [], ["plan", "policies", "run", "demo", "events", "event", "certs", "season"]),
+        (
+            ven_main.main,
+            [],
+            ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet", "season"],
+        ),
         (ven_main.main, ["certs"], ["init"]),
+        (ven_main.main, ["fleet"], ["status"]),
         (vtn_cli.main, [], ["serve", "event", "vens"]),
         (vtn_cli.main, ["event"], ["create", "modify", "cancel", "show", "performance", "list"]),
     ],
-    ids=["ven", "ven certs", "vtn-mock", "vtn-mock event"],
+    ids=["ven", "ven certs", "ven fleet", "vtn-mock", "vtn-mock event"],
 )
 def test_bare_commands_print_usage_and_their_commands(run, args, commands, capsys):
     """A command group called alone prints its usage and the list of its commands on stdout, exit 0."""

@@ -1,4 +1,5 @@
-"""Shared fixtures for the storage tests: a real SQLite file in tmp_path and a manual clock."""
+"""Shared fixtures for the storage tests: every test runs on a real SQLite file and on a real PostgreSQL
+database (a schema of its own), with a manual clock."""
 
 from __future__ import annotations
 
@@ -22,7 +23,15 @@ def db_path(tmp_path):
     return tmp_path / "ven.db"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """The database a test's stores open: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ven.db'}"
+    return request.getfixturevalue("postgres_schema_url")
+
+
 @pytest.fixture
-def store(db_path, clock):
-    with Store.open(db_path, clock=clock) as opened:
+def store(db_url, clock):
+    with Store.open(db_url, clock=clock) as opened:
         yield opened

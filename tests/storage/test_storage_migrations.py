@@ -18,6 +18,7 @@ from ven.storage import (
     resolve_storage_path,
 )
 from ven.storage.migrations import apply_migrations
+from ven.storage.sqlite import SqliteBackend
 
 
 def tables(path) -> set[str]:
@@ -50,7 +51,7 @@ def test_open_creates_the_latest_schema_in_wal_mode(tmp_path, clock):
     with Store.open("sqlite:///ven.db", base_dir=tmp_path, clock=clock) as store:
         assert store.schema_version == LATEST_VERSION
         assert store.path == str(tmp_path / "ven.db")
-    assert {"schema_version", "registration", "events", "dispatch", "telemetry", "performance"} <= tables(
+    assert {"schema_version", "vens", "events", "dispatch", "telemetry", "performance"} <= tables(
         tmp_path / "ven.db"
     )
     with sqlite3.connect(tmp_path / "ven.db") as conn:
@@ -62,15 +63,14 @@ def test_open_creates_the_latest_schema_in_wal_mode(tmp_path, clock):
 
 def test_a_v1_database_is_migrated_keeping_its_data(db_path, clock):
     """A database left at schema v1 (with data) is upgraded on open; the data survives."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("BEGIN")
-    apply_migrations(conn, 0, "2024-12-01T00:00:00.000000+00:00", target=1)
-    conn.execute(
-        "INSERT INTO telemetry (ts, resource, usage_kw) VALUES (?, 'fleet', 42.0)",
-        ("2024-12-01T00:00:00.000000+00:00",),
-    )
-    conn.execute("COMMIT")
-    conn.close()
+    backend = SqliteBackend(str(db_path))
+    with backend.transaction() as conn:
+        apply_migrations(backend, conn, 0, "2024-12-01T00:00:00.000000+00:00", target=1)
+        conn.execute(
+            "INSERT INTO telemetry (ts, resource, usage_kw) VALUES (:ts, 'fleet', 42.0)",
+            {"ts": "2024-12-01T00:00:00.000000+00:00"},
+        )
+    backend.close()
     clock.advance(timedelta(days=1))
     with Store.open(db_path, clock=clock) as store:
         assert store.schema_version == LATEST_VERSION
@@ -79,6 +79,50 @@ def test_a_v1_database_is_migrated_keeping_its_data(db_path, clock):
     with sqlite3.connect(db_path) as conn:
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "telemetry_unreported" in indexes
+
+
+def test_a_v3_database_is_adopted_by_the_first_vens_name(db_path, clock):
+    """A single-VEN v3 file (JSON setpoints and baselines) is upgraded; the first VEN claiming it owns it."""
+    backend = SqliteBackend(str(db_path))
+    at = "2025-01-15T17:00:00.000000+00:00"
+    with backend.transaction() as conn:
+        apply_migrations(backend, conn, 0, at, target=3)
+        conn.execute(
+            """INSERT INTO registration VALUES (1, 'ven-7', 'reg-7', 'VTN', 10.0, :at)""", {"at": at}
+        )
+        conn.execute(
+            """INSERT INTO dispatch (event_id, interval_index, decided_at, policy, requested_kw, planned_kw,
+                 setpoints) VALUES ('e1', 0, :at, 'optimal', 50.0, 48.0, '{"ev2": -7.25, "ev1": 11.0}')""",
+            {"at": at},
+        )
+        conn.execute(
+            """INSERT INTO event_baselines
+               VALUES ('e1', :at, '["ev1", "ev2"]', '[[11.0, 5.5], [7.0, 0.0]]', :at)""",
+            {"at": at},
+        )
+        conn.execute(
+            "INSERT INTO telemetry (ts, resource, usage_kw, reported) VALUES (:at, 'fleet', 30.0, 0)",
+            {"at": at},
+        )
+    backend.close()
+    with Store.open(db_path, clock=clock, ven_name="district-a") as store:
+        assert store.registration.load() is None  # not adopted before the name is claimed
+        store.claim()
+        registration = store.registration.load()
+        assert registration is not None
+        assert registration.ven_id == "ven-7"
+        [decision] = store.dispatch.for_event("e1")
+        assert decision.setpoints_kw == {"ev1": 11.0, "ev2": -7.25}
+        assert (decision.requested_kw, decision.planned_kw) == (50.0, 48.0)
+        baseline = store.baselines.get("e1")
+        assert baseline is not None
+        assert baseline.ev_ids == ("ev1", "ev2")
+        assert baseline.baseline_kw.tolist() == [[11.0, 5.5], [7.0, 0.0]]
+        assert store.telemetry.count_unreported() == 1
+    with Store.open(db_path, clock=clock, ven_name="district-b") as other:
+        other.claim()
+        assert other.registration.load() is None
+        assert other.dispatch.for_event("e1") == []
 
 
 def test_reopening_applies_nothing_twice(db_path, clock):

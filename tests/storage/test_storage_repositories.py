@@ -129,12 +129,12 @@ def test_saving_again_keeps_the_answer_unless_a_new_one_is_given(store, clock):
     )
 
 
-def test_answers_survive_a_restart(db_path, clock):
+def test_answers_survive_a_restart(db_url, clock):
     """A reopened store still has each answer and knows which modifications were acknowledged."""
-    with Store.open(db_path, clock=clock) as store:
+    with Store.open(db_url, clock=clock) as store:
         store.events.save(event(clock, 0, opt=OptAnswer.OPT_IN, opt_reason="ok", opt_source="policy"))
         store.events.acknowledge("evt-1", 0)
-    with Store.open(db_path, clock=clock) as store:
+    with Store.open(db_url, clock=clock) as store:
         assert store.events.is_answered("evt-1", 0)
         assert not store.events.acknowledge("evt-1", 0)
         stored = store.events.get("evt-1", 0)
@@ -213,14 +213,14 @@ def test_naive_datetimes_are_refused(store, clock):
         store.events.save(event(clock, start=clock.now().replace(tzinfo=None)))
 
 
-def test_event_baseline_is_frozen_once_and_survives_a_reopen(tmp_path):
+def test_event_baseline_is_frozen_once_and_survives_a_reopen(db_url):
     """The first baseline stored for an event wins; a reopened store returns it unchanged."""
     start = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
     first = EventBaseline("e1", start, ("bus-1", "bus-2"), np.array([[60.0, 60.0], [30.5, 0.0]]))
-    with Store.open(tmp_path / "ven.db") as store:
+    with Store.open(db_url) as store:
         store.baselines.save(first)
         store.baselines.save(EventBaseline("e1", start, ("bus-1", "bus-2"), np.zeros((2, 2))))
-    with Store.open(tmp_path / "ven.db") as store:
+    with Store.open(db_url) as store:
         got = store.baselines.get("e1")
         assert got is not None
         assert got.ev_ids == ("bus-1", "bus-2")

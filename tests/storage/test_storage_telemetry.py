@@ -36,14 +36,14 @@ def test_unreported_since_and_mark_reported(store, clock):
     assert store.telemetry.count_unreported() == 2
 
 
-def test_unreported_samples_survive_a_restart(db_path, clock):
+def test_unreported_samples_survive_a_restart(db_url, clock):
     """Samples taken while the VTN was unreachable are still there, unreported, after a reopen."""
-    with Store.open(db_path, clock=clock) as store:
+    with Store.open(db_url, clock=clock) as store:
         store.telemetry.add(samples(clock, 3))
         first = store.telemetry.unreported()[0]
         assert first.id is not None
         store.telemetry.mark_reported([first.id])
-    with Store.open(db_path, clock=clock) as store:
+    with Store.open(db_url, clock=clock) as store:
         backlog = store.telemetry.unreported()
         assert [s.usage_kw for s in backlog] == [101.0, 102.0]
         assert backlog[0].baseline_kw == 150.0
@@ -91,9 +91,9 @@ def test_threads_can_share_one_store(store, clock):
     assert store.telemetry.count_unreported() == 4 * 50 * 4
 
 
-def test_two_stores_on_one_file_interleave(db_path, clock):
+def test_two_stores_on_one_file_interleave(db_url, clock):
     """Two connections to the same file (e.g. the VEN and a status tool) see each other's commits."""
-    with Store.open(db_path, clock=clock) as first, Store.open(db_path, clock=clock) as second:
+    with Store.open(db_url, clock=clock) as first, Store.open(db_url, clock=clock) as second:
         first.telemetry.add(samples(clock, 2))
         assert second.telemetry.count_unreported() == 2
         second.telemetry.mark_reported([s.id for s in second.telemetry.unreported() if s.id is not None])

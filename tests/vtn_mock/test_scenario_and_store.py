@@ -14,7 +14,7 @@ from vtn_mock.config import load_config
 from vtn_mock.core import Enrollment, VtnCore
 from vtn_mock.events import EventSpec, Interval
 from vtn_mock.scenario import load_scenario, run_scenario
-from vtn_mock.store import Store
+from vtn_mock.store import Reading, ReportDescription, Store
 
 NOW = datetime(2026, 6, 29, 9, 30, tzinfo=UTC)
 SEASON = """
@@ -95,7 +95,7 @@ def test_store_keeps_vens_and_events_across_restarts(tmp_path):
     """A restarted VTN knows its VENs, events and opt answers, and re-sends current events when polled."""
     clock = ManualClock(NOW)
     core = make_core(tmp_path / "vtn.sqlite", clock)
-    assert core.store.schema_version == 1
+    assert core.store.schema_version == 2
     ven = core.register("fleet-a", None)
     spec = EventSpec(
         "LOAD_DISPATCH", "delta", NOW + timedelta(hours=1), (Interval(timedelta(hours=1), -100),)
@@ -128,3 +128,22 @@ def test_bundled_examples_are_valid():
     assert len(season) == 5
     assert all(p.body.to_spec().end - p.body.to_spec().start == timedelta(hours=3) for p in season)
     assert [p.body.type for p in planned if p.body.signal == "SIMPLE"] == [None]
+
+
+def test_readings_past_retention_are_pruned(tmp_path):
+    """prune() drops readings measured before the cutoff and keeps the rest; retention keys parse."""
+    store = Store(tmp_path / "vtn.sqlite")
+    usage = ReportDescription("TELEMETRY_USAGE", "fleet.usage", "TELEMETRY_USAGE", "usage", "fleet", "W", "k")
+    readings = [Reading("ven-1", usage, NOW - timedelta(days=d), "42.0", 42.0) for d in (40, 31, 29, 1)]
+    store.add_readings(readings, NOW)
+    assert store.prune(NOW - timedelta(days=30), NOW - timedelta(days=400)) == 2
+    kept = store.power_readings("ven-1", "usage", NOW - timedelta(days=100), NOW)
+    assert [round((NOW - at).total_seconds() / 86400) for _, at, _ in kept] == [29, 1]
+    store.close()
+    config = tmp_path / "vtn.toml"
+    config.write_text('[retention]\nreadings = "7d"\nprune_every = "10m"\n')
+    loaded = load_config(config)
+    assert (loaded.retention.readings, loaded.retention.prune_every) == (
+        timedelta(days=7),
+        timedelta(minutes=10),
+    )

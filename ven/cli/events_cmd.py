@@ -49,7 +49,7 @@ def _open(args: argparse.Namespace) -> Store | str:
         path = resolve_storage_path(url, config.base_dir)
         if path != MEMORY and not Path(path).exists():
             return path
-    return Store.open(url, base_dir=config.base_dir)
+    return Store.open(url, base_dir=config.base_dir, ven_name=config.ven.name)
 
 
 def _delivered_avg(rows: list[PerformanceRow]) -> float | None:

@@ -6,7 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ven.cli import certs_cmd, demo_cmd, events_cmd, plan_cmd, policies_cmd, run_cmd, season_cmd
+from ven.cli import (
+    certs_cmd,
+    demo_cmd,
+    events_cmd,
+    fleet_cmd,
+    plan_cmd,
+    policies_cmd,
+    run_cmd,
+    season_cmd,
+)
 from ven.cli.parsing import command_group, tool_parser
 from ven.errors import InputError, V2XError
 
@@ -28,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.register(commands)
     events_cmd.register(commands)
     certs_cmd.register(commands)
+    fleet_cmd.register(commands)
     season_cmd.register(commands)
     return parser
 

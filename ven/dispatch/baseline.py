@@ -17,7 +17,7 @@ import numpy as np
 
 from ven.model.baseline import baseline_kw
 from ven.model.horizon import Horizon
-from ven.storage import EventBaseline
+from ven.storage import EventBaseline, StorageUnavailableError
 
 if TYPE_CHECKING:
     from ven.model.fleet import Fleet, FloatArray
@@ -39,7 +39,7 @@ class FrozenBaselines:
         if frozen is None:
             frozen = _freeze(event_id, horizon, fleet, now)
             self._store.baselines.save(frozen)
-        self._cache[event_id] = frozen
+        self._cache = {event_id: frozen}  # the event being dispatched only: memory does not grow with events
         return _aligned(frozen, horizon, fleet)
 
     def preview(self) -> Baselines:
@@ -49,7 +49,13 @@ class FrozenBaselines:
 
     def stored(self, event_id: str) -> EventBaseline | None:
         """The event's baseline if it was frozen (by this VEN, before a restart too)."""
-        return self._cache.get(event_id) or self._store.baselines.get(event_id)
+        cached = self._cache.get(event_id)
+        if cached is not None:
+            return cached
+        try:
+            return self._store.baselines.get(event_id)
+        except StorageUnavailableError:  # the database is restarting: freeze now (the first stored wins)
+            return None
 
 
 class _Preview:

@@ -25,6 +25,7 @@ from ven.chargers.gateway import KnowsFleet
 from ven.dispatch.baseline import FrozenBaselines
 from ven.dispatch.request import Remaining, remaining_request
 from ven.errors import PolicyError, SafetyViolationError
+from ven.memory import release_free_memory
 from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
@@ -96,8 +97,13 @@ class DispatchController:
         self._margin = margin
         self._departure_guard = departure_guard
         self._state = _State()
+        # the reduction requested in each interval of the event being executed, as first planned (kW);
+        # kept for one event only, so it never grows with the number of events
         self._requested: dict[tuple[str, int], float] = {}
         self._refine: asyncio.Task[None] | None = None
+        # the latest quick plan still to refine; one refinement runs at a time (a thread cannot be
+        # cancelled, so starting one per control step would pile up solver memory on a slow machine)
+        self._to_refine: tuple[PlanningProblem, Remaining, str, int] | None = None
         self.last_plan: Plan | None = None
         self.last_remaining: Remaining | None = None
 
@@ -119,6 +125,8 @@ class DispatchController:
         key = (tracked.event_id, tracked.modification_number)
         if key != self._state.key:
             await self._cancel_refine()
+            if self._state.key is None or self._state.key[0] != key[0]:
+                self._requested.clear()
             self._state = _State(key=key)
         reading = await self._gateway.read()
         snapshot = self.snapshot(reading)
@@ -130,7 +138,7 @@ class DispatchController:
         self._requested.setdefault((tracked.event_id, remaining.first_index), remaining.requested_now_kw)
         problem = PlanningProblem.build(snapshot, remaining.request, remaining.baseline_kw)
         self._state.generation += 1
-        await self._cancel_refine()
+        self._to_refine = None
         try:
             planned = self._planner.plan(problem)
         except (SafetyViolationError, PolicyError):
@@ -141,9 +149,9 @@ class DispatchController:
             return StepOutcome(released=True)
         result = await self._apply(planned, remaining, tracked.event_id)
         if planned.quick:
-            self._refine = asyncio.create_task(
-                self._refined(problem, remaining, tracked.event_id, self._state.generation)
-            )
+            self._to_refine = (problem, remaining, tracked.event_id, self._state.generation)
+            if self._refine is None or self._refine.done():
+                self._refine = asyncio.create_task(self._refine_latest())
         self._state.excluded |= result.rejected_ids
         summary = StepSummary(
             interval=remaining.first_index,
@@ -154,6 +162,7 @@ class DispatchController:
             baseline_kw=self.baseline_now_kw(),
             evs=int(planned.plan.fleet.plugged_in.sum()),
         )
+        release_free_memory()  # a fleet-size plan's temporaries: not kept resident until the next step
         return StepOutcome(planned=True, rejected=result.rejected_ids, summary=summary)
 
     async def finish(self) -> None:
@@ -240,7 +249,8 @@ class DispatchController:
                 requested_kw=remaining.requested_now_kw,
                 planned_kw=float(plan.reduction_kw[0]),
                 setpoints_kw=setpoints,
-            )
+            ),
+            ev_ids=ids,
         )
         if result.rejected:
             logger.warning(
@@ -251,19 +261,22 @@ class DispatchController:
             )
         return result
 
-    async def _refined(
-        self, problem: PlanningProblem, remaining: Remaining, event_id: str, generation: int
-    ) -> None:
-        try:
-            planned = await asyncio.to_thread(self._planner.plan_configured, problem)
-        except (SafetyViolationError, PolicyError):
-            logger.exception("event %s: refined plan refused; keeping the quick plan", event_id)
-            return
-        if generation == self._state.generation:  # no newer step has replaced the quick plan meanwhile
-            result = await self._apply(planned, remaining, event_id)
-            self._state.excluded |= result.rejected_ids
+    async def _refine_latest(self) -> None:
+        """Refine the latest quick plan; if a newer one arrived meanwhile, refine that one next."""
+        while self._to_refine is not None:
+            problem, remaining, event_id, generation = self._to_refine
+            self._to_refine = None
+            try:
+                planned = await asyncio.to_thread(_plan_and_release, self._planner, problem)
+            except (SafetyViolationError, PolicyError):
+                logger.exception("event %s: refined plan refused; keeping the quick plan", event_id)
+                continue
+            if generation == self._state.generation:  # no newer step has replaced the quick plan meanwhile
+                result = await self._apply(planned, remaining, event_id)
+                self._state.excluded |= result.rejected_ids
 
     async def _cancel_refine(self) -> None:
+        self._to_refine = None
         task, self._refine = self._refine, None
         if task is not None and not task.done():
             task.cancel()
@@ -274,6 +287,14 @@ class DispatchController:
         result = await self._gateway.release()
         if result.rejected:
             logger.warning("release: %d chargers did not answer", len(result.rejected))
+
+
+def _plan_and_release(planner: Planner, problem: PlanningProblem) -> Planned:
+    """The configured policy's plan; the solver's freed working memory goes back to the system at once."""
+    try:
+        return planner.plan_configured(problem)
+    finally:
+        release_free_memory()
 
 
 def _snapshot(reading: FleetReading, fleet: Fleet, excluded: AbstractSet[str]) -> Fleet:

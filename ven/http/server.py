@@ -9,6 +9,7 @@ events: a `snapshot` after every change, a `tick` in between).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, get_args
 
@@ -19,6 +20,7 @@ from ven.http.assets import Assets, folder, is_public
 from ven.http.auth import access_middlewares
 from ven.http.fleetview import SORTS, EvQuery, Sort
 from ven.http.stream import Watcher, serve_stream
+from ven.storage import StorageUnavailableError
 
 if TYPE_CHECKING:
     from ven.http.view import StatusView
@@ -35,6 +37,10 @@ _GAUGES = {
     "dispatch_steps": "Dispatch steps since start",
     "vtn_link_up": "1 while the last oadrPoll got an answer",
     "telemetry_unreported": "Telemetry samples the VTN does not have yet",
+    "storage_unavailable": "1 while the database cannot be reached (writes are buffered)",
+    "storage_buffered_writes": "Writes waiting for the database to come back",
+    "storage_writes": "Write statements to the database since start",
+    "control_step_seconds": "Wall time of the latest control step (read, plan, apply)",
 }
 
 
@@ -98,6 +104,13 @@ def build_app(view: StatusView, token: str | None = None) -> web.Application:
             body=metrics.render(view.metric_values()), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
+    async def get_fleet(_request: web.Request) -> web.Response:
+        """Every VEN sharing this VEN's database (`ven fleet status --json`'s shape)."""
+        try:
+            return web.json_response(await asyncio.to_thread(view.fleet))
+        except StorageUnavailableError as err:
+            return web.json_response({"error": str(err)}, status=503)
+
     async def get_dashboard(request: web.Request) -> web.Response:
         body = view.dashboard(query_or_400(request)).model_dump_json()
         return web.json_response(text=body, headers={"Cache-Control": "no-store"})
@@ -114,6 +127,7 @@ def build_app(view: StatusView, token: str | None = None) -> web.Application:
     assets.add_routes(app, "index.html")
     app.router.add_get("/status", get_status)
     app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/fleet", get_fleet)
     app.router.add_get("/api/dashboard", get_dashboard)
     app.router.add_get("/api/stream", get_stream)
     app.on_startup.append(watcher.start)

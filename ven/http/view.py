@@ -28,7 +28,7 @@ from ven.http.models import (
     SignalIntervalOut,
     SignalOut,
 )
-from ven.storage import EventStatus
+from ven.storage import EventStatus, StorageUnavailableError, fleet_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,6 +116,7 @@ class StatusView:
         fleet: Callable[[], Fleet],
         steps: Callable[[], int],
         logbook: LogBook,
+        step_seconds: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.settings = settings
         self._clock = clock
@@ -127,6 +128,7 @@ class StatusView:
         self._enrolled = enrolled
         self._fleet = fleet
         self._steps = steps
+        self._step_seconds = step_seconds
         self.logbook = logbook
         self._index = FleetIndex.of(enrolled)
         self._version = _version()
@@ -145,7 +147,7 @@ class StatusView:
             up=self._link.link_up,
             poll_interval_s=None if registration is None else registration.poll_interval.total_seconds(),
             last_poll_age_s=self._link.last_poll_age_s,
-            report_backlog=self._store.telemetry.count_unreported(),
+            report_backlog=self._unreported(),
         )
 
     def marker(self) -> tuple[object, ...]:
@@ -224,7 +226,7 @@ class StatusView:
                 "plugged_in": None if sample.reading is None else sample.reading.plugged_in_count,
                 "online": None if sample.reading is None else sample.reading.online_count,
             },
-            "telemetry_unreported": self._store.telemetry.count_unreported(),
+            "telemetry_unreported": self._unreported(),
         }
 
     def metric_values(self) -> dict[str, float]:
@@ -233,8 +235,14 @@ class StatusView:
             "dispatching": float(self._dispatch.executing is not None),
             "dispatch_steps": self._steps(),
             "vtn_link_up": float(self._link.link_up),
-            "telemetry_unreported": self._store.telemetry.count_unreported(),
+            "telemetry_unreported": self._unreported() or 0,
+            "storage_unavailable": float(self._store.unavailable),
+            "storage_buffered_writes": self._store.buffered_writes,
+            "storage_writes": self._store.writes,
         }
+        step_s = self._step_seconds()
+        if step_s is not None:
+            values["control_step_seconds"] = step_s
         sample = self._sampler.latest
         if sample is not None:
             values |= {
@@ -249,6 +257,16 @@ class StatusView:
                     "online_chargers": sample.reading.online_count,
                 }
         return values
+
+    def fleet(self) -> dict[str, Any]:
+        """Every VEN sharing this VEN's database (`ven fleet status --json`'s shape); blocking."""
+        return fleet_json(self._store.fleet.entries())
+
+    def _unreported(self) -> int | None:
+        try:
+            return self._store.telemetry.count_unreported()
+        except StorageUnavailableError:  # the database is restarting: the backlog is not known now
+            return None
 
     # -- building a snapshot ------------------------------------------------------------------------
 

@@ -11,13 +11,12 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ven.chargers.gateway import KnowsFleet
-from ven.chargers.ocpp import OcppGateway
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
@@ -34,10 +33,12 @@ from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import USAGE_REPORT
 from ven.runtime.eventflow import EventFlow
+from ven.runtime.fleetview import ven_status
+from ven.runtime.keeper import StoreKeeper
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
-from ven.storage import StorageError, Store
+from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
 from ven.telemetry.sources import report_sources
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
+    from ven.telemetry.sampler import FleetSample
 
 logger = logging.getLogger(__name__)
 HTTP_TOKEN_ENV = "VEN_HTTP_TOKEN"  # noqa: S105 (the variable's name, not a secret)
@@ -70,6 +72,7 @@ class VenApp:
     client: VenClient
     uploader: BacklogUploader
     telemetry: TelemetryLoop
+    keeper: StoreKeeper
     status: StatusView  # what the HTTP server shows, read-only
     http_token: str | None = None
     http: web.AppRunner | None = None
@@ -104,14 +107,11 @@ class VenApp:
             planner = Planner(dispatch.policy, dispatch.quick_policy, dispatch.quick_budget)
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
+        store = _open_store(config, wall)
         if chargers is None:
             gateway, clock = _gateway(config.chargers, fleet, wall)
         else:
             gateway, clock = chargers(fleet), wall
-        try:
-            store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall)
-        except StorageError as err:
-            raise InputError(f"storage.url: {err}") from None
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         # A setpoint stands until the next control step: plan departures one control period early.
@@ -146,7 +146,27 @@ class VenApp:
         )
         client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
         uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        keeper = StoreKeeper(
+            store,
+            clock,
+            config.storage.retention.retention(),
+            prune_every=config.storage.prune_every,
+            check_every=config.reports.sampling,
+            time_scale=time_scale,
+        )
         performance = PerformanceTracker(store)
+
+        def publish(now: datetime, sample: FleetSample, requested_kw: float | None) -> None:
+            status = ven_status(
+                now=now,
+                link_up=client.link_up,
+                book=book,
+                fleet=fleet,
+                sample=sample,
+                requested_kw=requested_kw,
+            )
+            store.status.publish(status)
+
         telemetry = TelemetryLoop(
             sampler,
             uploader,
@@ -155,6 +175,7 @@ class VenApp:
             requested=controller,
             clock=clock,
             period_s=config.reports.sampling.total_seconds() / time_scale,
+            on_sample=publish,
         )
         status = StatusView(
             ViewSettings(
@@ -175,6 +196,7 @@ class VenApp:
             fleet=gateway.fleet if isinstance(gateway, KnowsFleet) else lambda: fleet,
             steps=lambda: supervisor.steps,
             logbook=LogBook(clock),
+            step_seconds=lambda: supervisor.last_step_s,
         )
         return cls(
             config,
@@ -191,6 +213,7 @@ class VenApp:
             client,
             uploader,
             telemetry,
+            keeper,
             status,
             http_token,
             lifecycle_max_sleep_s=lifecycle_max_sleep_s,
@@ -240,6 +263,7 @@ class VenApp:
                 ("sampling", self.telemetry.sample_forever()),
                 ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
+                ("storage", self.keeper.run()),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -289,6 +313,26 @@ async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> N
             task.exception()
 
 
+def _open_store(config: VenConfig, wall: Clock) -> Store:
+    """The store at `storage.url`, holding this VEN's name for the process's life.
+
+    A bad URL or a database that is not ours is bad input (exit 2); a VEN of this name already running
+    on the database, or a database that cannot be reached, is not (exit 1): both say so in one line.
+    """
+    try:
+        store = Store.open(config.storage.url, base_dir=config.base_dir, clock=wall, ven_name=config.ven.name)
+    except StorageUnavailableError:
+        raise
+    except StorageError as err:
+        raise InputError(f"storage.url: {err}") from None
+    try:
+        store.claim()
+    except (VenNameInUseError, StorageError):
+        store.close()
+        raise
+    return store
+
+
 def _http_token(config: VenConfig) -> str | None:
     """The bearer token of the HTTP server: required when it listens beyond loopback."""
     listen = config.http.listen
@@ -313,8 +357,10 @@ def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[Char
     return simulated, simulated if chargers.time_scale != 1.0 else wall
 
 
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> OcppGateway:
+def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> ChargerGateway:
     """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
+    from ven.chargers.ocpp import OcppGateway  # noqa: PLC0415 - the OCPP stack only when it is used
+
     ocpp_logger = logging.getLogger("ocpp")
     if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
         ocpp_logger.setLevel(logging.WARNING)

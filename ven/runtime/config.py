@@ -27,6 +27,7 @@ from pydantic import (
 from ven.errors import InputError
 from ven.events.opt import DEFAULT_OPT_IN_SHARE
 from ven.model.routine import parse_timezone
+from ven.storage.retention import Retention
 from ven.timeparse import coerce_duration
 
 
@@ -168,8 +169,30 @@ class ReportsSection(_Section):
         return value
 
 
+_KEPT = Retention()
+
+
+class RetentionSection(_Section):
+    """[storage.retention]: how long each kind of record is kept (docs/storage.md: defaults and sizing)."""
+
+    telemetry: Duration = _KEPT.telemetry  # samples the VTN acknowledged (unacknowledged ones: always)
+    dispatch: Duration = _KEPT.dispatch
+    baselines: Duration = _KEPT.baselines
+    performance: Duration = _KEPT.performance
+    events: Duration = _KEPT.events  # completed or cancelled events
+
+    _check = field_validator("telemetry", "dispatch", "baselines", "performance", "events")(_positive)
+
+    def retention(self) -> Retention:
+        return Retention(self.telemetry, self.dispatch, self.baselines, self.performance, self.events)
+
+
 class StorageSection(_Section):
-    url: str = "sqlite:///ven.db"
+    url: str = "sqlite:///ven.db"  # or postgresql://user@host:port/db (many VENs on one database)
+    retention: RetentionSection = RetentionSection()
+    prune_every: Duration = timedelta(hours=1)
+
+    _check_prune = field_validator("prune_every")(_positive)
 
 
 class HttpSection(_Section):

@@ -26,6 +26,7 @@ from ven.events.opt import TOLERANCE
 from ven.openadr.answers import refusal
 from ven.openadr.models import EventRejectedError
 from ven.plan import plan_problem
+from ven.storage import StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -79,6 +80,7 @@ class EventFlow:
         self._deciders = tuple(deciders)
         self._share = opt_in_share
         self._on_change = on_change
+        self._acknowledged: set[tuple[str, int]] = set()  # answers the VTN acknowledged, for outages
 
     def restore(self) -> list[EventView]:
         self._book.restore(self._store.events.pending())
@@ -112,10 +114,16 @@ class EventFlow:
         return answer
 
     def answered(self, event_id: str, modification_number: int) -> bool:
-        return self._store.events.is_answered(event_id, modification_number)
+        try:
+            return self._store.events.is_answered(event_id, modification_number)
+        except StorageUnavailableError:  # the database is restarting: what this process saw acknowledged
+            return (event_id, modification_number) in self._acknowledged
 
     def on_answered(self, answers: Sequence[GivenAnswer]) -> None:
+        known = {view.event_id for view in self._book.views()}
+        self._acknowledged = {key for key in self._acknowledged if key[0] in known}  # live events only
         for answer in answers:
+            self._acknowledged.add((answer.event_id, answer.modification_number))
             try:
                 self._store.events.acknowledge(answer.event_id, answer.modification_number)
             except KeyError:  # a confirmed cancellation of an event never stored (rule 60)

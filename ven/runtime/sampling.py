@@ -11,14 +11,20 @@ when the event loop itself is blocked for a whole period; each such instant is c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+from ven.storage import StorageUnavailableError
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from ven.clock import Clock
     from ven.events import EventBook
     from ven.telemetry.performance import PerformanceTracker
-    from ven.telemetry.sampler import TelemetrySampler
+    from ven.telemetry.sampler import FleetSample, TelemetrySampler
     from ven.telemetry.uploader import BacklogUploader
 
 logger = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class TelemetryLoop:
         requested: Requested,
         clock: Clock,
         period_s: float,
+        on_sample: Callable[[datetime, FleetSample, float | None], None] | None = None,
     ) -> None:
         if period_s <= 0:
             raise ValueError("the sampling period must be positive")
@@ -49,6 +56,7 @@ class TelemetryLoop:
         self._requested = requested
         self._clock = clock
         self._period_s = period_s
+        self._on_sample = on_sample
         self._upload_due = asyncio.Event()
         self.measured = 0  # sampling instants measured and stored
         self.missed = 0  # instants lost because the event loop was blocked for a whole period
@@ -77,6 +85,8 @@ class TelemetryLoop:
             None if interval is None else self._requested.requested_kw(interval.view.event_id, interval.index)
         )
         self._performance.record(sample, interval, requested)
+        if self._on_sample is not None:  # e.g. the VEN's row in the fleet view
+            self._on_sample(now, sample, requested)
         self.measured += 1
         self._upload_due.set()
 
@@ -84,4 +94,5 @@ class TelemetryLoop:
         while True:
             await self._upload_due.wait()
             self._upload_due.clear()
-            await self._uploader.upload()
+            with contextlib.suppress(StorageUnavailableError):  # the backlog waits for the database
+                await self._uploader.upload()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from ven.chargers.gateway import GatewayEvent, GatewayEventKind
@@ -53,6 +54,7 @@ class Supervisor:
         self._wake = asyncio.Event()
         self.scheduler: LifecycleScheduler | None = None
         self.steps = 0
+        self.last_step_s: float | None = None  # wall time of the latest control step (read, plan, apply)
 
     async def on_interval_start(self, view: EventView, index: int) -> None:
         logger.debug("event %s interval %d starts", view.event_id, index)  # the step logs the figures
@@ -85,6 +87,7 @@ class Supervisor:
 
     async def _step(self, view: EventView) -> None:
         async with self.lock:
+            started = time.perf_counter()
             try:
                 outcome = await self._controller.step(view, self._clock.now())
                 if outcome.rejected:  # immediately again, without the EVs that said no
@@ -96,6 +99,7 @@ class Supervisor:
                 if outcome.summary is not None:
                     _log_step(view.event_id, outcome.summary)
             self.steps += 1
+            self.last_step_s = time.perf_counter() - started
 
 
 def _log_step(event_id: str, step: StepSummary) -> None:

@@ -1,18 +1,31 @@
-"""VEN persistence in SQLite: registration, events and answers, dispatch, telemetry backlog, performance."""
+"""VEN persistence (SQLite or PostgreSQL): registration, events and answers, dispatch, telemetry backlog,
+performance, and the status of every VEN sharing the database."""
 
 from ven.storage.baselines import EventBaseline
-from ven.storage.errors import NotAVenDatabaseError, SchemaTooNewError, StorageError, StorageUrlError
+from ven.storage.errors import (
+    NotAVenDatabaseError,
+    SchemaTooNewError,
+    StorageError,
+    StorageUnavailableError,
+    StorageUrlError,
+    VenNameInUseError,
+)
+from ven.storage.fleet import fleet_json
 from ven.storage.migrations import LATEST_VERSION
 from ven.storage.records import (
     FLEET_RESOURCE,
     DispatchDecision,
     EventRecord,
     EventStatus,
+    EventSummary,
+    FleetEntry,
     OptAnswer,
     PerformanceRow,
     Registration,
     TelemetrySample,
+    VenStatus,
 )
+from ven.storage.retention import Pruned, Retention
 from ven.storage.store import Store
 from ven.storage.url import resolve_storage_path
 
@@ -23,14 +36,22 @@ __all__ = [
     "EventBaseline",
     "EventRecord",
     "EventStatus",
+    "EventSummary",
+    "FleetEntry",
     "NotAVenDatabaseError",
     "OptAnswer",
     "PerformanceRow",
+    "Pruned",
     "Registration",
+    "Retention",
     "SchemaTooNewError",
     "StorageError",
+    "StorageUnavailableError",
     "StorageUrlError",
     "Store",
     "TelemetrySample",
+    "VenNameInUseError",
+    "VenStatus",
+    "fleet_json",
     "resolve_storage_path",
 ]

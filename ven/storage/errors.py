@@ -19,3 +19,11 @@ class SchemaTooNewError(StorageError):
 
 class NotAVenDatabaseError(StorageError):
     """The file is an SQLite database, but not one of ours."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database cannot be reached now (a restart, a network cut); writes are buffered meanwhile."""
+
+
+class VenNameInUseError(StorageError):
+    """Another running process holds this VEN name on this database."""

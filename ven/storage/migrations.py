@@ -1,7 +1,9 @@
 """The schema, as an ordered list of migrations applied at open: a database is always at the latest version.
 
-Never edit a released migration; append a new one. Each runs inside the opening transaction, so a failed
-upgrade leaves the file as it was.
+One list for every backend: type tokens (`{real}`, `{id}`, `{blob}`, `{strict}`) are rendered by the backend's
+dialect (on SQLite, versions 1-4 render exactly as they were released). Never edit a released migration;
+append a new one. Each runs inside the opening transaction, so a failed upgrade leaves the database as it was.
+A step may be SQL or a function of the connection (for conversions SQL cannot express).
 """
 
 from __future__ import annotations
@@ -9,15 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ven.storage.migrate_v5 import V5_STEPS
+
 if TYPE_CHECKING:
-    import sqlite3
+    from collections.abc import Callable
+
+    from ven.storage.backend import Backend, Connection
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
     description: str
-    statements: tuple[str, ...]
+    statements: tuple[str | Callable[[Connection], None], ...]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -30,9 +36,9 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ven_id TEXT NOT NULL,
                 registration_id TEXT NOT NULL,
                 vtn_id TEXT NOT NULL,
-                poll_freq_s REAL,
+                poll_freq_s {real},
                 updated_at TEXT NOT NULL
-            ) STRICT""",
+            ){strict}""",
             """CREATE TABLE events (
                 event_id TEXT NOT NULL,
                 modification_number INTEGER NOT NULL,
@@ -43,46 +49,46 @@ MIGRATIONS: tuple[Migration, ...] = (
                 answered_at TEXT,
                 start_at TEXT NOT NULL,
                 end_at TEXT NOT NULL,
-                randomised_offset_s REAL NOT NULL DEFAULT 0,
+                randomised_offset_s {real} NOT NULL DEFAULT 0,
                 test_event INTEGER NOT NULL DEFAULT 0,
                 priority INTEGER NOT NULL DEFAULT 0,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (event_id, modification_number)
-            ) STRICT""",
+            ){strict}""",
             """CREATE TABLE dispatch (
-                id INTEGER PRIMARY KEY,
+                id {id},
                 event_id TEXT NOT NULL,
                 interval_index INTEGER NOT NULL,
                 decided_at TEXT NOT NULL,
                 policy TEXT NOT NULL,
-                requested_kw REAL NOT NULL,
-                planned_kw REAL NOT NULL,
+                requested_kw {real} NOT NULL,
+                planned_kw {real} NOT NULL,
                 setpoints TEXT NOT NULL
-            ) STRICT""",
+            ){strict}""",
             """CREATE TABLE telemetry (
-                id INTEGER PRIMARY KEY,
+                id {id},
                 ts TEXT NOT NULL,
                 resource TEXT NOT NULL,
-                usage_kw REAL NOT NULL,
-                baseline_kw REAL,
-                delta_kw REAL,
-                soc REAL,
+                usage_kw {real} NOT NULL,
+                baseline_kw {real},
+                delta_kw {real},
+                soc {real},
                 reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1))
-            ) STRICT""",
+            ){strict}""",
             """CREATE TABLE performance (
                 event_id TEXT NOT NULL,
                 interval_index INTEGER NOT NULL,
                 start_at TEXT NOT NULL,
                 end_at TEXT NOT NULL,
-                requested_kw REAL NOT NULL,
-                baseline_kw REAL,
-                measured_kw REAL,
-                delivered_kw REAL,
-                exported_kwh REAL NOT NULL DEFAULT 0,
-                departure_socs TEXT NOT NULL DEFAULT '{}',
+                requested_kw {real} NOT NULL,
+                baseline_kw {real},
+                measured_kw {real},
+                delivered_kw {real},
+                exported_kwh {real} NOT NULL DEFAULT 0,
+                departure_socs TEXT NOT NULL DEFAULT '{{}}',
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (event_id, interval_index)
-            ) STRICT""",
+            ){strict}""",
         ),
     ),
     Migration(
@@ -105,13 +111,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ev_ids TEXT NOT NULL,
                 baseline_kw TEXT NOT NULL,
                 frozen_at TEXT NOT NULL
-            ) STRICT""",
+            ){strict}""",
         ),
     ),
     Migration(
         4,
         "what decided each event answer (the protocol edge derives its response code from it)",
         ("ALTER TABLE events ADD COLUMN opt_source TEXT",),
+    ),
+    Migration(
+        5,
+        "many VENs on one database (rows owned by VEN name, a status row each); compact setpoints, baselines",
+        V5_STEPS,
     ),
 )
 
@@ -121,30 +132,33 @@ _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,
     applied_at TEXT NOT NULL
-) STRICT"""
+){strict}"""
 
 
-def schema_version(conn: sqlite3.Connection) -> int | None:
-    """The database's schema version: 0 for an empty file, None for a database that is not ours."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def schema_version(backend: Backend, conn: Connection) -> int | None:
+    """The database's schema version: 0 for an empty database, None for a database that is not ours."""
+    tables = backend.table_names(conn)
     if "schema_version" not in tables:
-        return 0 if not {t for t in tables if not t.startswith("sqlite_")} else None
-    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
-    return int(row[0])
+        return 0 if not tables else None
+    row = conn.query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")[0]
+    return int(row["v"])
 
 
 def apply_migrations(
-    conn: sqlite3.Connection, current: int, applied_at: str, target: int = LATEST_VERSION
+    backend: Backend, conn: Connection, current: int, applied_at: str, target: int = LATEST_VERSION
 ) -> int:
     """Apply migrations after `current` up to `target` (in the caller's transaction); the new version."""
-    conn.execute(_VERSION_TABLE)
+    conn.execute(backend.dialect.render(_VERSION_TABLE))
     for migration in MIGRATIONS:
         if current < migration.version <= target:
-            for statement in migration.statements:
-                conn.execute(statement)
+            for step in migration.statements:
+                if isinstance(step, str):
+                    conn.execute(backend.dialect.render(step))
+                else:
+                    step(conn)
             conn.execute(
-                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.description, applied_at),
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (:v, :d, :at)",
+                {"v": migration.version, "d": migration.description, "at": applied_at},
             )
             current = migration.version
     return current

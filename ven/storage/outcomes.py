@@ -1,74 +1,110 @@
-"""Per-event outcomes: the dispatch decisions taken, and the performance measured, interval by interval."""
+"""Per-event outcomes: the dispatch decisions taken, and the performance measured, interval by interval.
+
+A decision's setpoints are whole watts over the VEN's EV set: the first decision of each event interval in
+full, each later one as the setpoints that changed since the one before (a chain of at most _CHAIN rows).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from ven.storage.codec import decode, encode_delta, encode_full, from_watts, to_watts
 from ven.storage.db import from_db_time, from_json, to_db_time, to_json
 from ven.storage.records import DispatchDecision, PerformanceRow
 
 if TYPE_CHECKING:
-    import sqlite3
+    from datetime import datetime
 
-    from ven.storage.db import Database
+    from ven.storage.codec import Watts
+    from ven.storage.db import Scope
+    from ven.storage.evsets import EvSets
+
+_CHAIN = 32  # a full vector at least every _CHAIN decisions, so reading one never replays more
 
 
-def _decision(row: sqlite3.Row) -> DispatchDecision:
-    return DispatchDecision(
-        event_id=row["event_id"],
-        interval_index=row["interval_index"],
-        decided_at=from_db_time(row["decided_at"]),
-        policy=row["policy"],
-        requested_kw=row["requested_kw"],
-        planned_kw=row["planned_kw"],
-        setpoints_kw=from_json(row["setpoints"]),
-        id=row["id"],
-    )
+@dataclass
+class _Last:
+    """The decision this process wrote last: what the next one of the same interval is a delta against."""
+
+    event_id: str
+    interval_index: int
+    ev_set: str
+    watts: Watts
+    chain: int
 
 
 class DispatchRepository:
     """Every dispatch decision, kept (not replaced), so a closed-loop re-dispatch leaves a trail."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, scope: Scope, ev_sets: EvSets) -> None:
+        self._scope = scope
+        self._db = scope.backend
+        self._ev_sets = ev_sets
+        self._last: _Last | None = None
 
-    def record(self, decision: DispatchDecision) -> int:
-        """Store one decision; returns its id."""
-        cursor = self._db.execute(
-            """INSERT INTO dispatch (event_id, interval_index, decided_at, policy, requested_kw, planned_kw,
-                 setpoints) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (
-                decision.event_id,
-                decision.interval_index,
-                to_db_time(decision.decided_at),
-                decision.policy,
-                decision.requested_kw,
-                decision.planned_kw,
-                to_json(dict(decision.setpoints_kw)),
-            ),
+    def record(self, decision: DispatchDecision, ev_ids: tuple[str, ...] | None = None) -> int | None:
+        """Store one decision; its id (None while buffered in an outage).
+
+        `ev_ids` (the planned fleet, in its order) lets every decision of one fleet share one EV set.
+        """
+        ids = ev_ids if ev_ids is not None else tuple(sorted(decision.setpoints_kw))
+        ev_set = self._ev_sets.name(ids)
+        watts = to_watts(ids, dict(decision.setpoints_kw))
+        last = self._last
+        blob = None
+        if (
+            last is not None
+            and (last.event_id, last.interval_index, last.ev_set)
+            == (decision.event_id, decision.interval_index, ev_set)
+            and last.chain < _CHAIN
+        ):
+            blob = encode_delta(last.watts, watts)
+        chain = 0 if blob is None else last.chain + 1  # type: ignore[union-attr]
+        new_id = self._db.insert(
+            """INSERT INTO dispatch (ven, event_id, interval_index, decided_at, policy, requested_kw,
+                 planned_kw,
+                 ev_set, delta, setpoints)
+               VALUES (:ven, :event_id, :interval_index, :decided_at, :policy, :requested_kw, :planned_kw,
+                 :ev_set, :delta, :setpoints)""",
+            {
+                "ven": self._scope.ven,
+                "event_id": decision.event_id,
+                "interval_index": decision.interval_index,
+                "decided_at": to_db_time(decision.decided_at),
+                "policy": decision.policy,
+                "requested_kw": decision.requested_kw,
+                "planned_kw": decision.planned_kw,
+                "ev_set": ev_set,
+                "delta": int(blob is not None),
+                "setpoints": encode_full(watts) if blob is None else blob,
+            },
         )
-        return int(cursor.lastrowid or 0)
+        self._last = _Last(decision.event_id, decision.interval_index, ev_set, watts, chain)
+        return new_id
 
     def for_event(self, event_id: str) -> list[DispatchDecision]:
         rows = self._db.query(
-            "SELECT * FROM dispatch WHERE event_id = ? ORDER BY interval_index, decided_at, id", (event_id,)
+            """SELECT * FROM dispatch WHERE ven = :ven AND event_id = :event_id
+               ORDER BY interval_index, id""",
+            {"ven": self._scope.ven, "event_id": event_id},
         )
-        return [_decision(row) for row in rows]
+        decisions = self._decode(rows)
+        return sorted(decisions, key=lambda d: (d.interval_index, d.decided_at, d.id or 0))
 
     def recent(self, limit: int | None = None, event_id: str | None = None) -> list[DispatchDecision]:
         """The latest decisions, newest first, WITHOUT their setpoints (`setpoints_kw` is empty): cheap
         enough for a live view of a 10,000-EV fleet, whose every decision holds 10,000 setpoints."""
-        sql = (
-            "SELECT id, event_id, interval_index, decided_at, policy, requested_kw, planned_kw FROM dispatch"
-        )
-        params: list[object] = []
+        sql = """SELECT id, event_id, interval_index, decided_at, policy, requested_kw, planned_kw
+                 FROM dispatch WHERE ven = :ven"""
+        params: dict[str, object] = {"ven": self._scope.ven}
         if event_id is not None:
-            sql += " WHERE event_id = ?"
-            params.append(event_id)
+            sql += " AND event_id = :event_id"
+            params["event_id"] = event_id
         sql += " ORDER BY id DESC"  # insertion order is decision order
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+            sql += " LIMIT :limit"
+            params["limit"] = limit
         return [
             DispatchDecision(
                 event_id=row["event_id"],
@@ -84,16 +120,69 @@ class DispatchRepository:
 
     def latest(self, event_id: str, interval_index: int | None = None) -> DispatchDecision | None:
         """The most recent decision for the event (for one interval of it when given)."""
-        sql = "SELECT * FROM dispatch WHERE event_id = ?"
-        params: list[object] = [event_id]
+        params: dict[str, object] = {"ven": self._scope.ven, "event_id": event_id}
+        sql = "SELECT id, interval_index FROM dispatch WHERE ven = :ven AND event_id = :event_id"
         if interval_index is not None:
-            sql += " AND interval_index = ?"
-            params.append(interval_index)
-        rows = self._db.query(sql + " ORDER BY decided_at DESC, id DESC LIMIT 1", params)
-        return _decision(rows[0]) if rows else None
+            sql += " AND interval_index = :interval_index"
+            params["interval_index"] = interval_index
+        newest = self._db.query(sql + " ORDER BY decided_at DESC, id DESC LIMIT 1", params)
+        if not newest:
+            return None
+        head = newest[0]
+        # its chain: from the last full vector at or before it, in the same interval
+        rows = self._db.query(
+            """SELECT * FROM dispatch WHERE ven = :ven AND event_id = :event_id AND interval_index = :k
+                 AND id <= :id AND id >= (SELECT MAX(id) FROM dispatch
+                                          WHERE ven = :ven AND event_id = :event_id
+                                          AND interval_index = :k AND id <= :id AND delta = 0)
+               ORDER BY id""",
+            {**params, "k": head["interval_index"], "id": head["id"]},
+        )
+        decoded = self._decode(rows)
+        return decoded[-1] if decoded else None
+
+    def prune(self, before: datetime) -> int:
+        """Forget decisions of event intervals whose last decision is older than `before`.
+
+        Whole intervals go at once, so no delta outlives the full vector it follows.
+        """
+        ven = self._scope.ven
+        old = self._db.query(
+            """SELECT event_id, interval_index FROM dispatch WHERE ven = :ven
+               GROUP BY event_id, interval_index HAVING MAX(decided_at) < :before""",
+            {"ven": ven, "before": to_db_time(before)},
+        )
+        return self._db.execute_many(
+            """DELETE FROM dispatch
+               WHERE ven = :ven AND event_id = :event_id AND interval_index = :interval_index""",
+            [{"ven": ven, **row} for row in old],
+        )
+
+    def _decode(self, rows: list[dict[str, Any]]) -> list[DispatchDecision]:
+        out: list[DispatchDecision] = []
+        previous: Watts | None = None
+        where: tuple[str, int, str] | None = None
+        for row in rows:
+            here = (row["event_id"], row["interval_index"], row["ev_set"])
+            base = previous if (row["delta"] and here == where) else None
+            watts = decode(bytes(row["setpoints"]), base)
+            previous, where = watts, here
+            out.append(
+                DispatchDecision(
+                    event_id=row["event_id"],
+                    interval_index=row["interval_index"],
+                    decided_at=from_db_time(row["decided_at"]),
+                    policy=row["policy"],
+                    requested_kw=row["requested_kw"],
+                    planned_kw=row["planned_kw"],
+                    setpoints_kw=from_watts(self._ev_sets.ids(row["ev_set"]), watts),
+                    id=row["id"],
+                )
+            )
+        return out
 
 
-def _performance(row: sqlite3.Row) -> PerformanceRow:
+def _performance(row: dict[str, Any]) -> PerformanceRow:
     return PerformanceRow(
         event_id=row["event_id"],
         interval_index=row["interval_index"],
@@ -112,36 +201,56 @@ def _performance(row: sqlite3.Row) -> PerformanceRow:
 class PerformanceRepository:
     """One row per event interval, updated as the interval runs and final once it ends."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+        self._db = scope.backend
 
     def save(self, row: PerformanceRow) -> None:
         self._db.execute(
-            """INSERT INTO performance (event_id, interval_index, start_at, end_at, requested_kw, baseline_kw,
+            """INSERT INTO performance (ven, event_id, interval_index, start_at, end_at, requested_kw,
+                 baseline_kw,
                  measured_kw, delivered_kw, exported_kwh, departure_socs, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (event_id, interval_index) DO UPDATE SET start_at = excluded.start_at,
+               VALUES (:ven, :event_id, :interval_index, :start_at, :end_at, :requested_kw, :baseline_kw,
+                 :measured_kw, :delivered_kw, :exported_kwh, :departure_socs, :now)
+               ON CONFLICT (ven, event_id, interval_index) DO UPDATE SET start_at = excluded.start_at,
                  end_at = excluded.end_at, requested_kw = excluded.requested_kw,
                  baseline_kw = excluded.baseline_kw, measured_kw = excluded.measured_kw,
                  delivered_kw = excluded.delivered_kw, exported_kwh = excluded.exported_kwh,
                  departure_socs = excluded.departure_socs, updated_at = excluded.updated_at""",
-            (
-                row.event_id,
-                row.interval_index,
-                to_db_time(row.start),
-                to_db_time(row.end),
-                row.requested_kw,
-                row.baseline_kw,
-                row.measured_kw,
-                row.delivered_kw,
-                row.exported_kwh,
-                to_json(dict(row.departure_socs)),
-                self._db.now_text(),
-            ),
+            {
+                "ven": self._scope.ven,
+                "event_id": row.event_id,
+                "interval_index": row.interval_index,
+                "start_at": to_db_time(row.start),
+                "end_at": to_db_time(row.end),
+                "requested_kw": row.requested_kw,
+                "baseline_kw": row.baseline_kw,
+                "measured_kw": row.measured_kw,
+                "delivered_kw": row.delivered_kw,
+                "exported_kwh": row.exported_kwh,
+                "departure_socs": to_json(dict(row.departure_socs)),
+                "now": self._scope.now_text(),
+            },
         )
 
     def for_event(self, event_id: str) -> list[PerformanceRow]:
         rows = self._db.query(
-            "SELECT * FROM performance WHERE event_id = ? ORDER BY interval_index", (event_id,)
+            "SELECT * FROM performance WHERE ven = :ven AND event_id = :event_id ORDER BY interval_index",
+            {"ven": self._scope.ven, "event_id": event_id},
         )
         return [_performance(row) for row in rows]
+
+    def get(self, event_id: str, interval_index: int) -> PerformanceRow | None:
+        rows = self._db.query(
+            """SELECT * FROM performance WHERE ven = :ven AND event_id = :event_id
+                 AND interval_index = :interval_index""",
+            {"ven": self._scope.ven, "event_id": event_id, "interval_index": interval_index},
+        )
+        return _performance(rows[0]) if rows else None
+
+    def prune(self, before: datetime) -> int:
+        """Forget intervals that ended before `before`."""
+        return self._db.execute(
+            "DELETE FROM performance WHERE ven = :ven AND end_at < :before",
+            {"ven": self._scope.ven, "before": to_db_time(before)},
+        )

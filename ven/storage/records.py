@@ -108,3 +108,48 @@ class PerformanceRow:
     exported_kwh: float = 0.0
     departure_socs: Mapping[str, float] = field(default_factory=dict)  # ev_id -> SOC of EVs leaving then
     updated_at: datetime | None = None  # set by the store
+
+
+@dataclass(frozen=True, slots=True)
+class VenStatus:
+    """What a running VEN publishes about itself for `ven fleet status` (kW; SOC as a fraction)."""
+
+    link_up: bool
+    active_event: str | None = None
+    next_event: str | None = None
+    next_event_start: datetime | None = None
+    requested_kw: float | None = None  # the reduction requested now
+    delivered_kw: float | None = None  # the reduction delivered now (baseline − measured)
+    evs: int = 0
+    evs_plugged_in: int = 0
+    soc_by_site: Mapping[str, float] = field(default_factory=dict)  # mean SOC of plugged-in EVs per site
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """How one event went for one VEN: the mean over its intervals so far (kW)."""
+
+    event_id: str
+    start: datetime
+    end: datetime
+    requested_kw_avg: float
+    delivered_kw_avg: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetEntry:
+    """One VEN as `ven fleet status` shows it; link is "up", "down" (VTN unreachable) or "stopped"."""
+
+    name: str
+    ven_id: str | None
+    running: bool
+    status: VenStatus
+    status_at: datetime | None
+    started_at: datetime | None
+    events: tuple[EventSummary, ...] = ()
+
+    @property
+    def link(self) -> str:
+        if not self.running:
+            return "stopped"
+        return "up" if self.status.link_up else "down"

@@ -1,23 +1,28 @@
-"""Telemetry samples, kept until the VTN has them: samples taken during a VTN outage are sent later."""
+"""Telemetry samples, kept until the VTN has them: samples taken during a VTN outage are sent later.
+
+A sample is unique per (resource, ts): storing it twice (a write replayed after a database outage) keeps one.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ven.storage.backend import chunks
 from ven.storage.db import from_db_time, to_db_time
 from ven.storage.records import TelemetrySample
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable
     from datetime import datetime
 
-    from ven.storage.db import Database
+    from ven.storage.db import Scope
 
 _COLUMNS = "id, ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported"
+_ID_BATCH = 500  # ids per UPDATE (SQLite allows 32,766 parameters)
+_PRUNE_BATCH = 20_000  # rows per DELETE, so pruning a backlog never holds the database for long
 
 
-def _sample(row: sqlite3.Row) -> TelemetrySample:
+def _sample(row: dict[str, Any]) -> TelemetrySample:
     return TelemetrySample(
         ts=from_db_time(row["ts"]),
         resource=row["resource"],
@@ -31,18 +36,30 @@ def _sample(row: sqlite3.Row) -> TelemetrySample:
 
 
 class TelemetryRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+        self._db = scope.backend
 
     def add(self, samples: Iterable[TelemetrySample]) -> int:
-        """Store samples in one transaction; returns how many."""
-        rows = (
-            (to_db_time(s.ts), s.resource, s.usage_kw, s.baseline_kw, s.delta_kw, s.soc, int(s.reported))
+        """Store samples in one transaction; returns how many (-1 while buffered in an outage)."""
+        ven = self._scope.ven
+        rows = [
+            {
+                "ven": ven,
+                "ts": to_db_time(s.ts),
+                "resource": s.resource,
+                "usage_kw": s.usage_kw,
+                "baseline_kw": s.baseline_kw,
+                "delta_kw": s.delta_kw,
+                "soc": s.soc,
+                "reported": int(s.reported),
+            }
             for s in samples
-        )
+        ]
         return self._db.execute_many(
-            "INSERT INTO telemetry (ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO telemetry (ven, ts, resource, usage_kw, baseline_kw, delta_kw, soc, reported)
+               VALUES (:ven, :ts, :resource, :usage_kw, :baseline_kw, :delta_kw, :soc, :reported)
+               ON CONFLICT DO NOTHING""",
             rows,
         )
 
@@ -50,39 +67,64 @@ class TelemetryRepository:
         self, since: datetime | None = None, limit: int | None = None, resource: str | None = None
     ) -> list[TelemetrySample]:
         """Samples the VTN does not have yet (from `since` on), oldest first."""
-        sql = f"SELECT {_COLUMNS} FROM telemetry WHERE reported = 0"  # noqa: S608 - constant column list
-        params: list[object] = []
+        sql = f"SELECT {_COLUMNS} FROM telemetry WHERE ven = :ven AND reported = 0"  # noqa: S608 - constant
+        params: dict[str, object] = {"ven": self._scope.ven}
         if since is not None:
-            sql += " AND ts >= ?"
-            params.append(to_db_time(since))
+            sql += " AND ts >= :since"
+            params["since"] = to_db_time(since)
         if resource is not None:
-            sql += " AND resource = ?"
-            params.append(resource)
+            sql += " AND resource = :resource"
+            params["resource"] = resource
         sql += " ORDER BY ts, id"
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+            sql += " LIMIT :limit"
+            params["limit"] = limit
         return [_sample(row) for row in self._db.query(sql, params)]
 
     def mark_reported(self, ids: Iterable[int]) -> int:
         """Flag samples as received by the VTN; returns how many changed."""
-        return self._db.execute_many(
-            "UPDATE telemetry SET reported = 1 WHERE id = ? AND reported = 0", ((i,) for i in ids)
-        )
+        changed = 0
+        with self._db.transaction() as conn:
+            # one statement per batch (a round trip each, not one per id); `reported <> 1`, not `= 0`, so
+            # PostgreSQL looks rows up by id instead of scanning the partial backlog index
+            for batch in chunks(ids, _ID_BATCH):
+                names = {f"i{n}": sample_id for n, sample_id in enumerate(batch)}
+                listed = ", ".join(f":{name}" for name in names)
+                changed += conn.execute(
+                    f"UPDATE telemetry SET reported = 1 WHERE id IN ({listed})"  # noqa: S608 - our names
+                    " AND ven = :ven AND reported <> 1",
+                    {"ven": self._scope.ven, **names},
+                )
+        return changed
 
     def count_unreported(self) -> int:
-        return int(self._db.query("SELECT COUNT(*) FROM telemetry WHERE reported = 0")[0][0])
+        rows = self._db.query(
+            "SELECT COUNT(*) AS n FROM telemetry WHERE ven = :ven AND reported = 0", {"ven": self._scope.ven}
+        )
+        return int(rows[0]["n"])
 
     def between(self, start: datetime, end: datetime, resource: str | None = None) -> list[TelemetrySample]:
         """Samples with start <= ts < end, oldest first (for performance figures)."""
-        sql = f"SELECT {_COLUMNS} FROM telemetry WHERE ts >= ? AND ts < ?"  # noqa: S608 - constant column list
-        params: list[object] = [to_db_time(start), to_db_time(end)]
+        sql = f"SELECT {_COLUMNS} FROM telemetry WHERE ven = :ven AND ts >= :start AND ts < :end"  # noqa: S608
+        params: dict[str, object] = {
+            "ven": self._scope.ven,
+            "start": to_db_time(start),
+            "end": to_db_time(end),
+        }
         if resource is not None:
-            sql += " AND resource = ?"
-            params.append(resource)
+            sql += " AND resource = :resource"
+            params["resource"] = resource
         return [_sample(row) for row in self._db.query(sql + " ORDER BY ts, id", params)]
 
     def prune(self, before: datetime, reported_only: bool = True) -> int:
         """Delete samples older than `before` (only those the VTN has, unless reported_only is False)."""
-        sql = "DELETE FROM telemetry WHERE ts < ? AND (reported = 1 OR ? = 0)"
-        return self._db.execute(sql, (to_db_time(before), int(reported_only))).rowcount
+        sql = """DELETE FROM telemetry WHERE id IN (
+                   SELECT id FROM telemetry WHERE ven = :ven AND ts < :before{only} LIMIT :batch)"""
+        sql = sql.format(only=" AND reported = 1" if reported_only else "")
+        params = {"ven": self._scope.ven, "before": to_db_time(before), "batch": _PRUNE_BATCH}
+        total = 0
+        while True:
+            deleted = self._db.execute(sql, params)
+            total += max(deleted, 0)
+            if deleted < _PRUNE_BATCH:
+                return total

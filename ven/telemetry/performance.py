@@ -31,7 +31,8 @@ class _Interval:
 class PerformanceTracker:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._intervals: dict[tuple[str, int], _Interval] = {}
+        # the interval in progress only (samples fall in one interval at a time): bounded memory
+        self._current: tuple[tuple[str, int], _Interval] | None = None
         self._previous: FleetSample | None = None
 
     def record(self, sample: FleetSample, interval: IntervalView | None, requested_kw: float | None) -> None:
@@ -40,7 +41,9 @@ class PerformanceTracker:
         if interval is None:
             return
         event_id, k = interval.view.event_id, interval.index
-        acc = self._intervals.setdefault((event_id, k), _Interval())
+        if self._current is None or self._current[0] != (event_id, k):
+            self._current = ((event_id, k), _Interval())
+        acc = self._current[1]
         acc.samples += 1
         acc.usage_sum_kw += sample.usage_kw
         acc.baseline_sum_kw += sample.baseline_kw
