@@ -32,6 +32,7 @@ SEASON_TEST = (
     "a summer takes minutes: tests/season/test_season_e2e.py runs a week of the same kind, all policies too"
 )
 ELSEWHERE = {
+    "ven season": "tests/season/test_season_bundled.py (one day of it, from an empty folder)",
     "ven season --config examples/massachusetts/season.toml": SEASON_TEST,
     "ven season --config examples/massachusetts/season.toml --days 14 --json": SEASON_TEST,
     "ven season --config examples/massachusetts/season.toml --policy all --report season-report": SEASON_TEST,

@@ -1,4 +1,4 @@
-"""`ven season --config season.toml [--policy P|all] [--days N] [--json] [--report DIR]`.
+"""`ven season [--config season.toml] [--policy P|all] [--days N] [--json] [--report DIR]`.
 
 A whole programme season on simulated time: the mock VTN calls the programme's events from its seeded
 calendar, the VEN of `ven run` answers and dispatches them, the simulated fleet lives its days in between
@@ -42,7 +42,11 @@ def register(commands: Any) -> None:
         "season's figures (what the VTN measured, the payment, the owners' outcomes) or --json, and "
         "checks its own books.",
     )
-    parser.add_argument("--config", required=True, help="season.toml (it names the VEN's ven.toml)")
+    parser.add_argument(
+        "--config",
+        help="season.toml (it names the VEN's ven.toml) (default: the bundled Massachusetts summer, "
+        "ven.examples massachusetts/season.toml)",
+    )
     parser.add_argument(
         "--policy", help="a dispatch policy, or 'all' for every installed one (default: ven.toml's)"
     )
@@ -63,9 +67,10 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ven.season.config import load_season  # noqa: PLC0415 - the season's machinery, on demand
+    from ven.season.runner import check_storage  # noqa: PLC0415
     from ven.season.seasons import run_seasons  # noqa: PLC0415
 
-    config = Path(args.config)
+    config = _bundled_season() if args.config is None else Path(args.config)
     if args.days is not None and args.days < 1:
         raise InputError(f"--days: at least 1, not {args.days}")
     if args.jobs < 1:
@@ -73,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     report = None if args.report is None else Path(args.report)
     if report is not None and report.exists() and not report.is_dir():
         raise InputError(f"--report {args.report}: exists and is not a folder")
-    _, ven = load_season(config)  # a bad file fails here, before anything runs
+    season, ven = load_season(config)  # a bad file fails here, before anything runs
     policies = _policies(args.policy, ven.dispatch.policy)
+    check_storage(season, ven, policies)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)  # progress lines say what happens
     progress = None if args.quiet else _progress
@@ -96,6 +102,13 @@ def run(args: argparse.Namespace) -> int:
             f"season checks failed for {', '.join(failed)}: the energy books do not add up"
         )
     return 0
+
+
+def _bundled_season() -> Path:
+    """The example season shipped in the package (the repository's examples/massachusetts/season.toml)."""
+    from importlib.resources import files  # noqa: PLC0415
+
+    return Path(str(files("ven.examples") / "massachusetts" / "season.toml"))
 
 
 def _policies(wanted: str | None, configured: str) -> list[str]:

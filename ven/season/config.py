@@ -40,6 +40,9 @@ class SeasonSection(_Section):
     lead: Duration = timedelta(days=2)  # the simulation starts this long before the programme's first day
     step: Duration = timedelta(minutes=15)  # simulator step (commands and plug events split it)
     tick: Duration = timedelta(minutes=5)  # how often the simulated chargers look for plug-outs
+    # The VEN's database (sqlite:///… or postgresql://…; relative paths from this file's folder): one VEN
+    # per policy, named `<ven name>-<policy>`, kept afterwards. Empty: a temporary SQLite file per policy.
+    storage: str = ""
 
 
 class VtnSection(_Section):

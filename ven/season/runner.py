@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ven.errors import V2XError
+from ven.errors import InputError, V2XError
 from ven.runtime.app import VenApp
 from ven.season.gateway import SeasonFleet
 from ven.season.ledger import EnergyLedger
 from ven.season.life import FleetLife, Span, plan_life
 from ven.simtime import LoopClock, SimulatedTimeLoop
-from ven.storage import Store
+from ven.storage import StorageError, StorageUnavailableError, Store
 from vtn_mock.calendar import CalendarEvent, draw, planned
 from vtn_mock.config import AdminSection, VtnConfig
 from vtn_mock.config import VtnSection as MockVtnSection
@@ -33,7 +33,7 @@ from vtn_mock.performance import EventPerformance, event_performance
 from vtn_mock.server import RunningVtn, start_vtn
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from ven.chargers.gateway import ChargerGateway
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 # The VTN's last readings may still be on their way this long after the season (beyond reportBackDuration).
 _FLUSH_MARGIN = timedelta(hours=1)
+_SETTLED = ("baselines", "performance", "events")  # stored records the season's figures are read from
 
 
 class SeasonError(V2XError):
@@ -89,22 +90,33 @@ def run_policy(
     progress: Callable[[str], None],
 ) -> SeasonRun:
     """Run one season with `policy` on a fresh SimulatedTimeLoop (blocks until done). The VEN runs as
-    `ven` configures it, with its storage in `workdir`, no HTTP status page, and the season's chargers."""
-    ven = ven.model_copy(
-        update={
-            "dispatch": ven.dispatch.model_copy(update={"policy": policy}),
-            "storage": ven.storage.model_copy(
-                update={"url": f"sqlite:///{workdir / f'ven-{policy}.sqlite'}"}
-            ),
-            "http": ven.http.model_copy(update={"listen": ""}),
-        }
-    )
+    `ven` configures it, with its storage where `season_storage` says, no HTTP status page, and the
+    season's chargers; it keeps what the season settles on (baselines, performance, events) at least as
+    long as the season lasts, whatever its retention settings."""
     calendar = season.programme
     zone = calendar.timezone
     first = datetime.combine(calendar.first_day, datetime.min.time(), tzinfo=zone)
     total = (calendar.last_day - calendar.first_day).days + 1
     count = total if days is None else min(days, total)
     end = first + timedelta(days=count)
+    url, name = season_storage(season, ven, policy, workdir)
+    span = season.season.lead + timedelta(days=count) + season.vtn.report_back + _FLUSH_MARGIN
+    kept = ven.storage.retention
+    ven = ven.model_copy(
+        update={
+            "ven": ven.ven.model_copy(update={"name": name}),
+            "dispatch": ven.dispatch.model_copy(update={"policy": policy}),
+            "storage": ven.storage.model_copy(
+                update={
+                    "url": url,
+                    "retention": kept.model_copy(
+                        update={key: max(getattr(kept, key), span) for key in _SETTLED}
+                    ),
+                }
+            ),
+            "http": ven.http.model_copy(update={"listen": ""}),
+        }
+    )
     # Half a sampling period off the hour: every usage sample falls inside an event interval, none on the
     # boundary where it would race the interval's first dispatch (a tie only simulated time produces).
     start = first - season.season.lead - ven.reports.sampling / 2
@@ -116,6 +128,43 @@ def run_policy(
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def season_storage(season: SeasonConfig, ven: VenConfig, policy: str, workdir: Path) -> tuple[str, str]:
+    """The database URL and VEN name of one policy's season: `[season] storage` with one VEN per policy
+    (`<ven name>-<policy>`), else a temporary SQLite file per policy under the VEN's own name."""
+    url = season.season.storage
+    if not url:
+        return f"sqlite:///{workdir / f'ven-{policy}.sqlite'}", ven.ven.name
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        url = f"sqlite:///{season.base_dir / url.removeprefix('sqlite:///')}"  # from season.toml's folder
+    return url, f"{ven.ven.name}-{policy}"
+
+
+def check_storage(season: SeasonConfig, ven: VenConfig, policies: Sequence[str]) -> None:
+    """Before a season into `[season] storage`: InputError if the URL is unusable or the database already
+    holds one of the policies' VENs (an earlier season's events would be taken for this one's)."""
+    if not season.season.storage:
+        return
+    url, _ = season_storage(season, ven, policies[0], season.base_dir)
+    try:
+        store = Store.open(url, base_dir=season.base_dir, ven_name="")
+    except StorageUnavailableError:
+        raise
+    except StorageError as err:
+        raise InputError(f"season.storage: {err}") from None
+    try:
+        present = set(store.fleet.names())
+    finally:
+        store.close()
+    taken = [
+        name for p in policies if (name := season_storage(season, ven, p, season.base_dir)[1]) in present
+    ]
+    if taken:
+        raise InputError(
+            f"season.storage: {url} already holds VEN {', '.join(taken)} from an earlier season: "
+            "give a fresh database"
+        )
 
 
 class _Season:
@@ -249,7 +298,7 @@ class _Season:
         core = vtn.core
         names = {v.ven_id: v.ven_name for v in core.vens()}
         known = {e.event_id for e in core.events()}
-        store = Store.open(self.ven.storage.url, base_dir=self.ven.base_dir)
+        store = Store.open(self.ven.storage.url, base_dir=self.ven.base_dir, ven_name=self.ven.ven.name)
         try:
             records = []
             for event in drawn:
