@@ -237,3 +237,32 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("ven: error: ")
     assert message in err
+
+
+def test_the_report_opens_in_a_browser(reported: tuple[dict[str, object], Path]):
+    """summary.html in headless Chromium (file://): its three plots decode, its tables render, no errors."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only this test drives a browser
+
+    from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: PLC0415
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    _, report = reported
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((report / "summary.html").resolve().as_uri(), wait_until="load", timeout=30_000)
+            widths = page.eval_on_selector_all(
+                "img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
+            )
+            rows = page.eval_on_selector_all("table tr", "rows => rows.length")
+        finally:
+            browser.close()
+    assert len(widths) == 3
+    assert all(width > 100 for width in widths)
+    assert rows > 3 + 3  # the events' rows and more
+    assert errors == []
