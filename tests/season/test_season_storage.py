@@ -1,15 +1,19 @@
-"""A season on the storage backend `[season] storage` names (PostgreSQL here), and its retention floor."""
+"""A season on the storage backend `[season] storage` names (PostgreSQL here), and the retention floors
+that keep what the season settles on (the VEN's baselines, the VTN's readings) the season long."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
 from ven.cli.main import main
 from ven.season.config import load_season
-from ven.season.runner import run_policy
+from ven.season.runner import run_policy, season_vtn_config
 from ven.storage import Store
+from vtn_mock.config import RetentionSection as VtnRetention
 
 # Baselines kept one hour and pruned every hour: without the season's floor on retention, every event's
 # frozen baseline would be gone by the time the season reads it.
@@ -66,3 +70,18 @@ def test_a_relative_sqlite_storage_is_found_beside_season_toml(season_dir: Path)
         assert store.fleet.names() == ["season-test-proportional"]
     finally:
         store.close()
+
+
+def test_the_seasons_vtn_keeps_every_reading_of_a_long_season(tmp_path: Path):
+    """The mock VTN keeps readings 30 days by default; a season's VTN keeps them (and its registrations)
+    the season long, and prunes no sooner, so a summer's first events are still measured at the end."""
+    bundled = Path(str(files("ven.examples") / "massachusetts" / "season.toml"))
+    season, _ = load_season(bundled)
+    span = timedelta(days=122 + 2 + 2)
+    config = season_vtn_config(season, tmp_path / "vtn.sqlite", span)
+    assert VtnRetention().readings < span  # the default alone would lose them
+    assert config.retention.readings >= span
+    assert config.retention.registrations >= span
+    assert config.retention.prune_every >= span
+    assert config.vtn.usage_report_back == season.vtn.report_back
+    assert config.vtn.database == str(tmp_path / "vtn.sqlite")

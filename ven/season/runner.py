@@ -28,6 +28,7 @@ from ven.simtime import LoopClock, SimulatedTimeLoop
 from ven.storage import StorageError, StorageUnavailableError, Store
 from vtn_mock.calendar import CalendarEvent, draw, planned
 from vtn_mock.config import AdminSection, VtnConfig
+from vtn_mock.config import RetentionSection as VtnRetention
 from vtn_mock.config import VtnSection as MockVtnSection
 from vtn_mock.performance import EventPerformance, event_performance
 from vtn_mock.server import RunningVtn, start_vtn
@@ -167,6 +168,29 @@ def check_storage(season: SeasonConfig, ven: VenConfig, policies: Sequence[str])
         )
 
 
+def season_vtn_config(season: SeasonConfig, database: Path, span: timedelta) -> VtnConfig:
+    """The season's mock VTN (its database at `database`): it asks what `[vtn]` says, and keeps every
+    reading and registration for the season's `span` (its own 30-day retention would prune the early
+    events' readings before the season reads them to settle)."""
+    asks = season.vtn
+    section = MockVtnSection(
+        host="127.0.0.1",
+        port=0,
+        poll_interval=asks.poll_interval,
+        report_sampling=asks.report_sampling,
+        usage_report_back=asks.report_back,
+        status_sampling=asks.status_sampling,
+        database=str(database),
+    )
+    kept = VtnRetention()
+    retention = VtnRetention(
+        readings=max(kept.readings, span),
+        registrations=max(kept.registrations, span),
+        prune_every=max(kept.prune_every, span),
+    )
+    return VtnConfig(vtn=section, retention=retention, admin=AdminSection(host="127.0.0.1", port=0))
+
+
 class _Season:
     def __init__(
         self, season: SeasonConfig, ven: VenConfig, *, workdir: Path, progress: Callable[[str], None]
@@ -180,8 +204,14 @@ class _Season:
         clock = LoopClock(loop, start)
         calendar = self.season.programme
         drawn = [e for e in draw(calendar) if e.end <= end]
+        until = end + self.season.vtn.report_back + _FLUSH_MARGIN  # the VTN holds every reading by then
         vtn = await start_vtn(
-            self._vtn_config(), planned(drawn, calendar, self.ven.ven.name), clock, admin=False
+            season_vtn_config(
+                self.season, self.workdir / f"vtn-{self.ven.dispatch.policy}.sqlite", until - start
+            ),
+            planned(drawn, calendar, self.ven.ven.name),
+            clock,
+            admin=False,
         )
         try:
             config = self.ven.model_copy(
@@ -213,19 +243,6 @@ class _Season:
             wall_s=time.monotonic() - began,
             loop_jumps=loop.jumps if isinstance(loop, SimulatedTimeLoop) else 0,
         )
-
-    def _vtn_config(self) -> VtnConfig:
-        asks = self.season.vtn
-        section = MockVtnSection(
-            host="127.0.0.1",
-            port=0,
-            poll_interval=asks.poll_interval,
-            report_sampling=asks.report_sampling,
-            usage_report_back=asks.report_back,
-            status_sampling=asks.status_sampling,
-            database=str(self.workdir / f"vtn-{self.ven.dispatch.policy}.sqlite"),
-        )
-        return VtnConfig(vtn=section, admin=AdminSection(host="127.0.0.1", port=0))
 
     def _chargers(
         self, clock: LoopClock, start: datetime, end: datetime, drawn: list[CalendarEvent]
