@@ -34,12 +34,16 @@ CONTRACT_KEYS = {
 }
 
 
-def season_json(*args: str) -> dict[str, object]:
-    """`ven season ... --json --quiet` in this process: its one line of stdout, parsed."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["season", *args, "--json", "--quiet"]) == 0
+def season_json(*args: str, progress: list[str] | None = None) -> dict[str, object]:
+    """`ven season ... --json` in this process: its one line of stdout, parsed. With `progress`, the
+    progress lines on stderr go there; without, the command runs --quiet."""
+    out, err = io.StringIO(), io.StringIO()
+    quiet = [] if progress is not None else ["--quiet"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["season", *args, "--json", *quiet]) == 0
     assert len(out.getvalue().strip().splitlines()) == 1
+    if progress is not None:
+        progress.extend(err.getvalue().splitlines())
     parsed: dict[str, object] = json.loads(out.getvalue())
     return parsed
 
@@ -206,9 +210,15 @@ def test_all_policies_side_by_side(season_dir: Path, tmp_path: Path):
 
 
 def test_the_same_season_twice_gives_the_same_figures(season_dir: Path):
-    """Simulated time, seeded life and calendar: a season is reproducible to the last digit."""
+    """Simulated time, seeded life and calendar: a season is reproducible to the last digit (and says how
+    far it got on stderr, a line per simulated day, unless --quiet)."""
     args = ("--config", str(season_dir / "season.toml"), "--days", "2", "--policy", "proportional")
-    assert season_json(*args) == season_json(*args)
+    progress: list[str] = []
+    assert season_json(*args, progress=progress) == season_json(*args)
+    assert [line.split(" (")[0] for line in progress] == [
+        "[season] proportional: day 1/2",
+        "[season] proportional: day 2/2",
+    ]
 
 
 @pytest.mark.parametrize(
