@@ -19,6 +19,7 @@ from ven.errors import InputError
 from ven.timeparse import coerce_duration
 from vtn_mock.config import TOKEN_ENV, VtnConfig, load_config
 from vtn_mock.events import SIGNAL_TYPES, STATUSES
+from vtn_mock.openadr3.auth import OAuthClient, Role, parse_client
 
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
 
@@ -50,6 +51,20 @@ def _serve_config(args: argparse.Namespace) -> VtnConfig:
         update={k: v for k, v in {"host": args.admin_host, "port": args.admin_port}.items() if v is not None}
     )
     return config.model_copy(update={"vtn": vtn, "admin": admin})
+
+
+def _oauth_clients(args: argparse.Namespace) -> list[OAuthClient]:
+    out = []
+    for flag, role, values in (
+        ("--oauth-client", Role.VEN, args.oauth_client),
+        ("--oauth-bl-client", Role.BL, args.oauth_bl_client),
+    ):
+        for text in values:
+            try:
+                out.append(parse_client(text, role))
+            except ValueError as err:
+                raise InputError(f"{flag}: {err}") from None
+    return out
 
 
 def _intervals(args: argparse.Namespace) -> list[dict[str, Any]] | None:
@@ -159,17 +174,17 @@ def _client(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = tool_parser(
         "vtn-mock",
-        "A mock OpenADR 2.0b VTN (the utility side) for testing VENs: serve it, then drive events through "
-        "its admin API with the event commands. docs/vtn-mock.md has it all.",
+        "A mock OpenADR 2.0b and 3.1 VTN (the utility side) for testing VENs: serve it, then drive events "
+        "through its admin API with the event commands. docs/vtn-mock.md has it all.",
     )
     sub = command_group(parser, "command")
     s = add_command(
         sub,
         "serve",
         "run the VTN (OpenADR endpoint + admin API)",
-        "Serves OpenADR 2.0b and the JSON admin API until SIGINT/SIGTERM, printing one JSON line with "
-        "both URLs when ready. Flags override the config file; --scenario schedules a season of events, "
-        "each listed (status pending) until it is sent.",
+        "Serves OpenADR 2.0b, OpenADR 3.1 (under /openadr3/3.1.0 on the same port) and the JSON admin API "
+        "until SIGINT/SIGTERM, printing one JSON line with the URLs when ready. Flags override the config "
+        "file; --scenario schedules a season of events, each listed (status pending) until it is sent.",
     )
     s.add_argument("--config", metavar="TOML", help="vtn.toml (default: built-in settings)")
     s.add_argument("--host", help="OpenADR address to bind (default: the config's, else 127.0.0.1)")
@@ -194,6 +209,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--log-format", default="text", choices=logs.FORMATS, help="text lines, or one JSON object per line"
+    )
+    s.add_argument(
+        "--oauth-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="an OpenADR 3.1 VEN client (repeatable; none: on loopback, ven:ven-secret)",
+    )
+    s.add_argument(
+        "--oauth-bl-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="an OpenADR 3.1 business-logic client (repeatable; none: on loopback, bl:bl-secret)",
     )
     client = argparse.ArgumentParser(add_help=False)
     client.add_argument(
@@ -264,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             logs.configure(args.log_level, args.log_format, tool="vtn-mock")
             logging.getLogger("openleadr").setLevel(logging.WARNING)  # it logs every message body at INFO
             config = _serve_config(args)
-            asyncio.run(serve(config, Path(args.scenario) if args.scenario else None, _announce))
+            clients = _oauth_clients(args)
+            asyncio.run(serve(config, Path(args.scenario) if args.scenario else None, _announce, clients))
             return 0
         return int(args.handler(args))
     except InputError as err:

@@ -77,6 +77,16 @@ class VtnCore:
         now = clock.now()
         # After a restart every VEN with a current event gets a fresh oadrDistributeEvent on its next poll.
         self._pending = {v for e in self._events.values() if e.spec.end > now for v in e.ven_ids}
+        self._listeners: list[Callable[[str, StoredEvent], None]] = []
+
+    def add_listener(self, listener: Callable[[str, StoredEvent], None]) -> None:
+        """Called with ("created" | "modified" | "cancelled", event) after each change (OpenADR 3.1 push)."""
+        self._listeners.append(listener)
+
+    def _changed(self, change: str, event: StoredEvent) -> StoredEvent:
+        for listener in self._listeners:
+            listener(change, event)
+        return event
 
     @property
     def store(self) -> Store:
@@ -116,6 +126,25 @@ class VtnCore:
         self._store.save_ven(ven, "registered")
         self._pending.add(ven_id)  # a (re-)registered VEN gets its current events on the next poll
         logger.info(f"VEN {ven_name!r} registered as {ven_id}")
+        return ven
+
+    def register_client(self, ven_name: str) -> VenRecord:
+        """A VEN that authenticated another way (an OpenADR 3.1 OAuth2 client): no certificate, and the 2.0b
+        enrollment list is not consulted. A name in use by a registered VEN of another kind is the caller's
+        to refuse."""
+        existing = next((v for v in self._vens.values() if v.ven_name == ven_name), None)
+        ven = VenRecord(
+            ven_id=existing.ven_id if existing else self._new_id("ven"),
+            ven_name=ven_name,
+            registration_id=self._new_id("reg"),
+            fingerprint=None,
+            registered_at=self._clock.now(),
+            last_poll_at=existing.last_poll_at if existing else None,
+            poll_count=existing.poll_count if existing else 0,
+        )
+        self._vens[ven.ven_id] = ven
+        self._store.save_ven(ven, "registered")
+        logger.info(f"VEN {ven_name!r} registered as {ven.ven_id} (OpenADR 3.1)")
         return ven
 
     def cancel_registration(self, ven_id: str) -> VenRecord | None:
@@ -206,15 +235,15 @@ class VtnCore:
             modified_at=now,
             source=source,
         )
-        return self._put(event)
+        return self._changed("created", self._put(event))
 
     def modify_event(self, event_id: str, spec: EventSpec) -> StoredEvent:
         event = self._open_event(event_id)
-        return self._put(event.modified(spec, self._clock.now()))
+        return self._changed("modified", self._put(event.modified(spec, self._clock.now())))
 
     def cancel_event(self, event_id: str) -> StoredEvent:
         event = self._open_event(event_id)
-        return self._put(event.cancel(self._clock.now()))
+        return self._changed("cancelled", self._put(event.cancel(self._clock.now())))
 
     def _open_event(self, event_id: str) -> StoredEvent:
         event = self.event(event_id)

@@ -47,11 +47,14 @@ async def _refusal(request: web.Request, max_body_bytes: int) -> web.Response | 
     return None
 
 
-def xml_guard(max_body_bytes: int) -> Middleware:
-    """The middleware for an OpenADR endpoint that accepts bodies of at most `max_body_bytes`."""
+def xml_guard(max_body_bytes: int, prefix: str = "/") -> Middleware:
+    """The middleware for an OpenADR endpoint that accepts bodies of at most `max_body_bytes`; it guards
+    paths under `prefix` (the OpenADR 3.1 JSON API shares the port)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(prefix):
+            return await handler(request)
         refusal = await _refusal(request, max_body_bytes)
         if refusal is not None:
             return refusal

@@ -107,7 +107,8 @@ class OpenADREndpoint:
     def build_app(self) -> web.Application:
         """The aiohttp app: openleadr's service handlers behind the XML guard, under /OpenADR2/Simple/2.0b."""
         app = web.Application(
-            client_max_size=self._max_body_bytes, middlewares=[xml_guard(self._max_body_bytes)]
+            client_max_size=self._max_body_bytes,
+            middlewares=[xml_guard(self._max_body_bytes, PATH_PREFIX + "/")],
         )
         for service in self._services():
             app.router.add_post(f"{PATH_PREFIX}/{service.__service_name__}", self._verified(service.handler))

@@ -102,6 +102,11 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For tables kept beside these (the OpenADR 3.1 documents), with their own migrations."""
+        return self._db
+
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()

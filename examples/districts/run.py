@@ -24,6 +24,7 @@ import urllib.request
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ven.demo.timeshift import shift_fleet_csv
 
@@ -44,7 +45,10 @@ def district_of(site: str) -> str:
 def split_fleet(folder: Path, now: datetime) -> dict[str, tuple[Path, float]]:
     """One enrollment file per VEN, departures moved to today; with each VEN's discharge capacity (kW)."""
     text = shift_fleet_csv(
-        FLEET.read_text(encoding="utf-8"), now + LEAD - FLEET_STATE_AT - timedelta(minutes=20)
+        FLEET.read_text(encoding="utf-8"),
+        now + LEAD - FLEET_STATE_AT - timedelta(minutes=20),
+        reference=FLEET_STATE_AT,
+        timezone=ZoneInfo("America/New_York"),
     )
     rows = list(csv.DictReader(io.StringIO(text)))
     by_ven: dict[str, list[dict[str, str]]] = defaultdict(list)
