@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
@@ -211,10 +212,12 @@ def test_all_policies_side_by_side(season_dir: Path, tmp_path: Path):
 
 def test_the_same_season_twice_gives_the_same_figures(season_dir: Path):
     """Simulated time, seeded life and calendar: a season is reproducible to the last digit (and says how
-    far it got on stderr, a line per simulated day, unless --quiet)."""
+    far it got on stderr, a line per simulated day, unless --quiet; the logs' levels are left as found)."""
     args = ("--config", str(season_dir / "season.toml"), "--days", "2", "--policy", "proportional")
     progress: list[str] = []
+    levels = {name: logging.getLogger(name).level for name in ("ven", "openleadr", "vtn_mock")}
     assert season_json(*args, progress=progress) == season_json(*args)
+    assert {name: logging.getLogger(name).level for name in levels} == levels  # quiet only while it ran
     assert [line.split(" (")[0] for line in progress] == [
         "[season] proportional: day 1/2",
         "[season] proportional: day 2/2",

@@ -10,6 +10,7 @@ the object of docs/reference.md (`{"policies": {name: ...}}` with `--policy all`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,8 @@ from ven.cli.parsing import add_command
 from ven.errors import InputError, V2XError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ven.season.results import SeasonResult
 
 QUIET_LOGGERS = ("openleadr", "apscheduler", "aiohttp", "ven", "vtn_mock")
@@ -81,11 +84,9 @@ def run(args: argparse.Namespace) -> int:
     season, ven = load_season(config)  # a bad file fails here, before anything runs
     policies = _policies(args.policy, ven.dispatch.policy)
     check_storage(season, ven, policies)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)  # progress lines say what happens
     progress = None if args.quiet else _progress
     try:
-        with tempfile.TemporaryDirectory(prefix="ven-season-") as workdir:
+        with _quiet_logs(), tempfile.TemporaryDirectory(prefix="ven-season-") as workdir:
             results = run_seasons(config, policies, args.days, Path(workdir), args.jobs, progress)
     except KeyboardInterrupt:
         print("ven season: interrupted", file=sys.stderr)
@@ -102,6 +103,21 @@ def run(args: argparse.Namespace) -> int:
             f"season checks failed for {', '.join(failed)}: the energy books do not add up"
         )
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The VEN's and VTN's logs at ERROR while the season runs (progress lines say what happens); their
+    levels restored afterwards (the command may run inside another program, or a test session)."""
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _bundled_season() -> Path:
