@@ -27,6 +27,7 @@ from functools import partial
 
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import get_validator
+from report import machine
 
 from ven.chargers.cpsim import close_all, messages, start_all, stations_for
 from ven.chargers.ocpp import OcppGateway, OcppVersion, profiles
@@ -167,6 +168,7 @@ async def connect(args: argparse.Namespace, gateway: OcppGateway, fleet: Fleet) 
 
 
 async def main(args: argparse.Namespace) -> None:
+    print(machine())
     logging.getLogger("ocpp").setLevel(logging.WARNING)
     fleet = make_fleet(args.stations)
     gateway = OcppGateway(fleet, SystemClock(), "127.0.0.1", 0, call_timeout_s=10.0)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from openleadr.messaging import create_message, validate_xml_schema, validate_xml_signature
+from report import machine
 
 from ven.security.certs import KeyType, init_pki
 from ven.security.keys import load_credentials
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=40, help="messages per key type and side")
     count = parser.parse_args().messages
     rows = [row for key_type in ("rsa", "ec") for row in bench(key_type, count)]
+    print(machine())
     print(f"signed oadrDistributeEvent (2 events), median of {count} messages, ms per message")
     print(f"{'key':<9} {'signer':<10} {'create':>8} {'verify':>8} {'total':>8}")
     for label, who, create_ms, verify_ms in rows:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from report import machine, median_of
 
 from ven.chargers import SimulatedFleet
 from ven.clock import ManualClock
@@ -33,28 +35,29 @@ def big_fleet(now) -> Fleet:
     )
 
 
-def best_of(repeats: int, action) -> float:
-    timings = []
+REPEATS = 20
+
+
+async def median_async(repeats: int, action) -> tuple[float, object]:
+    timings, result = [], None
     for _ in range(repeats):
         started = time.perf_counter()
-        action()
+        result = await action()
         timings.append(time.perf_counter() - started)
-    return min(timings)
+    return statistics.median(timings), result
 
 
 async def bench() -> None:
+    print(machine())
     clock = ManualClock(datetime(2026, 7, 14, 20, 0, tzinfo=UTC))
     sim = SimulatedFleet(big_fleet(clock.now()), clock, ramp_kw_per_s=2.0, noise_kw=0.1)
     setpoints = dict.fromkeys(sim.ev_ids, -5.0)
-    step_s = best_of(20, lambda: sim.advance(1.0))
-    started = time.perf_counter()
-    result = await sim.apply(setpoints)
-    apply_s = time.perf_counter() - started
-    started = time.perf_counter()
-    reading = await sim.read()
-    read_s = time.perf_counter() - started
+    step_s, _ = median_of(REPEATS, lambda: sim.advance(1.0))
+    apply_s, result = await median_async(REPEATS, lambda: sim.apply(setpoints))
+    read_s, reading = await median_async(REPEATS, sim.read)
     assert len(result.accepted) == N
     assert len(reading) == N
+    print(f"median of {REPEATS} calls each")
     print(
         f"simulated fleet, {N:,} EVs: step {step_s * 1e3:.2f} ms, apply {apply_s * 1e3:.1f} ms, "
         f"read {read_s * 1e3:.2f} ms"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import aiohttp
 from openleadr.messaging import create_message
+from report import machine
 
 VENS = 1000
 POLL_INTERVAL_S = 10.0
@@ -197,6 +198,7 @@ async def run(server: subprocess.Popen[str], url: str, admin_url: str) -> None:
 
 
 def main() -> int:
+    print(machine())
     print(f"vtn-mock polling benchmark on {os.cpu_count()} CPU cores (server and load generator share them)")
     with tempfile.TemporaryDirectory() as directory:
         server, url, admin_url = start_server(Path(directory))

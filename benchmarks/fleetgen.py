@@ -20,11 +20,12 @@ KINDS = (
 )
 
 
-def make_fleet(count: int, seed: int = 1) -> Fleet:
+def make_fleet(count: int, seed: int = 1, tight: bool = False) -> Fleet:
+    """The mixed fleet; `tight`: an evening depot where most EVs leave within the event, needing 0.9."""
     rng = np.random.default_rng(seed)
     kind = rng.choice(len(KINDS), size=count, p=[k[3] for k in KINDS])
-    soc = rng.uniform(0.3, 0.9, count)
-    departs = rng.uniform(1.0, 14.0, count)
+    soc = rng.uniform(0.2, 0.9, count) if tight else rng.uniform(0.3, 0.9, count)
+    departs = rng.uniform(0.5, 8.0, count) if tight else rng.uniform(1.0, 14.0, count)
     stays = rng.random(count) < 0.2
     evs = []
     for i in range(count):
@@ -38,7 +39,7 @@ def make_fleet(count: int, seed: int = 1) -> Fleet:
                 max_charge_kw=charge,
                 max_discharge_kw=discharge,
                 departure=None if stays[i] else T0 + timedelta(hours=float(departs[i])),
-                departure_soc=0.8,
+                departure_soc=0.9 if tight else 0.8,
                 plugged_in=bool(rng.random() < 0.95),
                 priority=int(rng.integers(0, 3)),
             )

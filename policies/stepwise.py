@@ -17,6 +17,7 @@ from policies.base import Allocation, PlanningProblem
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.physics import energy_delta_kwh
 from ven.model.fleet import FloatArray, IntArray
+from ven.model.request import Request
 
 # Requests closer than this to met are met (kW); avoids chasing float noise.
 TOL_KW = 1e-9
@@ -53,11 +54,28 @@ class StepwisePolicy:
         return Allocation(run_stepwise(problem, self._split))
 
 
-def run_stepwise(problem: PlanningProblem, split: Split, start: Start | None = None) -> FloatArray:
-    """Schedule interval by interval; `start` gives each interval's first guess (default: the baseline)."""
+def request_band_kw(request: Request) -> tuple[FloatArray, FloatArray]:
+    """(low, high) acceptable reduction per interval: between requested and requested·(1 + margin)."""
+    ends = np.stack([request.reduction_kw, request.reduction_kw * (1.0 + request.margin)])
+    ends.sort(axis=0)
+    return ends[0], ends[1]
+
+
+def run_stepwise(
+    problem: PlanningProblem,
+    split: Split,
+    start: Start | None = None,
+    band_kw: tuple[FloatArray, FloatArray] | None = None,
+) -> FloatArray:
+    """Schedule interval by interval, moving each interval's delivery into its band.
+
+    `start` gives each interval's first guess (default: the baseline); `band_kw` the (low, high)
+    reduction per interval to move into (default: the request's band).
+    """
     envelope = problem.envelope
     fleet = envelope.fleet
     request = problem.request
+    lows, highs = request_band_kw(request) if band_kw is None else band_kw
     energy = fleet.energy_kwh.copy()
     out = np.zeros((len(fleet), len(request.horizon)))
     for k, dt_h in enumerate(request.horizon.duration_h):
@@ -66,8 +84,7 @@ def run_stepwise(problem: PlanningProblem, split: Split, start: Start | None = N
         guess = baseline if start is None else start(k, energy, lo, hi)
         power = np.clip(guess, lo, hi)
         delivered_kw = float((baseline - power).sum())
-        requested_kw = float(request.reduction_kw[k])
-        band_low, band_high = sorted((requested_kw, requested_kw * (1.0 + request.margin)))
+        band_low, band_high = float(lows[k]), float(highs[k])
         if delivered_kw < band_low - TOL_KW:
             extra_kw = band_low - delivered_kw
             # Curtail charging first (down to 0 where allowed), then export from batteries.

@@ -59,6 +59,30 @@ def test_plan_json_figures_are_consistent():
     assert [i["requested_reduction_kw"] for i in out["intervals"]] == [100, 200, 300, 400, 300, 200]
 
 
+def test_plan_json_carries_the_dispatch_metrics():
+    """`metrics` holds CONTRACT.md's six figures, consistent with the intervals and EVs it sits beside."""
+    out = plan_json("--interval", "30m", "--reduce-kw", "100,200,300,400,300,200", "--policy", "edf")
+    metrics = out["metrics"]
+    assert set(metrics) == {
+        "energy_tracking_error_kwh",
+        "delivered_energy_ratio",
+        "user_satisfaction_min",
+        "user_satisfaction_mean",
+        "discharged_kwh",
+        "equivalent_full_cycles",
+    }
+    intervals = out["intervals"]
+    error = sum(abs(i["requested_reduction_kw"] - i["reduction_kw"]) * 0.5 for i in intervals)
+    delivered = sum(i["reduction_kw"] for i in intervals) / sum(
+        i["requested_reduction_kw"] for i in intervals
+    )
+    exported = sum(max(-p, 0.0) * 0.5 for ev in out["evs"] for p in ev["power_kw"])
+    assert metrics["energy_tracking_error_kwh"] == pytest.approx(error, abs=1e-5)
+    assert metrics["delivered_energy_ratio"] == pytest.approx(delivered, abs=1e-5)
+    assert metrics["discharged_kwh"] == pytest.approx(exported, abs=1e-5)
+    assert 0.0 <= metrics["user_satisfaction_min"] <= metrics["user_satisfaction_mean"] <= 1.0
+
+
 def test_setpoint_request():
     """--setpoint-kw -200 asks for a fleet export of 200 kW: requested reduction = baseline + 200."""
     out = plan_json("--interval", "1h", "--setpoint-kw", "-200", "--policy", "fair")
@@ -68,13 +92,15 @@ def test_setpoint_request():
 
 
 def test_table_output_lists_intervals_and_sites():
-    """The default output is a table with a row per interval and a row per site."""
+    """The default output is a table with a row per interval, a row per site and the dispatch quality."""
     result = ven(
         "plan", "--fleet", str(DEPOT), "--start", T0.isoformat(), "--duration", "1h", "--reduce-kw", "50"
     )
     assert result.returncode == 0, result.stderr
     assert "shortfall kW" in result.stdout
     assert "north-depot" in result.stdout
+    assert "energy tracking error" in result.stdout
+    assert "user satisfaction" in result.stdout
     assert [line.split()[0] for line in result.stdout.splitlines() if line.startswith("20:")] == [
         "20:00-20:15",
         "20:15-20:30",
@@ -145,10 +171,10 @@ def test_bad_fleet_file_exits_2_naming_file_line_column(tmp_path):
 
 
 def test_policies_lists_the_built_ins():
-    """`ven policies` shows the four built-ins."""
+    """`ven policies` shows the six built-ins, ACN-Sim's edf and llf among them."""
     result = ven("policies", "--json")
     names = {p["name"] for p in json.loads(result.stdout)}
-    assert names >= {"optimal", "proportional", "fair", "priority"}
+    assert names >= {"optimal", "proportional", "fair", "priority", "edf", "llf"}
 
 
 def test_a_plugin_installed_from_its_own_package_is_found_and_used(tmp_path):

@@ -45,6 +45,11 @@ def test_demo_json_delivers_a_megawatt_with_no_departure_violations(tmp_path: Pa
     assert summary["delivered_kw"] >= 0.98 * summary["requested_kw"]
     assert summary["delivered_ratio"] >= 0.98
     assert summary["departure_soc_violations"] == 0
+    metrics = summary["metrics"]
+    assert metrics["user_satisfaction_min"] == pytest.approx(1.0, abs=1e-5)  # every EV left with its SOC
+    assert metrics["delivered_energy_ratio"] >= 0.98
+    assert metrics["discharged_kwh"] > 0.0  # the showcase exports: V2G batteries discharge
+    assert 0.0 < metrics["equivalent_full_cycles"] < 1.0
     assert summary["departures_checked"] > 80
     assert summary["ven"]["opt"] == "optIn"
     assert len(summary["intervals"]) == 12

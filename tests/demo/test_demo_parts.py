@@ -15,14 +15,16 @@ from matplotlib.transforms import Bbox
 from ven.chargers.simulated import SimulatedFleet
 from ven.cli.main import main
 from ven.clock import ManualClock
-from ven.demo import departures
+from ven.demo import departures, quality
 from ven.demo.departures import DepartureCheck
 from ven.demo.kinds import site_type, vehicle_class
 from ven.demo.plot import draw, write_plot
+from ven.demo.recorder import Frame
 from ven.demo.result import DemoResult, DepartureMark, IntervalRow, Series
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
 from ven.demo.table import render
 from ven.demo.timeshift import shift_fleet_csv
+from ven.metrics import DispatchMetrics
 from ven.model.enrollment import load_fleet, parse_fleet
 from vtn_mock.scenario import load_scenario
 
@@ -121,6 +123,29 @@ def test_departure_check_counts_evs_that_left_short():
     assert 3600 <= seconds <= 3602
     check = departures.check(gateway, fleet, mask)
     assert (check.watched, check.departed, check.violations) == (2, 2, ("short",))
+    # The short one left with about 0.5 + 0.92 · 1 kWh / 60 kWh of the 0.9 it needed; the other had it all.
+    assert check.satisfaction == pytest.approx((float(gateway.soc[0]) / 0.9, 1.0))
+    assert check.satisfaction[0] == pytest.approx((0.5 + 0.92 / 60) / 0.9, abs=1e-3)
+
+
+def test_quality_measures_tracking_discharge_and_satisfaction(tmp_path: Path):
+    """VTN intervals 1,100 asked, 1,100 and 1,099 delivered (15 min each): 0.25 kWh tracking error; a 60
+    kWh V2G car falling 10 % in the event drew 6 kWh; satisfaction from the departure check."""
+    result = _result(tmp_path)
+    fleet = parse_fleet("ev_id,site,capacity_kwh,soc,max_charge_kw,max_discharge_kw\nv2g,s,60,0.5,11,11\n")
+    start = result.intervals[0].start
+    frames = [
+        Frame(start + timedelta(minutes=m), np.array([soc]), 0.0, None)
+        for m, soc in ((-5, 0.9), (0, 0.8), (15, 0.75), (30, 0.7), (35, 0.2))
+    ]
+    check = DepartureCheck(2, 2, ("a",), None, (0.5, 1.0))
+    metrics = quality.measure(result.intervals, frames, fleet, check)
+    assert metrics is not None
+    assert metrics.energy_tracking_error_kwh == pytest.approx(0.25)
+    assert metrics.delivered_energy_ratio == pytest.approx((1100.0 + 1099.0) / 2200.0)
+    assert metrics.discharged_kwh == pytest.approx(6.0 * 0.92)
+    assert metrics.equivalent_full_cycles == pytest.approx(0.1)
+    assert (metrics.user_satisfaction_min, metrics.user_satisfaction_mean) == (0.5, 0.75)
 
 
 def _result(tmp_path: Path) -> DemoResult:
@@ -156,6 +181,16 @@ def test_table_shows_each_interval_and_the_totals(tmp_path: Path):
     assert "SOC school districts" in text
     assert "requested 1,100 kW, delivered 1,100 kW" in text
     assert "0 below it" in text
+    assert "energy tracking error" not in text  # no metrics measured: no dispatch-quality lines
+
+
+def test_table_ends_with_the_dispatch_quality(tmp_path: Path):
+    """With metrics measured, the table lists them (ven.metrics' wording, as `ven plan` does)."""
+    metrics = DispatchMetrics(0.25, 0.9995, 0.5, 0.75, 5.52, 0.1)
+    text = render(replace(_result(tmp_path), metrics=metrics))
+    assert "energy tracking error    0.2 kWh" in text
+    assert "user satisfaction        min 0.500, mean 0.750" in text
+    assert "equivalent full cycles   0.1000" in text
 
 
 def test_plot_is_a_png(tmp_path: Path):

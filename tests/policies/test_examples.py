@@ -16,7 +16,7 @@ from ven.model.request import Request
 from ven.plan import make_plan
 
 T0 = datetime(2026, 7, 14, 20, 0, tzinfo=UTC)
-BUILT_IN = ["optimal", "proportional", "fair", "priority"]
+BUILT_IN = ["optimal", "proportional", "fair", "priority", "edf", "llf"]
 
 
 def depot_fleet() -> Fleet:

@@ -18,7 +18,7 @@ from ven.model.fleet import EV, Fleet
 from ven.model.horizon import Horizon
 from ven.plan import Plan, make_plan
 
-BUILT_IN = ["optimal", "proportional", "fair", "priority"]
+BUILT_IN = ["optimal", "proportional", "fair", "priority", "edf", "llf"]
 
 
 @st.composite

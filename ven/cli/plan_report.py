@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ven.metrics import metrics_lines, plan_metrics
 from ven.plan import Plan
 
 
@@ -46,7 +47,13 @@ def as_json(plan: Plan) -> dict[str, Any]:
         "requested_kwh": _num(float(plan.requested_kw @ horizon.duration_h)),
         "reduction_kwh": _num(float(plan.reduction_kw @ horizon.duration_h)),
     }
-    return {"policy": plan.policy, "intervals": intervals, "evs": evs, "totals": totals}
+    return {
+        "policy": plan.policy,
+        "intervals": intervals,
+        "evs": evs,
+        "totals": totals,
+        "metrics": plan_metrics(plan).as_json(),
+    }
 
 
 def as_table(plan: Plan, zone: tzinfo = UTC) -> str:
@@ -99,6 +106,8 @@ def as_table(plan: Plan, zone: tzinfo = UTC) -> str:
                 f"shortfall {plan.shortfall_kwh:,.1f} kWh, "
                 f"exported from batteries {plan.discharge_kwh:,.1f} kWh"
             ),
+            "",
+            *metrics_lines(plan_metrics(plan)),
         ]
     )
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import ManualClock
+from ven.metrics import user_satisfaction
 
 if TYPE_CHECKING:
     from ven.demo.progress import Progress
@@ -30,6 +31,7 @@ class DepartureCheck:
     departed: int
     violations: tuple[str, ...]  # those that left below their departure_soc
     last_departure: datetime | None
+    satisfaction: tuple[float, ...] = ()  # per EV that left: min(1, SOC at departure / departure_soc)
 
 
 def watched(fleet: Fleet) -> BoolArray:
@@ -58,6 +60,7 @@ def check(gateway: FleetTruth, fleet: Fleet, mask: BoolArray) -> DepartureCheck:
         departed=int(left.sum()),
         violations=tuple(fleet.ids[i] for i in np.flatnonzero(short)),
         last_departure=None if math.isnan(last) else datetime.fromtimestamp(last, UTC),
+        satisfaction=tuple(float(v) for v in user_satisfaction(gateway.soc[left], fleet.departure_soc[left])),
     )
 
 

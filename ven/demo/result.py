@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ven.demo.departures import SOC_TOLERANCE, DepartureCheck
+from ven.metrics import DispatchMetrics
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class DemoResult:
     departure_note: str | None = None  # how far departure SOC could be checked (real-time runs)
     time_compression: float = 1.0  # program time per real time (the OCPP demo shortens the event)
     departure_marks: tuple[DepartureMark, ...] = ()  # the watched EVs that left, for the plot
+    metrics: DispatchMetrics | None = None  # dispatch quality (ven.metrics); None if nothing was measured
 
     def with_plot(self, path: str) -> DemoResult:
         return replace(self, plot=path)
@@ -112,4 +114,5 @@ class DemoResult:
                 for row in self.intervals
             ],
             "plot": self.plot,
+            "metrics": None if self.metrics is None else self.metrics.as_json(),
         }

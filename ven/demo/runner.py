@@ -23,7 +23,7 @@ import numpy as np
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
-from ven.demo import departures, ocpp_stations
+from ven.demo import departures, ocpp_stations, quality
 from ven.demo.kinds import groups, site_type, vehicle_class
 from ven.demo.plumbing import SharedClock, average, ceil, ven_config, vtn_config, wait_text
 from ven.demo.progress import Progress
@@ -175,6 +175,7 @@ def _finish(
         "departure_note": note,
         "time_compression": run.showcase.time_compression,
         "departure_marks": _departure_marks(run, app.fleet, truth),
+        "metrics": quality.measure(result["intervals"], run.recorder.frames, app.fleet, check),
     }
     return DemoResult(**{**result, **extra})
 

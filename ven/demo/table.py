@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ven.demo.result import DemoResult
+from ven.metrics import metrics_lines
 
 
 def _kw(value: float | None) -> str:
@@ -57,6 +58,8 @@ def render(result: DemoResult) -> str:
     ]
     if result.departure_note:
         out.insert(-1, f"  ({result.departure_note})")
+    if result.metrics is not None:
+        out += ["", *metrics_lines(result.metrics)]
     if result.plot:
         out.append(f"plot: {result.plot}")
     return "\n".join(out)

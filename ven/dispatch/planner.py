@@ -15,7 +15,7 @@ from policies import load_policy
 from policies.base import PlanningProblem, Policy
 from ven.plan import Plan, plan_problem
 
-_FAST = frozenset({"fair", "proportional", "priority"})
+_FAST = frozenset({"fair", "proportional", "priority", "edf", "llf"})
 
 
 @dataclass(frozen=True, slots=True)
