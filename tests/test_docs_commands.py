@@ -28,7 +28,14 @@ TOOLS = {"ven": [sys.executable, "-m", "ven.cli.main"], "vtn-mock": [sys.executa
 
 PLUGIN_TEST = "tests/cli/test_plan_cli.py::test_a_plugin_installed_from_its_own_package_is_found_and_used"
 # Commands that run elsewhere, or cannot run here, and why.
+SEASON_TEST = (
+    "a summer takes minutes: tests/season/test_season_e2e.py runs a week of the same kind, all policies too"
+)
 ELSEWHERE = {
+    "ven season": "tests/season/test_season_bundled.py (one day of it, from an empty folder)",
+    "ven season --config examples/massachusetts/season.toml": SEASON_TEST,
+    "ven season --config examples/massachusetts/season.toml --days 14 --json": SEASON_TEST,
+    "ven season --config examples/massachusetts/season.toml --policy all --report season-report": SEASON_TEST,
     "ven certs init certs/ --ven-name district-north": "test_certs_init_and_the_fingerprint_command",
     "vtn-mock serve --config vtn.toml": "needs the [tls]/[enrollment] printed by certs init pasted into a "
     "vtn.toml: tests/vtn_mock/test_enrolled_tls.py and tests/security/test_vtn_signatures.py",

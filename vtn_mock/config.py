@@ -34,8 +34,9 @@ class VtnSection(_Strict):
     report_sampling: timedelta = timedelta(seconds=10)
     report_back_duration: timedelta | None = None  # how often VENs send each report; default: sampling
     respect_opt_outs: bool = False  # leave VENs out of events overlapping their optOut windows
+    status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
 
-    @field_validator("poll_interval", "report_sampling", "report_back_duration", mode="before")
+    @field_validator("poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta | None:
         return None if value is None else coerce_duration(value)

@@ -60,6 +60,7 @@ class VtnCore:
         report_sampling: timedelta = timedelta(seconds=10),
         report_back_duration: timedelta | None = None,
         respect_opt_outs: bool = False,
+        status_sampling: timedelta | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -68,6 +69,7 @@ class VtnCore:
         self._report_sampling = report_sampling
         self._report_back_duration = report_back_duration
         self.respect_opt_outs = respect_opt_outs
+        self._status_sampling = status_sampling
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
         self._scheduled: dict[str, StoredEvent] = {}  # scenario events not sent yet (memory only)
@@ -337,7 +339,11 @@ class VtnCore:
         for d in found:
             self._descriptions[(ven_id, d.report_specifier_id, d.r_id)] = d
         requests = reports.report_requests(
-            offered, self._report_sampling, lambda: self._new_id("rr"), self._report_back_duration
+            offered,
+            self._report_sampling,
+            lambda: self._new_id("rr"),
+            back_duration=self._report_back_duration,
+            status_sampling=self._status_sampling,
         )
         now = self._clock.now()
         for specifier_id, request in requests:

@@ -61,21 +61,25 @@ def report_requests(
     sampling: timedelta,
     new_id: Callable[[], str],
     back_duration: timedelta | None = None,
+    status_sampling: timedelta | None = None,
 ) -> list[tuple[str, objects.ReportRequest]]:
     """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report (and our
     VEN's flexibility forecast), all r_ids, at `sampling` within the offered range.
 
-    The report-back duration defaults to the granularity: the stock openleadr VEN mis-schedules reports
-    whose report interval is longer than their sampling interval.
+    The report-back duration (`back_duration`) defaults to the granularity: the stock openleadr VEN
+    mis-schedules reports whose report interval is longer than their sampling interval (ours sends from its
+    store, and copes). `status_sampling`: the granularity for TELEMETRY_STATUS (default `sampling`).
     """
     out = []
     for report in as_list(reports):
-        if str(report.get("report_name", "")).removeprefix("METADATA_") not in REQUESTED_REPORTS:
+        name = str(report.get("report_name", "")).removeprefix("METADATA_")
+        if name not in REQUESTED_REPORTS:
             continue
         rds = as_list(report.get("report_descriptions"))
         if not rds:
             continue
-        granularity = _clamp(sampling, rds)
+        status = name == "TELEMETRY_STATUS"
+        granularity = _clamp(status_sampling if status and status_sampling else sampling, rds)
         payloads = [
             objects.SpecifierPayload(r_id=rd["r_id"], reading_type=rd.get("reading_type") or "Direct Read")
             for rd in rds

@@ -79,7 +79,7 @@ def test_version(run, capsys):
         (
             ven_main.main,
             [],
-            ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet", "forecast", "opt-out"],
+            ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet", "forecast", "opt-out", "season"],
         ),
         (ven_main.main, ["certs"], ["init"]),
         (ven_main.main, ["fleet"], ["status"]),

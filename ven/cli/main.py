@@ -16,6 +16,7 @@ from ven.cli import (
     plan_cmd,
     policies_cmd,
     run_cmd,
+    season_cmd,
 )
 from ven.cli.parsing import command_group, tool_parser
 from ven.errors import InputError, V2XError
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     fleet_cmd.register(commands)
     forecast_cmd.register(commands)
     optout_cmd.register(commands)
+    season_cmd.register(commands)
     return parser
 
 

@@ -56,6 +56,7 @@ from ven.openadr.xmlguard import DEFAULT_MAX_BYTES, HostileXMLError, check_xml
 from ven.security.settings import Security
 from ven.security.signing import MessageFactory, wrap
 from ven.security.verify import FingerprintMismatchError, SignatureError
+from ven.simtime import connector_options, network_exchange
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -117,7 +118,7 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
 
     async def _ensure_client_session(self) -> aiohttp.ClientSession:
         if self.client_session is None:
-            connector = aiohttp.TCPConnector(ssl=self._ssl_context or True)
+            connector = aiohttp.TCPConnector(ssl=self._ssl_context or True, **connector_options())
             self.client_session = aiohttp.ClientSession(
                 connector=connector, headers={"Content-Type": "application/xml"}, timeout=REQUEST_TIMEOUT
             )
@@ -128,10 +129,11 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         session = await self._ensure_client_session()
         url = f"{self.vtn_url}/{service}"
         try:
-            async with session.post(url, data=message) as response:
-                status = response.status
-                ok = status == HTTPStatus.OK
-                content = await _read_limited(response, self.max_body_bytes) if ok else b""
+            with network_exchange():  # a simulated-time loop waits for the answer before moving on
+                async with session.post(url, data=message) as response:
+                    status = response.status
+                    ok = status == HTTPStatus.OK
+                    content = await _read_limited(response, self.max_body_bytes) if ok else b""
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as err:
             self._failed(
                 "unreachable", f"VTN unreachable at {self.vtn_url}: {type(err).__name__}: {err}", service

@@ -48,6 +48,7 @@ from ven.telemetry.sampler import TelemetrySampler
 from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from ven.chargers.gateway import ChargerGateway
@@ -80,17 +81,29 @@ class VenApp:
     forecasts: ForecastCache
     http_token: str | None = None
     http: web.AppRunner | None = None
+    lifecycle_max_sleep_s: float = 0.5
 
     @classmethod
     def build(
-        cls, config: VenConfig, *, rng: random.Random | None = None, clock: Clock | None = None
+        cls,
+        config: VenConfig,
+        *,
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
+        chargers: Callable[[Fleet], ChargerGateway] | None = None,
+        lifecycle_max_sleep_s: float = 0.5,
     ) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP settings
         are unusable.
 
         `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
-        a simulated fleet with a time scale runs its own clock from it.
+        a simulated fleet with a time scale runs its own clock from it. `chargers` (a gateway factory, given
+        the enrolled fleet) replaces the chargers `[chargers]` configures, on `clock`: `ven season` brings
+        its simulated fleet on simulated time. The lifecycle looks at the clock at least every
+        `lifecycle_max_sleep_s` (a wall clock may jump).
         """
+        if chargers is not None and clock is None:
+            raise ValueError("a gateway factory needs the clock the VEN runs on")
         wall = clock or SystemClock()
         fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
         http_token = _http_token(config)
@@ -100,8 +113,10 @@ class VenApp:
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         store = _open_store(config, wall)
-        chargers = config.chargers
-        gateway, clock = _gateway(chargers, fleet, wall)
+        if chargers is None:
+            gateway, clock = _gateway(config.chargers, fleet, wall)
+        else:
+            gateway, clock = chargers(fleet), wall
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
         holds = KeeperHolds()  # filled in below: availability needs the sampler, the sampler its holds
@@ -116,8 +131,9 @@ class VenApp:
             departure_guard=dispatch.control_period,
             holds=holds,
         )
+        time_scale = config.chargers.time_scale
         supervisor = Supervisor(
-            controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
+            controller, store, clock, control_period=dispatch.control_period, time_scale=time_scale
         )
         # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
         # reporting edge, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
@@ -177,7 +193,7 @@ class VenApp:
             config.storage.retention.retention(),
             prune_every=config.storage.prune_every,
             check_every=config.reports.sampling,
-            time_scale=chargers.time_scale,
+            time_scale=time_scale,
         )
         performance = PerformanceTracker(store)
 
@@ -198,7 +214,7 @@ class VenApp:
             book=book,
             requested=controller,
             clock=clock,
-            period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+            period_s=config.reports.sampling.total_seconds() / time_scale,
             on_sample=publish,
         )
         status = StatusView(
@@ -206,9 +222,9 @@ class VenApp:
                 ven_name=config.ven.name,
                 vtn_url=config.ven.vtn_url,
                 policy=dispatch.policy,
-                chargers=chargers.backend,
+                chargers=config.chargers.backend if chargers is None else "season",
                 control_period=dispatch.control_period,
-                time_scale=chargers.time_scale,
+                time_scale=time_scale,
             ),
             clock=clock,
             link=client,
@@ -241,6 +257,7 @@ class VenApp:
             availability,
             forecasts,
             http_token,
+            lifecycle_max_sleep_s=lifecycle_max_sleep_s,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -252,6 +269,7 @@ class VenApp:
             self.supervisor.on_event_end,
             self.supervisor.on_status,
             time_scale=self.config.chargers.time_scale,
+            max_sleep_s=self.lifecycle_max_sleep_s,
         )
         self.supervisor.scheduler = scheduler
         try:
