@@ -28,7 +28,14 @@ TOOLS = {"ven": [sys.executable, "-m", "ven.cli.main"], "vtn-mock": [sys.executa
 
 PLUGIN_TEST = "tests/cli/test_plan_cli.py::test_a_plugin_installed_from_its_own_package_is_found_and_used"
 # Commands that run elsewhere, or cannot run here, and why.
+SEASON_TEST = (
+    "a summer takes minutes: tests/season/test_season_e2e.py runs a week of the same kind, all policies too"
+)
 ELSEWHERE = {
+    "ven season": "tests/season/test_season_bundled.py (one day of it, from an empty folder)",
+    "ven season --config examples/massachusetts/season.toml": SEASON_TEST,
+    "ven season --config examples/massachusetts/season.toml --days 14 --json": SEASON_TEST,
+    "ven season --config examples/massachusetts/season.toml --policy all --report season-report": SEASON_TEST,
     "ven certs init certs/ --ven-name district-north": "test_certs_init_and_the_fingerprint_command",
     "vtn-mock serve --config vtn.toml": "needs the [tls]/[enrollment] printed by certs init pasted into a "
     "vtn.toml: tests/vtn_mock/test_enrolled_tls.py and tests/security/test_vtn_signatures.py",
@@ -62,13 +69,66 @@ def vtn_mock_commands() -> list[str]:
     return doc_commands(ROOT / "docs" / "vtn-mock.md")
 
 
+def eiopt_commands() -> list[str]:
+    return doc_commands(ROOT / "docs" / "eiopt.md")
+
+
 def test_every_docs_command_is_run_or_accounted_for():
     """Each command line in docs/*.md is run by this module or names where it is covered (and ELSEWHERE
     lists nothing that is no longer in the docs)."""
     found = {c for path in sorted((ROOT / "docs").glob("*.md")) for c in doc_commands(path)}
-    here = set(vtn_mock_commands())
-    assert len(here) == 12
+    here = set(vtn_mock_commands()) | set(eiopt_commands())
+    assert len(set(vtn_mock_commands())) == 12
+    assert len(set(eiopt_commands())) == 7
     assert found - here == set(ELSEWHERE)
+
+
+EIOPT_FLEET = (
+    "ev_id,site,capacity_kwh,soc,max_charge_kw,max_discharge_kw,min_soc,departure,departure_soc,days,plug_in\n"
+    "bus-01,depot-north,226,0.6,60,60,0.25,06:15,0.9,mon-fri,16:00\n"
+    "car-01,depot-south,60,0.5,11,10,0.2,,0.8,,\n"
+)
+EIOPT_CONFIG = """[ven]
+name = "district-north"
+vtn_url = "http://127.0.0.1:8080/OpenADR2/Simple/2.0b"
+timezone = "America/New_York"
+[fleet]
+file = "fleet.csv"
+[storage]
+url = "sqlite:///ven.db"
+[[opt.unavailable]]
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "06:00"
+end = "09:00"
+"""
+
+
+def test_the_eiopt_commands_record_overrides_and_forecast(tmp_path: Path):
+    """docs/eiopt.md's commands, in order, in a folder with a ven.toml and fleet.csv like its examples:
+    three overrides recorded, listed, the third cancelled; the forecasts print 96 quarter hours, the
+    configured one with the morning routes (06:00-09:00 on the injected Monday-to-Friday) taken out."""
+    (tmp_path / "fleet.csv").write_text(EIOPT_FLEET)
+    (tmp_path / "ven.toml").write_text(EIOPT_CONFIG)
+    outputs = []
+    for line in eiopt_commands():
+        result = subprocess.run(
+            tool(line), capture_output=True, text=True, cwd=tmp_path, env=ENV, check=False
+        )
+        assert result.returncode == 0, (line, result.stderr)
+        outputs.append(result.stdout)
+    recorded, site, window, listed, cancelled, fleet_json, config_table = outputs
+    assert "whole fleet, event EVT-17: recorded" in recorded
+    assert "site depot-north, event EVT-17" in site
+    assert "site depot-north" in window
+    assert len(listed.strip().splitlines()) == 3
+    assert "override #3 cancelled" in cancelled
+    steps = json.loads(fleet_json)["steps"]
+    assert len(steps) == 96
+    rows = config_table.strip().splitlines()[1:]
+    assert len(rows) == 96
+    morning = [r for r in rows if r.split()[0].endswith(("T11:00+00:00", "T11:15+00:00"))]  # 06:00 EST
+    assert morning
+    assert all(float(r.split()[1]) == 0.0 for r in morning)
 
 
 def tool(command: str) -> list[str]:

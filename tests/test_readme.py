@@ -27,6 +27,7 @@ README = (ROOT / "README.md").read_text()
 # Far from the examples' July 2026: a winter Monday morning in Massachusetts, five years on.
 TODAY = "2031-02-17T09:30:00-05:00"
 ENV = {**os.environ, NOW_ENV: TODAY}
+WATT_KW = 1e-3
 
 
 def command_after(marker: str) -> str:
@@ -117,7 +118,8 @@ def test_the_enrollment_check_in_the_readme_runs():
     intervals = plan["intervals"]
     duration, interval = (parse_duration(args[args.index(flag) + 1]) for flag in ("--duration", "--interval"))
     assert len(intervals) == duration // interval > 0
-    short = [i for i in intervals if i["reduction_kw"] < i["requested_reduction_kw"] - 1e-6]
+    # 1 W: the LP's feasibility tolerance leaves milliwatts either side of an exactly met request
+    short = [i for i in intervals if i["reduction_kw"] < i["requested_reduction_kw"] - WATT_KW]
     assert short == []
     assert all(i["requested_reduction_kw"] > 0 for i in intervals)
     assert intervals[0]["start"] == "2031-02-17T21:00:00+00:00"  # 16:00 EST on the injected Monday
@@ -162,7 +164,7 @@ def test_the_plan_examples_in_the_readme_run():
     assert delivered < 30.0  # 30 kWh asked over 2 h: the homes give most of it
     plan = json.loads(depot)
     assert plan["intervals"][0]["start"] == "2031-02-17T21:00:00+00:00"  # 16:00 EST
-    assert all(i["power_kw"] == pytest.approx(-300.0, abs=1e-6) for i in plan["intervals"])
+    assert all(i["power_kw"] == pytest.approx(-300.0, abs=WATT_KW) for i in plan["intervals"])
     assert all(i["baseline_kw"] > 0 for i in plan["intervals"])
     assert {"optimal", "proportional", "fair", "priority"} <= {
         line.split()[0] for line in policies.splitlines()
@@ -190,9 +192,10 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     """The two commands of "Running against a utility's VTN", started on an event afternoon of the injected
     far date (Wednesday 15:40 Eastern, the moment the example's fleet file describes): `vtn-mock serve
     --scenario` lists the season (8 events, all ahead) and sends the two due within a day; `ven run`
-    registers, opts in to the showcase at 16:00 and out of Thursday's event (every vehicle leaves before
-    it), saying why. Ports are free ones instead of 8080/8081 (the copied ven.toml points at them) and the
-    example folder is a copy (the VEN writes its database there)."""
+    registers, opts in to the showcase at 16:00 and out of Thursday's event (decided on the forecast: the
+    buses back by then cannot give the share asked), saying why. Ports are free ones instead of 8080/8081
+    (the copied ven.toml points at them) and the example folder is a copy (the VEN writes its database
+    there)."""
     serve, run = sh_blocks("## Running against")
     folder = tmp_path / "massachusetts"
     shutil.copytree(ROOT / "examples" / "massachusetts", folder)
@@ -248,7 +251,7 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
     assert all(line["ven"] == "ma-v2x-fleet" for line in logged)
     warnings = [line["message"] for line in logged if line["level"] in ("WARNING", "ERROR")]
     assert len(warnings) == 1
-    assert warnings[0].startswith("event ma-connectedsolutions-001 modification 0: optOut: ")
+    assert warnings[0].startswith("event ma-connectedsolutions-001: optOut (forecast (EVs arriving")
 
 
 def _opt(event: dict[str, object]) -> object:

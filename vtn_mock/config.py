@@ -32,11 +32,14 @@ class VtnSection(_Strict):
     database: str = "vtn-mock.sqlite"
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     report_sampling: timedelta = timedelta(seconds=10)
+    report_back_duration: timedelta | None = None  # how often VENs send each report; default: sampling
+    respect_opt_outs: bool = False  # leave VENs out of events overlapping their optOut windows
+    status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
 
-    @field_validator("poll_interval", "report_sampling", mode="before")
+    @field_validator("poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before")
     @classmethod
-    def _duration(cls, value: object) -> timedelta:
-        return coerce_duration(value)
+    def _duration(cls, value: object) -> timedelta | None:
+        return None if value is None else coerce_duration(value)
 
     @field_validator("vtn_id")
     @classmethod

@@ -17,6 +17,7 @@ from openleadr import objects
 from ven.clock import Clock
 from vtn_mock import reports
 from vtn_mock.events import EventSpec, StoredEvent, to_oadr
+from vtn_mock.opts import OptSchedule
 from vtn_mock.store import Opt, ReportDescription, Store, VenRecord
 
 logger = logging.getLogger("vtn_mock")
@@ -50,19 +51,25 @@ class Enrollment:
 
 
 class VtnCore:
-    def __init__(
+    def __init__(  # noqa: PLR0917 - positional since round 1; the additions are keyword-able
         self,
         store: Store,
         clock: Clock,
         new_id: Callable[[str], str],
         enrollment: Enrollment,
         report_sampling: timedelta = timedelta(seconds=10),
+        report_back_duration: timedelta | None = None,
+        respect_opt_outs: bool = False,
+        status_sampling: timedelta | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._new_id = new_id
         self._enrollment = enrollment
         self._report_sampling = report_sampling
+        self._report_back_duration = report_back_duration
+        self.respect_opt_outs = respect_opt_outs
+        self._status_sampling = status_sampling
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
         self._scheduled: dict[str, StoredEvent] = {}  # scenario events not sent yet (memory only)
@@ -286,6 +293,35 @@ class VtnCore:
             not event.cancelled or self._delivered.get((event.event_id, ven_id)) != event.modification_number
         )
 
+    # Opt schedules
+    def record_opt_schedule(self, schedule: OptSchedule) -> None:
+        """Keep a VEN's opt schedule; a whole-VEN opt about one event is also its answer to that event."""
+        self._store.save_opt_schedule(schedule)
+        if schedule.event_id is not None and schedule.whole_ven:
+            self.record_opt(
+                schedule.ven_id,
+                schedule.event_id,
+                schedule.modification_number,
+                schedule.opt_type,
+                via="oadrCreateOpt",
+            )
+        about = f"event {schedule.event_id}" if schedule.event_id else f"{len(schedule.components)} windows"
+        logger.info(f"VEN {schedule.ven_id} sent opt {schedule.opt_id}: {schedule.opt_type}, {about}")
+
+    def cancel_opt_schedule(self, ven_id: str, opt_id: str) -> bool:
+        return self._store.cancel_opt_schedule(ven_id, opt_id, self._clock.now())
+
+    def opt_schedules(self, ven_id: str | None = None, *, live_only: bool = False) -> list[OptSchedule]:
+        return self._store.opt_schedules(ven_id, live_only=live_only)
+
+    def opted_out(self, ven_ids: list[str], spec: EventSpec) -> dict[str, OptSchedule]:
+        """VENs (of `ven_ids`) with a live whole-VEN optOut window overlapping the event, and that opt."""
+        found: dict[str, OptSchedule] = {}
+        for schedule in self._store.opt_schedules(live_only=True):
+            if schedule.ven_id in ven_ids and schedule.out_during(spec.start, spec.end):
+                found.setdefault(schedule.ven_id, schedule)
+        return found
+
     def record_opt(
         self, ven_id: str, event_id: str, modification_number: int | None, opt_type: str, via: str
     ) -> bool:
@@ -302,7 +338,13 @@ class VtnCore:
         self._store.save_report_descriptions(ven_id, found)
         for d in found:
             self._descriptions[(ven_id, d.report_specifier_id, d.r_id)] = d
-        requests = reports.report_requests(offered, self._report_sampling, lambda: self._new_id("rr"))
+        requests = reports.report_requests(
+            offered,
+            self._report_sampling,
+            lambda: self._new_id("rr"),
+            back_duration=self._report_back_duration,
+            status_sampling=self._status_sampling,
+        )
         now = self._clock.now()
         for specifier_id, request in requests:
             self._report_requests[request.report_request_id] = (ven_id, specifier_id)

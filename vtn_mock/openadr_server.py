@@ -9,7 +9,8 @@ client authentication — and route its messages into `VtnCore`:
   handlers: openleadr's public hooks drop the ven_id (full-mode `on_register_report`, `on_update_report`),
   `on_update_report` is silent once any report callback exists, and its `oadrCreatedReport` handler
   raises KeyError (HTTP 500) for report requests it did not make itself.
-- openleadr's Opt service is a stub with no route (404); we add an EiOpt endpoint that records opt answers.
+- openleadr's Opt service is a stub with no route (404) whose handlers return nothing; we add an EiOpt
+  endpoint whose oadrCreateOpt / oadrCancelOpt handlers keep the VENs' opt schedules (vtn_mock.opts).
 - openleadr keeps settings (`ven_lookup`, signing, signature checks) on the VTNService *class*: one
   endpoint per process. The serve command runs one; tests start servers as subprocesses.
 - We build the aiohttp app ourselves so the XML guard middleware sits in front of every openleadr handler.
@@ -43,7 +44,8 @@ from ven.security.verify import SignatureError, SignatureVerifier
 from vtn_mock.config import TlsSection
 from vtn_mock.core import RegistrationRefusedError, VtnCore
 from vtn_mock.guard import xml_guard
-from vtn_mock.reports import as_list
+from vtn_mock.opts import OptPayloadError, opt_from_openleadr
+from vtn_mock.parsed import as_list
 
 logger = logging.getLogger("vtn_mock.openadr")
 
@@ -210,19 +212,19 @@ class OpenADREndpoint:
         return "oadrResponse", {}
 
     async def _create_opt(self, payload: dict[str, Any]) -> Reply:
-        event_id = payload.get("event_id")
-        if event_id is not None:
-            self._core.record_opt(
-                str(payload.get("ven_id")),
-                str(event_id),
-                payload.get("modification_number"),
-                str(payload.get("opt_type")),
-                via="oadrCreateOpt",
-            )
-        return "oadrCreatedOpt", {"opt_id": payload.get("opt_id")}
+        """Keep the opt schedule (availability windows, or an opt about one event)."""
+        try:
+            schedule = opt_from_openleadr(payload, self._core.clock.now())
+        except OptPayloadError as err:
+            raise errors.InvalidDataError(str(err)) from None
+        self._core.record_opt_schedule(schedule)
+        return "oadrCreatedOpt", {"opt_id": schedule.opt_id}
 
     async def _cancel_opt(self, payload: dict[str, Any]) -> Reply:
-        return "oadrCanceledOpt", {"opt_id": payload.get("opt_id")}
+        ven_id, opt_id = str(payload.get("ven_id")), str(payload.get("opt_id"))
+        if not self._core.cancel_opt_schedule(ven_id, opt_id):
+            raise errors.InvalidIdError(f"VEN {ven_id} has no live opt {opt_id!r}")
+        return "oadrCanceledOpt", {"opt_id": opt_id}
 
     # Reports
     async def _register_report(self, payload: dict[str, Any]) -> Reply:

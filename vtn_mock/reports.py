@@ -10,19 +10,13 @@ from typing import Any
 
 from openleadr import objects
 
+from vtn_mock.parsed import as_list
 from vtn_mock.store import Reading, ReportDescription
 
-REQUESTED_REPORTS = ("TELEMETRY_USAGE", "TELEMETRY_STATUS")
+REQUESTED_REPORTS = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-FLEXIBILITY_FORECAST")
 # siScaleCode → factor to kW for a power reading in W (openleadr's POWER_REAL accepts only unit W).
 _SCALE_TO_KW = {"none": 0.001, "": 0.001, "k": 1.0, "M": 1000.0, "G": 1e6, "m": 1e-6}
 _UNIT_TO_KW = {"W": 1.0, "kW": 1000.0, "MW": 1e6}
-
-
-def as_list(value: Any) -> list[Any]:
-    """xmltodict gives a dict for one child and a list for several."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def power_kw(value: object, unit: str | None, scale: str | None) -> float | None:
@@ -63,21 +57,29 @@ def _first(value: Any) -> str | None:
 
 
 def report_requests(
-    reports: list[dict[str, Any]], sampling: timedelta, new_id: Callable[[], str]
+    reports: list[dict[str, Any]],
+    sampling: timedelta,
+    new_id: Callable[[], str],
+    back_duration: timedelta | None = None,
+    status_sampling: timedelta | None = None,
 ) -> list[tuple[str, objects.ReportRequest]]:
-    """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report, all r_ids.
+    """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report (and our
+    VEN's flexibility forecast), all r_ids, at `sampling` within the offered range.
 
-    Granularity and report-back duration are equal: the stock openleadr VEN mis-schedules reports whose
-    report interval is longer than their sampling interval.
+    The report-back duration (`back_duration`) defaults to the granularity: the stock openleadr VEN
+    mis-schedules reports whose report interval is longer than their sampling interval (ours sends from its
+    store, and copes). `status_sampling`: the granularity for TELEMETRY_STATUS (default `sampling`).
     """
     out = []
     for report in as_list(reports):
-        if str(report.get("report_name", "")).removeprefix("METADATA_") not in REQUESTED_REPORTS:
+        name = str(report.get("report_name", "")).removeprefix("METADATA_")
+        if name not in REQUESTED_REPORTS:
             continue
         rds = as_list(report.get("report_descriptions"))
         if not rds:
             continue
-        granularity = _clamp(sampling, rds)
+        status = name == "TELEMETRY_STATUS"
+        granularity = _clamp(status_sampling if status and status_sampling else sampling, rds)
         payloads = [
             objects.SpecifierPayload(r_id=rd["r_id"], reading_type=rd.get("reading_type") or "Direct Read")
             for rd in rds
@@ -85,7 +87,7 @@ def report_requests(
         specifier = objects.ReportSpecifier(
             report_specifier_id=report["report_specifier_id"],
             granularity=granularity,
-            report_back_duration=granularity,
+            report_back_duration=max(back_duration or granularity, granularity),
             specifier_payloads=payloads,
         )
         request_id = new_id()
@@ -127,7 +129,7 @@ def readings(
             if not isinstance(measured_at, datetime):
                 unknown += 1
                 continue
-            value = payload.get("value")
+            value = payload.get("value", payload.get("payload_resource_status"))
             out.append(
                 Reading(
                     ven_id=ven_id,

@@ -5,7 +5,7 @@
 name = "summer-peak"            # event ids are name-001, name-002, ... (stable across restarts)
 timezone = "America/New_York"   # for season days and start_time (default UTC)
 
-[defaults]                      # any POST /api/events field, plus `notice`
+[defaults]                      # any POST /api/events field (respect_opt_outs too), plus `notice`
 signal = "LOAD_DISPATCH"
 intervals = [{ duration = "1h", value = -500 }, { duration = "2h", value = -300 }]
 notice = "24h"                  # created (sent to VENs) this long before the start
@@ -238,6 +238,15 @@ async def run_scenario(core: VtnCore, planned: list[PlannedEvent]) -> None:
         ven_ids = await _recipients(core, item)
         if ven_ids is None:
             continue
+        respect = item.body.respect_opt_outs
+        if core.respect_opt_outs if respect is None else respect:
+            opted_out = core.opted_out(ven_ids, spec)
+            for ven_id, opt in opted_out.items():
+                logger.info(f"scenario event {item.event_id}: VEN {ven_id} left out (opt {opt.opt_id})")
+            ven_ids = [v for v in ven_ids if v not in opted_out]
+            if not ven_ids:
+                logger.warning(f"scenario event {item.event_id} not sent: every VEN opted out of its time")
+                continue
         core.create_event(spec, ven_ids, event_id=item.event_id, source="scenario")
         logger.info(f"scenario event {item.event_id} sent to {ven_ids} (starts {spec.start.isoformat()})")
 

@@ -97,7 +97,11 @@ async def start_vtn(
     scenario: list[PlannedEvent] | None = None,
     clock: Clock | None = None,
     oauth_clients: list[OAuthClient] | None = None,
+    *,
+    admin: bool = True,
 ) -> RunningVtn:
+    """The mock VTN on its ports. `admin=False`: the OpenADR port only, no admin API and no dashboard (whose
+    watcher looks for changes twice a second: `ven season` runs on simulated time and reads the core)."""
     token = admin_token(config)
     try:
         clients = resolve_clients(oauth_clients or [], config.vtn.host)
@@ -114,6 +118,9 @@ async def start_vtn(
         new_id,
         enrollment,
         report_sampling=config.vtn.report_sampling,
+        report_back_duration=config.vtn.report_back_duration,
+        respect_opt_outs=config.vtn.respect_opt_outs,
+        status_sampling=config.vtn.status_sampling,
     )
     endpoint = OpenADREndpoint(
         core,
@@ -129,16 +136,21 @@ async def start_vtn(
     oadr_runner, oadr_port = await _site(
         openadr_app, config.vtn.host, config.vtn.port, "OpenADR port (--port)", context
     )
-    try:
-        admin_runner, admin_port = await _site(
-            build_admin_app(core, token, config.vtn.poll_interval),
-            config.admin.host,
-            config.admin.port,
-            "admin port (--admin-port)",
-        )
-    except InputError:
-        await oadr_runner.cleanup()
-        raise
+    runners = [oadr_runner]
+    admin_url = ""
+    if admin:
+        try:
+            admin_runner, admin_port = await _site(
+                build_admin_app(core, token, config.vtn.poll_interval),
+                config.admin.host,
+                config.admin.port,
+                "admin port (--admin-port)",
+            )
+        except InputError:
+            await oadr_runner.cleanup()
+            raise
+        runners.append(admin_runner)
+        admin_url = f"http://{config.admin.host}:{admin_port}/api"
     task = None
     if scenario:
         schedule(core, scenario)  # listed (pending) from start-up, before anyone can ask
@@ -148,8 +160,8 @@ async def start_vtn(
     return RunningVtn(
         core,
         f"{scheme}://{config.vtn.host}:{oadr_port}{PATH_PREFIX}",
-        f"http://{config.admin.host}:{admin_port}/api",
-        (oadr_runner, admin_runner),
+        admin_url,
+        tuple(runners),
         task,
         asyncio.get_running_loop().create_task(_prune(core, config.retention, openadr3)),
         openadr3_url=openadr3.base_url,

@@ -6,12 +6,14 @@ and run on the event loop thread; WAL with synchronous=NORMAL keeps a commit wel
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from vtn_mock.events import StoredEvent, spec_from_json, spec_to_json
+from vtn_mock.opts import OptSchedule
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -40,6 +42,13 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX readings_by_ven ON readings (ven_id, report_type, measured_at);
     """,
     "CREATE INDEX readings_by_time ON readings (measured_at)",
+    """
+    CREATE TABLE opt_schedules (opt_id TEXT NOT NULL, ven_id TEXT NOT NULL, opt_type TEXT NOT NULL,
+                                opt_reason TEXT NOT NULL, market_context TEXT, event_id TEXT,
+                                modification_number INTEGER, resource_ids TEXT NOT NULL,
+                                components TEXT NOT NULL, created_at REAL NOT NULL, cancelled_at REAL,
+                                PRIMARY KEY (ven_id, opt_id));
+    """,
 )
 
 
@@ -214,12 +223,14 @@ class Store:
                 (event_id, ven_id, opt.modification_number, opt.opt_type, opt.via, to_ts(opt.at)),
             )
 
-    def activity_mark(self) -> tuple[int, int]:
-        """Grows with every opt answer and every reading stored: a cheap change marker for live views."""
+    def activity_mark(self) -> tuple[int, ...]:
+        """Grows with every opt answer, reading, opt schedule stored or cancelled: a cheap change marker for
+        live views."""
         row = self._db.execute(
-            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings)"
+            "SELECT (SELECT MAX(rowid) FROM opts), (SELECT MAX(rowid) FROM readings),"
+            " (SELECT MAX(rowid) FROM opt_schedules), (SELECT COUNT(cancelled_at) FROM opt_schedules)"
         ).fetchone()
-        return (row[0] or 0, row[1] or 0)
+        return tuple(value or 0 for value in row)
 
     def latest_opts(self, event_id: str) -> dict[str, Opt]:
         rows = self._db.execute(
@@ -228,6 +239,58 @@ class Store:
             (event_id,),
         )
         return {r[0]: Opt(r[1], r[2], r[3], _dt(r[4])) for r in rows}
+
+    # Opt schedules
+    def save_opt_schedule(self, opt: OptSchedule) -> None:
+        """Store a VEN's opt schedule; the same optID again replaces it (a retried oadrCreateOpt)."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO opt_schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    opt.opt_id,
+                    opt.ven_id,
+                    opt.opt_type,
+                    opt.opt_reason,
+                    opt.market_context,
+                    opt.event_id,
+                    opt.modification_number,
+                    json.dumps(list(opt.resource_ids)),
+                    opt.components_json(),
+                    to_ts(opt.created_at),
+                ),
+            )
+
+    def cancel_opt_schedule(self, ven_id: str, opt_id: str, at: datetime) -> bool:
+        """Mark one opt schedule cancelled; False if this VEN has no such live schedule."""
+        with self._db:
+            cursor = self._db.execute(
+                "UPDATE opt_schedules SET cancelled_at=? "
+                "WHERE ven_id=? AND opt_id=? AND cancelled_at IS NULL",
+                (to_ts(at), ven_id, opt_id),
+            )
+        return cursor.rowcount > 0
+
+    def opt_schedules(self, ven_id: str | None = None, *, live_only: bool = False) -> list[OptSchedule]:
+        sql = "SELECT * FROM opt_schedules WHERE (? IS NULL OR ven_id = ?)"
+        if live_only:
+            sql += " AND cancelled_at IS NULL"
+        rows = self._db.execute(sql + " ORDER BY created_at, rowid", (ven_id, ven_id)).fetchall()
+        return [
+            OptSchedule(
+                opt_id=r[0],
+                ven_id=r[1],
+                opt_type=r[2],
+                opt_reason=r[3],
+                market_context=r[4],
+                event_id=r[5],
+                modification_number=r[6],
+                resource_ids=tuple(json.loads(r[7])),
+                components=OptSchedule.components_from_json(r[8]),
+                created_at=_dt(r[9]),
+                cancelled_at=from_ts(r[10]),
+            )
+            for r in rows
+        ]
 
     # Reports
     def save_report_descriptions(self, ven_id: str, descriptions: list[ReportDescription]) -> None:

@@ -76,7 +76,11 @@ def test_version(run, capsys):
 @pytest.mark.parametrize(
     ("run", "args", "commands"),
     [
-        (ven_main.main, [], ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet"]),
+        (
+            ven_main.main,
+            [],
+            ["plan", "policies", "run", "demo", "events", "event", "certs", "fleet", "forecast", "opt-out", "season"],
+        ),
         (ven_main.main, ["certs"], ["init"]),
         (ven_main.main, ["fleet"], ["status"]),
         (vtn_cli.main, [], ["serve", "event", "vens"]),

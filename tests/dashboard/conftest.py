@@ -93,6 +93,19 @@ class Stack:
         self.clock.advance(delta)
         await asyncio.sleep(0)
 
+    async def advance_past_a_sample(self, delta: timedelta) -> None:
+        """Move the clock by `delta`, wait for the VEN to sample there, then one report granularity (1 s) on:
+        reports carry complete granularity intervals only, so that sample can go out."""
+        await self.advance(delta)
+        target = self.clock.now()
+
+        async def sampled() -> bool:
+            latest = self.app.sampler.latest
+            return latest is not None and latest.ts >= target
+
+        await until(sampled)
+        await self.advance(timedelta(seconds=1))
+
 
 async def until(predicate: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
     """Wait for an async condition (AssertionError after timeout_s: a guard against hangs)."""

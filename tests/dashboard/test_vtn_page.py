@@ -106,7 +106,7 @@ async def test_vtn_page_shows_the_performance_api_numbers(start_stack, open_page
         return page_rows([await r.locator("td").all_text_contents() for r in await rows.all()])
 
     for k, advance in enumerate((timedelta(seconds=50), timedelta(seconds=60))):
-        await stack.advance(advance)
+        await stack.advance_past_a_sample(advance)
 
         async def measured(k: int = k) -> bool:
             performance = await stack.get(url)
@@ -126,4 +126,42 @@ async def test_vtn_page_shows_the_performance_api_numbers(start_stack, open_page
         f"requested {kw(totals['requested_kw_avg'])} kW"
     )
     await expect(page.get_by_test_id("answers")).to_contain_text("optIn")
+    watched.clean(stack.vtn_url.rstrip("/"))
+
+
+async def test_vtn_page_lists_the_opt_schedules_vens_send(start_stack, open_page) -> None:
+    """An owner's window opt-out posted to the VEN reaches the mock VTN as oadrCreateOpt and shows on the
+    page as a live optOut (overrideStatus) with its window; cancelled at the VEN, the page shows it
+    cancelled, as GET /api/opts says."""
+    stack: Stack = await start_stack()
+    watched = await open_page(stack.vtn_url)
+    page = watched.page
+    start = stack.clock.now() + timedelta(hours=1)
+    window = {"from": start.isoformat(), "until": (start + timedelta(hours=2)).isoformat(), "note": "trip"}
+    override = await stack.send("POST", f"{stack.ven_url}api/opt-out", window)
+
+    async def owner_opts() -> list[dict[str, Any]]:
+        opts = await stack.get(f"{stack.vtn.admin_url}/opts")
+        return [o for o in opts if o["opt_reason"] == "overrideStatus"]
+
+    async def sent() -> bool:
+        return len(await owner_opts()) == 1
+
+    await until(sent)
+    [opt] = await owner_opts()
+    assert (opt["opt_type"], opt["live"], len(opt["windows"])) == ("optOut", True, 1)
+    row = page.locator(f'#opts tr[data-opt-id="{opt["opt_id"]}"]')
+    await expect(row).to_contain_text("overrideStatus")
+    await expect(row).to_contain_text("optOut")
+    await expect(row).to_contain_text("dash-ven")
+    await expect(row.locator('[data-testid="opt-state"]')).to_have_text("live")
+
+    await stack.send("DELETE", f"{stack.ven_url}api/opt-outs/{override['id']}")
+
+    async def cancelled() -> bool:
+        return [o["live"] for o in await owner_opts()] == [False]
+
+    await until(cancelled)
+    await expect(row.locator('[data-testid="opt-state"]')).to_contain_text("cancelled")
+    await expect(row).to_have_attribute("data-live", "false")
     watched.clean(stack.vtn_url.rstrip("/"))

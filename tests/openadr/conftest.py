@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from openleadr import OpenADRServer
+from openleadr import OpenADRServer, errors
+from openleadr.service import OptService
 
 from ven.events import Answer
 from ven.openadr.client import Backoff, VenClient
@@ -43,6 +44,13 @@ class Vtn:
     registered_items: list[dict[str, Any]] = field(default_factory=list)
     report_values: dict[str, list[float]] = field(default_factory=dict)
     report_request: tuple[timedelta, timedelta] | None = None  # (sampling, report interval)
+    request_status: bool = False  # also request TELEMETRY_STATUS (its status payloads: see below)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # every oadrUpdateReport payload
+    opts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (message type, payload)
+    opt_answer_code: int | None = None  # answer EiOpt with this error code instead of acknowledging
+    pending_poll: tuple[str, dict[str, Any]] | None = None  # the answer to the next oadrPoll
+    created_reports: list[dict[str, Any]] = field(default_factory=list)  # every oadrCreatedReport
+    bodies: list[bytes] = field(default_factory=list)  # every message a VEN posted
     hostile_polls: int = 0
     requests: list[str] = field(default_factory=list)
 
@@ -78,8 +86,59 @@ class Vtn:
             return await original(payload)
 
         service.handlers["oadrCreatedEvent"] = created_event
+        reports = self.server.services["report_service"]
+        update = reports.handlers["oadrUpdateReport"]
+
+        async def update_report(payload: dict[str, Any]) -> Any:
+            self.updates.append(payload)
+            # openleadr's callbacks read report_payload['value']: a status payload has none (KeyError,
+            # HTTP 500). Such reports are recorded here and acknowledged without its callbacks.
+            if any(
+                "value" not in i["report_payload"] for r in payload["reports"] for i in r.get("intervals", [])
+            ):
+                return "oadrUpdatedReport", {}
+            return await update(payload)
+
+        reports.handlers["oadrUpdateReport"] = update_report
+        created = reports.handlers["oadrCreatedReport"]
+
+        async def created_report(payload: dict[str, Any]) -> Any:
+            self.created_reports.append(payload)
+            return await created(payload)
+
+        reports.handlers["oadrCreatedReport"] = created_report
+        polls = self.server.services["poll_service"]
+        poll = polls.handlers["oadrPoll"]
+
+        async def on_poll(payload: dict[str, Any]) -> Any:
+            if self.pending_poll is not None:
+                message, self.pending_poll = self.pending_poll, None
+                return message
+            return await poll(payload)
+
+        polls.handlers["oadrPoll"] = on_poll
+        self._add_opt_service()
         self.server.app.middlewares.append(self.middleware())
         await self.server.run()
+
+    def _add_opt_service(self) -> None:
+        """openleadr's own OptService (a stub: no route, handlers that answer nothing) given handlers
+        that record what arrives, and its route: the stock VTN as a peer for our oadrCreateOpt."""
+        service = OptService(self.vtn_id)
+
+        async def create_opt(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+            self.opts.append(("oadrCreateOpt", payload))
+            if self.opt_answer_code is not None:
+                raise errors.InvalidIdError("refused by the test")
+            return "oadrCreatedOpt", {"opt_id": payload["opt_id"]}
+
+        async def cancel_opt(payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+            self.opts.append(("oadrCancelOpt", payload))
+            return "oadrCanceledOpt", {"opt_id": payload["opt_id"]}
+
+        service.handlers["oadrCreateOpt"] = create_opt
+        service.handlers["oadrCancelOpt"] = cancel_opt
+        self.server.app.router.add_post(f"{self.server.http_path_prefix}/EiOpt", service.handler)
 
     async def stop(self) -> None:
         await self.server.stop()
@@ -132,7 +191,7 @@ class Vtn:
         self.registered_items.append(
             {"resource_id": resource_id, "measurement": measurement, "unit": unit, "scale": scale}
         )
-        if self.report_request is None:
+        if self.report_request is None or (measurement == "Status" and not self.request_status):
             return None
         key = f"{resource_id}/{measurement}/{len(self.registered_items)}"
 
@@ -144,6 +203,7 @@ class Vtn:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         self.requests.append(request.path.rsplit("/", 1)[-1])
+        self.bodies.append(await request.read())
         if self.hostile_polls and request.path.endswith("/OadrPoll"):
             self.hostile_polls -= 1
             return web.Response(body=BILLION_LAUGHS, content_type="application/xml")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from ven.events import Answer, AnswerSource
 from ven.openadr.client import Backoff, Registration, RegistrationError
 from ven.openadr.models import Distribution, OadrEvent
-from ven.openadr.reports import USAGE_REPORT, ReportSources
 
 from .conftest import Vtn, free_port, make_client
 
@@ -192,63 +191,6 @@ async def test_an_unreachable_vtn_is_logged_once_per_outage(
     assert failures == [logging.WARNING] + [logging.DEBUG] * (len(failures) - 1)
     recovered = [line for _, line in lines if "answers again" in line]
     assert recovered == [f"VTN at {vtn.url} answers again after {len(failures)} failed requests"]
-
-
-async def test_reports_reach_vtn_in_kw(vtn: Vtn, started: list) -> None:
-    """Offered reports register with scale 'k' (kW) and their sampled values reach the VTN."""
-    vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
-    sources = ReportSources(
-        usage_kw=lambda: 120.5,
-        baseline_kw=lambda: 300.0,
-        delta_usage_kw=lambda: 179.5,
-        online=lambda: True,
-        available_reduction_kw=lambda: 250.0,
-        stored_energy_kwh=lambda: 900.0,
-        ev_usage_kw={"ev-1": lambda: 7.2},
-        min_sampling=timedelta(seconds=1),
-    )
-    client = make_client(vtn.url, reports=sources)
-    started.append(client)
-    await client.start()
-    power = [i for i in vtn.registered_items if i["measurement"] == "RealPower"]
-    assert [(i["resource_id"], i["unit"], i["scale"]) for i in power] == [
-        ("fleet", "W", "k"),
-        ("fleet", "W", "k"),
-        ("fleet", "W", "k"),
-        ("ev-1", "W", "k"),
-    ]
-    async with asyncio.timeout(WAIT):
-        while len(vtn.report_values) < 7:
-            await asyncio.sleep(0.05)
-    values = {key.split("/")[-1]: series[0] for key, series in vtn.report_values.items()}
-    assert values == {"1": 120.5, "2": 300.0, "3": 179.5, "4": 7.2, "5": 1.0, "6": 250.0, "7": 900.0}
-
-
-async def test_forwarded_usage_report_is_sent_only_with_its_stored_readings(vtn: Vtn, started: list) -> None:
-    """Store and forward: no live TELEMETRY_USAGE job; send_report delivers readings, acknowledged."""
-    vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
-    sources = ReportSources(
-        usage_kw=lambda: 1.0,
-        baseline_kw=lambda: 2.0,
-        delta_usage_kw=lambda: 1.0,
-        online=lambda: True,
-        available_reduction_kw=lambda: 250.0,
-        stored_energy_kwh=lambda: 900.0,
-        min_sampling=timedelta(seconds=1),
-    )
-    client = make_client(vtn.url, reports=sources, forwarded_reports=frozenset({USAGE_REPORT}))
-    started.append(client)
-    await client.start()
-    async with asyncio.timeout(WAIT):
-        while not client.report_requests(USAGE_REPORT) or len(vtn.report_values) < 3:
-            await asyncio.sleep(0.05)
-    assert not any("RealPower" in key for key in vtn.report_values)  # only the live status items
-    request = client.report_requests(USAGE_REPORT)[0]
-    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    readings = [(t0, "fleet.usage", 42.0), (t0 + timedelta(seconds=10), "fleet.usage", 43.5)]
-    assert await client.send_report(request, readings)
-    usage = next(series for key, series in vtn.report_values.items() if key.startswith("fleet/RealPower/1"))
-    assert usage == [42.0, 43.5]
 
 
 async def test_answers_are_given_once_and_heard_back_after_acknowledgement(vtn: Vtn, started: list) -> None:

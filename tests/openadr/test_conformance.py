@@ -13,12 +13,12 @@ import pytest
 from openleadr.messaging import parse_message
 
 from ven.events import Answer, AnswerSource, EventView, Opt
+from ven.openadr import wire
 from ven.openadr.answers import convertible
 from ven.openadr.events import EventResponder
 from ven.openadr.models import MalformedEventError, OadrEvent, event_from_openleadr
-from ven.openadr.reports import ReportRequest, update_report
 from ven.openadr.signals import event_request
-from ven.security.signing import MessageFactory
+from ven.security.signing import wrap
 
 from .conftest import Vtn, make_client, raw_event, signal_dict
 
@@ -139,13 +139,15 @@ def test_conformance_001() -> None:
     is checked on what our VEN sends: a report reading stamped in US Eastern time.
     """
     eastern = datetime(2026, 7, 14, 16, 0, tzinfo=timezone(timedelta(hours=-4)))
-    request = ReportRequest("rr-1", "TELEMETRY_USAGE", ("fleet.usage",), None, timedelta(0))
-    xml = MessageFactory()(
-        "oadrUpdateReport",
-        ven_id="ven-1",
-        request_id="req-1",
-        reports=[update_report(request, [(eastern, "fleet.usage", 12.5)])],
+    report = wire.ReportData(
+        "rr-1",
+        "TELEMETRY_USAGE",
+        "TELEMETRY_USAGE",
+        [wire.Interval(eastern, "fleet.usage", 12.5)],
+        eastern,
+        "r-1",
     )
+    xml = wrap(wire.serialize(wire.update_report([report], "ven-1", "req-1")), None)
     assert "2026-07-14T20:00:00" in xml
     assert "16:00:00-04:00" not in xml
     _, parsed = parse_message(xml)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
-from openleadr import enums, objects, utils
+from openleadr import OpenADRClient, enums, objects, utils
 from openleadr.messaging import create_message, parse_message, validate_xml_schema
 
+from ven.clock import ManualClock
 from ven.events import Answer
+from ven.openadr import wire
 from ven.openadr.events import EventResponder
 from ven.openadr.models import (
     Distribution,
@@ -19,10 +23,12 @@ from ven.openadr.models import (
     OadrEvent,
     event_from_openleadr,
 )
-from ven.openadr.reports import ReportSources, offer_reports
+from ven.openadr.reports import ReportSources
 from ven.openadr.signals import event_horizon
 from ven.openadr.workarounds import PatchedClient
-from ven.security.signing import MessageFactory
+from ven.security.signing import MessageFactory, wrap
+from ven.storage import Store, TelemetrySample
+from ven.telemetry.series import Quantity, StatusLog, StatusSnapshot, UsageHistory
 
 from .conftest import BILLION_LAUGHS, Vtn, free_port, make_client, raw_event
 
@@ -101,10 +107,13 @@ def test_utc_timestamps_parse() -> None:
 
 
 def test_durations_truncated_to_whole_seconds() -> None:
-    """openleadr sends 1.5 s as PT1S, so report settings must be whole seconds."""
+    """openleadr sends 1.5 s as PT1S and zero as a bare "P"; ours refuses fractions and writes PT0S."""
     assert utils.timedeltaformat(timedelta(seconds=1.5)) == "PT1S"
-    with pytest.raises(ValueError, match="min_sampling"):
-        ReportSources(*(lambda: 0.0,) * 6, min_sampling=timedelta(seconds=1.5))
+    assert utils.timedeltaformat(timedelta(0)) == "P"
+    assert wire.format_duration(timedelta(0)) == "PT0S"
+    assert wire.format_duration(timedelta(days=1, seconds=90)) == "P1DT1M30S"
+    with pytest.raises(ValueError, match="whole"):
+        wire.format_duration(timedelta(seconds=1.5))
 
 
 async def test_empty_answer_returns_none_not_tuple(vtn: Vtn) -> None:
@@ -121,43 +130,128 @@ async def test_empty_answer_returns_none_not_tuple(vtn: Vtn) -> None:
         await client.client_session.close()
 
 
-async def test_reports_share_requested_r_ids(vtn: Vtn, started: list) -> None:
-    """Two reports whose report interval exceeds the sampling interval each complete with their own r_ids."""
+async def test_reports_share_requested_r_ids(vtn: Vtn, started: list, tmp_path: Path) -> None:
+    """Two reports whose report interval exceeds the sampling interval each go out with their own r_ids
+    only, once per report interval (openleadr's shared list mixed them and timed them wrongly)."""
     vtn.report_request = (timedelta(seconds=1), timedelta(seconds=2))
-    sources = ReportSources(
-        usage_kw=lambda: 1.0,
-        baseline_kw=lambda: 2.0,
-        delta_usage_kw=lambda: 1.0,
-        online=lambda: 1.0,
-        available_reduction_kw=lambda: 3.0,
-        stored_energy_kwh=lambda: 4.0,
-        min_sampling=timedelta(seconds=1),
+    vtn.request_status = True
+    store = Store.open(f"sqlite:///{tmp_path / 'ven.db'}")
+    store.telemetry.add(
+        TelemetrySample(START + timedelta(seconds=k + 0.5), "fleet", 1.0, 2.0, 1.0) for k in range(2)
     )
-    client = make_client(vtn.url, reports=sources)
+    log = StatusLog()
+    log.add(StatusSnapshot(START + timedelta(seconds=0.5), {("fleet", Quantity.STORED_ENERGY): 4.0}))
+    sources = ReportSources(UsageHistory(store), log, sampling=timedelta(seconds=1))
+    clock = ManualClock(START)
+    client = make_client(vtn.url, reports=sources, clock=clock, report_tick=timedelta(hours=1))
     started.append(client)
     await client.start()
-    async with asyncio.timeout(WAIT):
-        while len(vtn.report_values) < 6:
-            await asyncio.sleep(0.02)
-    # First report per request: 2 samples (2 s / 1 s) of its own items; shared r_ids gave 4 samples late.
-    assert {tuple(v) for v in vtn.report_values.values()} == {(1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (4.0, 4.0)}
-    r_ids = {r["report_specifier_id"]: r["r_ids"] for r in client._client.report_requests}
-    assert r_ids == {
-        "TELEMETRY_USAGE": ["fleet.usage", "fleet.baseline", "fleet.deltaUsage"],
-        "TELEMETRY_STATUS": ["fleet.online", "fleet.availableReduction_kW", "fleet.storedEnergy_kWh"],
+    clock.advance(timedelta(seconds=2))
+    assert await client.send_due_reports() == 2
+    by_report = {
+        u["reports"][0]["report_specifier_id"]: {
+            i["report_payload"]["r_id"] for i in u["reports"][0]["intervals"]
+        }
+        for u in vtn.updates
     }
+    assert by_report == {
+        "TELEMETRY_USAGE": {"fleet.usage", "fleet.baseline", "fleet.deltaUsage"},
+        "TELEMETRY_STATUS": {"fleet.storedEnergy_kWh"},
+    }
+    store.close()
 
 
-async def test_add_report_scale_mutates_shared_measurements(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Offering kW reports leaves openleadr's shared POWER_REAL measurement untouched (whatever a stock
-    client elsewhere in the process did to it: it starts from "none" here)."""
+async def test_add_report_scale_mutates_shared_measurements(
+    vtn: Vtn, started: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openleadr's add_report(scale='k') rewrites the shared POWER_REAL; registering ours leaves it be
+    (it starts from "none" here, whatever a stock client elsewhere in the process did to it)."""
     monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", "none")
-    client = PatchedClient("v", "http://127.0.0.1:1")
-    offer_reports(client, ReportSources(*(lambda: 0.0,) * 6))
+    OpenADRClient("v", "http://127.0.0.1:1").add_report(
+        lambda: 0.0, "r", "POWER_REAL", scale="k", report_duration=timedelta(hours=1)
+    )
+    assert enums.MEASUREMENTS.POWER_REAL.scale == "k"  # the bug
+    monkeypatch.setattr(enums.MEASUREMENTS.POWER_REAL, "scale", "none")
+    with Store.open(f"sqlite:///{tmp_path / 'ven.db'}") as store:
+        client = make_client(vtn.url, reports=ReportSources(UsageHistory(store), StatusLog()))
+        started.append(client)
+        await client.start()
     assert enums.MEASUREMENTS.POWER_REAL.scale == "none"
-    usage = next(r for r in client.reports if r.report_name == "TELEMETRY_USAGE")
-    assert {d.measurement.scale for d in usage.report_descriptions} == {"k"}
-    assert len({id(d.measurement) for d in usage.report_descriptions}) == len(usage.report_descriptions)
+    power = [i for i in vtn.registered_items if i["measurement"] == "RealPower"]
+    assert len(power) == 3
+    assert {(i["unit"], i["scale"]) for i in power} == {("W", "k")}
+
+
+def test_update_report_renders_only_payload_float() -> None:
+    """openleadr's oadrUpdateReport has no oadrPayloadResourceStatus: a status fails the schema there;
+    ours renders it, and openleadr parses it back."""
+    status = {"online": True, "manual_override": False}
+    report = objects.Report(
+        report_request_id="rr",
+        report_specifier_id="TELEMETRY_STATUS",
+        report_name="TELEMETRY_STATUS",
+        intervals=[
+            objects.ReportInterval(
+                dtstart=START, report_payload=objects.ReportPayload(r_id="s", value=status)
+            )
+        ],
+    )
+    with pytest.raises(etree.XMLSyntaxError):
+        validate_xml_schema(
+            create_message("oadrUpdateReport", ven_id="v", request_id="r", reports=[report]).encode()
+        )
+    data = wire.ReportData(
+        "rr",
+        "TELEMETRY_STATUS",
+        "TELEMETRY_STATUS",
+        [wire.Interval(START, "s", wire.Status(True, False))],
+        START,
+        "r1",
+    )
+    text = wrap(wire.serialize(wire.update_report([data], "v", "r")), None)
+    validate_xml_schema(text.encode())
+    payload = parse_message(text)[1]["reports"][0]["intervals"][0]["report_payload"]
+    assert payload["payload_resource_status"] == status
+
+
+async def test_create_opt_keeps_opts_in_memory_and_takes_errors_as_success(vtn: Vtn, started: list) -> None:
+    """openleadr's create_opt takes an error answer as success and its cancel_opt refuses an optID it
+    did not create in this process (and sends an empty requestID); ours sees the error, and cancels any
+    optID with a requestID."""
+    stock = OpenADRClient("stock-ven", vtn.url)
+    stock.ven_id = "ven-9"
+    sent: list[str] = []
+
+    async def error_answer(_service: str, message: str) -> tuple[str, dict[str, Any]]:
+        sent.append(message)
+        return "oadrCreatedOpt", {"opt_id": "o1", "response": {"response_code": 452}}
+
+    stock._perform_request = error_answer
+    target = [objects.Target(ven_id="ven-9")]
+    assert await stock.create_opt("optOut", "x-schedule", target, event_id="e1", opt_id="o1") == "o1"
+    assert await OpenADRClient("stock-ven", vtn.url).cancel_opt("o1") is False  # a "restarted" client
+    stock.opts.append(
+        objects.Opt(opt_id="o1", opt_type="optOut", opt_reason="x-schedule", event_id="e1", targets=target)
+    )
+    await stock.cancel_opt("o1")
+    assert (
+        '<requestID xmlns="http://docs.oasis-open.org/ns/energyinterop/201110/payloads"></requestID>'
+        in sent[-1]
+    )
+
+    client = make_client(vtn.url)
+    started.append(client)
+    registration = await client.start()
+    message = wire.OptMessage(
+        "o2", "optOut", "x-schedule", registration.ven_id, "r2", START, event_id="e1", modification_number=0
+    )
+    vtn.opt_answer_code = 452
+    assert await client.create_opt(message) is False
+    vtn.opt_answer_code = None
+    assert await client.create_opt(message) is True
+    assert await client.cancel_opt("o-from-before-a-restart") is True
+    assert vtn.opts[-1][0] == "oadrCancelOpt"
+    assert vtn.opts[-1][1]["request_id"]
 
 
 async def test_lowercase_vtn_id_answers_452(started: list) -> None:

@@ -52,6 +52,7 @@ class RecordingVtn(Vtn):
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         if self.down:
             return web.Response(status=503)
+        self.requests.append(request.path.rsplit("/", 1)[-1])
         if self.hung:
             self.hung_requests.append(request.path.rsplit("/", 1)[-1])
             await self._resumed.wait()
@@ -70,7 +71,15 @@ class RecordingVtn(Vtn):
         max_sampling_interval: timedelta,
     ) -> tuple[Any, ...] | None:
         self.registered_items.append({"resource_id": resource_id, "measurement": measurement})
-        fleet_items = [i for i in self.registered_items if i["resource_id"] == "fleet"]
+        if measurement == "Status":  # status payloads are recorded by the update handler (Vtn.updates)
+            return (
+                (lambda _values: None, timedelta(seconds=1), timedelta(seconds=1))
+                if self.request_status
+                else None
+            )
+        fleet_items = [
+            i for i in self.registered_items if i["resource_id"] == "fleet" and i["measurement"] != "Status"
+        ]
         if resource_id != "fleet" or len(fleet_items) > len(USAGE_ITEMS):
             return None
         name = USAGE_ITEMS[len(fleet_items) - 1]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from openleadr.messaging import create_message
 
 from tests.openadr.conftest import raw_event
-from ven.openadr.reports import ReportSources, offer_reports
-from ven.openadr.workarounds import PatchedClient
+from ven.openadr import wire
+from ven.openadr.reports import ReportSources, catalog
+from ven.security.signing import wrap
+from ven.storage import Store
+from ven.telemetry.series import StatusLog, UsageHistory
 
 
 def _levels() -> list[dict[str, Any]]:
@@ -44,28 +46,8 @@ def response(**render: Any) -> str:
 
 
 def register_report() -> str:
-    """What our VEN sends as oadrRegisterReport (captured, not sent)."""
-    sent: list[str] = []
-
-    async def capture(_service: str, message: str) -> tuple[None, dict[str, Any]]:
-        sent.append(message)
-        return None, {}
-
-    async def build() -> None:
-        client = PatchedClient("fuzz-ven", "http://127.0.0.1:1", ven_id="ven-1")
-        offer_reports(
-            client,
-            ReportSources(
-                usage_kw=lambda: 1.0,
-                baseline_kw=lambda: 2.0,
-                delta_usage_kw=lambda: 1.0,
-                online=lambda: True,
-                available_reduction_kw=lambda: 3.0,
-                stored_energy_kwh=lambda: 4.0,
-            ),
-        )
-        client._perform_request = capture  # type: ignore[method-assign,assignment]
-        await client.register_reports(client.reports)
-
-    asyncio.run(build())
-    return sent[0]
+    """What our VEN sends as oadrRegisterReport (rendered, not sent)."""
+    with Store.open("sqlite:///:memory:") as store:
+        sources = ReportSources(UsageHistory(store), StatusLog(), sites=("depot-a",), ev_ids=("ev-1",))
+        offers = catalog(sources).offers
+    return wrap(wire.serialize(wire.register_report(offers, "ven-1", "req-1", datetime.now(UTC))), None)

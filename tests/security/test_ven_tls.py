@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ import pytest
 from ven.openadr.client import Backoff, RegistrationError, VenClient
 from ven.openadr.reports import ReportSources
 from ven.security.certs import LocalPki
+from ven.storage import Store, TelemetrySample
+from ven.telemetry.series import StatusLog, UsageHistory
 
 from .conftest import TlsVtn, make_ven, ven_security
 
@@ -19,29 +21,30 @@ WAIT = 5.0
 
 
 async def test_registers_opts_in_and_reports_over_tls_with_signatures(
-    tls_vtn: TlsVtn, pki: LocalPki, pki_dir: Path, clients: list[VenClient]
+    tls_vtn: TlsVtn, pki: LocalPki, pki_dir: Path, clients: list[VenClient], tmp_path: Path
 ) -> None:
     """Over mutual TLS with signed messages both ways: registration, an event opted in, reports received."""
     tls_vtn.report_request = (timedelta(seconds=1), timedelta(seconds=1))
-    sources = ReportSources(
-        usage_kw=lambda: 120.5,
-        baseline_kw=lambda: 300.0,
-        delta_usage_kw=lambda: 179.5,
-        online=lambda: True,
-        available_reduction_kw=lambda: 250.0,
-        stored_energy_kwh=lambda: 900.0,
-        min_sampling=timedelta(seconds=1),
+    store = Store.open(f"sqlite:///{tmp_path / 'ven.db'}")
+    now = datetime.now(UTC)
+    store.telemetry.add([TelemetrySample(now - timedelta(seconds=2), "fleet", 120.5, 300.0, 179.5)])
+    sources = ReportSources(UsageHistory(store), StatusLog(), sampling=timedelta(seconds=1))
+    client = make_ven(
+        tls_vtn.url,
+        ven_security(pki_dir, pki.vtn.fingerprint),
+        reports=sources,
+        report_tick=timedelta(hours=1),
     )
-    client = make_ven(tls_vtn.url, ven_security(pki_dir, pki.vtn.fingerprint), reports=sources)
     clients.append(client)
     registration = await client.start()
     assert registration.ven_id == "ven-1"
     opted = tls_vtn.add_event(registration.ven_id, values=[-500.0])
     assert await asyncio.wait_for(opted, WAIT) == "optIn"
     async with asyncio.timeout(WAIT):
-        while len(tls_vtn.report_values) < 6:
+        while not await client.send_due_reports():  # due one reportBackDuration after the request
             await asyncio.sleep(0.05)
     assert {key.split("/")[-1]: s[0] for key, s in tls_vtn.report_values.items()}["1"] == 120.5
+    store.close()
     assert tls_vtn.signed_answers, "the VTN's poll answers are signed"
     assert b"X509Certificate" in tls_vtn.signed_answers[0]
     assert (client.untrusted_answers, client.refused_answers) == (0, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from ven.events import Answer
 from ven.openadr.client import VenClient
 from ven.openadr.models import OadrEvent
 from ven.openadr.reports import ReportSources
+from ven.storage import Store, TelemetrySample
+from ven.telemetry.series import Point, Quantity, ResourceStatus, StatusLog, StatusSnapshot, UsageHistory
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.server import start_vtn as start_in_process
 
@@ -22,8 +24,24 @@ pytestmark = pytest.mark.slow
 WAIT = 30.0
 
 
+async def _sample_forever(store: Store, log: StatusLog) -> None:
+    """Stand-in for the VEN's sampler: a fleet sample and a status snapshot every 0.2 s (wall)."""
+    status = ResourceStatus(True, False, 300.0, 800.0, 150.0, 900.0)
+    while True:
+        now = datetime.now(UTC)
+        store.telemetry.add([TelemetrySample(now, "fleet", 300.0, 800.0, 500.0)])
+        log.add(StatusSnapshot(now, {("fleet", Quantity.STATUS): status, ("depot", Quantity.STATUS): status}))
+        await asyncio.sleep(0.2)
+
+
+def _forecast(now: datetime) -> list[Point]:
+    step = timedelta(minutes=15)
+    return [Point(now + k * step, "fleet", Quantity.AVAILABLE_REDUCTION, 650.0, step) for k in range(96)]
+
+
 async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
-    """Our VEN gets an event with an itemBase, opts in; its TELEMETRY_USAGE/STATUS reports are stored."""
+    """Our VEN gets an event with an itemBase, opts in; its TELEMETRY_USAGE, TELEMETRY_STATUS (resource
+    status) and forecast reports are stored, and the event's performance comes from its usage."""
     (tmp_path / "vtn.toml").write_text('[vtn]\nreport_sampling = "1s"\n')
     vtn = start_vtn(tmp_path, "--config", str(tmp_path / "vtn.toml"))
     seen: list[OadrEvent] = []
@@ -32,16 +50,19 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
         seen.append(event)
         return Answer.opt_in()
 
+    store = Store.open(f"sqlite:///{tmp_path / 'ven.db'}")
+    log = StatusLog()
     sources = ReportSources(
-        usage_kw=lambda: 300.0,
-        baseline_kw=lambda: 800.0,
-        delta_usage_kw=lambda: 500.0,
-        online=lambda: 1.0,
-        available_reduction_kw=lambda: 650.0,
-        stored_energy_kwh=lambda: 1200.0,
-        min_sampling=timedelta(seconds=1),
+        UsageHistory(store), log, forecast=_forecast, sites=("depot",), sampling=timedelta(seconds=1)
     )
-    ven = VenClient("district-north", vtn.openadr_url, on_event=on_event, reports=sources)
+    ven = VenClient(
+        "district-north",
+        vtn.openadr_url,
+        on_event=on_event,
+        reports=sources,
+        report_tick=timedelta(seconds=0.2),
+    )
+    sampler = asyncio.create_task(_sample_forever(store, log))
     try:
         await ven.start()
         async with aiohttp.ClientSession() as session:
@@ -53,23 +74,26 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
             }
             async with session.post(f"{vtn.admin_url}/events", json=body) as resp:
                 event_id = (await resp.json())["event_id"]
-
-            async def get(path: str) -> Any:
-                async with session.get(f"{vtn.admin_url}{path}") as resp:
-                    return await resp.json()
-
-            async with asyncio.timeout(WAIT):  # a hang guard: each wait is on what the VTN recorded
-                while (await get(f"/events/{event_id}"))["vens"][0]["opt"] != "optIn":
+            async with asyncio.timeout(30):
+                while True:
+                    async with session.get(f"{vtn.admin_url}/events/{event_id}") as resp:
+                        opted = (await resp.json())["vens"][0]["opt"]
+                    async with session.get(f"{vtn.admin_url}/events/{event_id}/performance") as resp:
+                        performance: dict[str, Any] = await resp.json()
+                    async with session.get(
+                        f"{vtn.admin_url}/vens/district-north/readings?limit=2000"
+                    ) as resp:
+                        readings = await resp.json()
+                    names = {r["report_name"] for r in readings}
+                    measured = performance["intervals"][0]["measured_kw"]
+                    if opted == "optIn" and measured is not None and len(names) == 3:
+                        break
                     await asyncio.sleep(0.1)
-                while (await get(f"/events/{event_id}"))["status"] != "completed" or not {
-                    r["report_name"] for r in await get("/vens/district-north/readings?limit=500")
-                } >= {"TELEMETRY_USAGE", "TELEMETRY_STATUS"}:
-                    await asyncio.sleep(0.1)
-            performance: dict[str, Any] = await get(f"/events/{event_id}/performance")
-            readings = await get("/vens/district-north/readings?limit=500")
     finally:
+        sampler.cancel()
         await ven.stop()
         stop_vtn(vtn)
+        store.close()
     assert seen[0].event_id == event_id
     first = performance["intervals"][0]
     assert (first["requested_kw"], first["baseline_kw"], first["measured_kw"], first["delivered_kw"]) == (
@@ -78,7 +102,13 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
         300.0,
         500.0,
     )
-    assert {r["report_name"] for r in readings} == {"TELEMETRY_USAGE", "TELEMETRY_STATUS"}
+    assert names == {"TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-FLEXIBILITY_FORECAST"}
+    status = next(r for r in readings if r["r_id"] == "depot.status")
+    assert status["value"]["online"] is True
+    assert status["value"]["load_control_state"]["set_point"]["normal"] == 800.0
+    forecast = [r for r in readings if r["r_id"] == "forecast.availableReduction_kW"]
+    assert forecast
+    assert {r["value"] for r in forecast} == {650.0}
 
 
 async def test_in_process_start_and_stop(tmp_path: Path):

@@ -95,7 +95,7 @@ def test_store_keeps_vens_and_events_across_restarts(tmp_path):
     """A restarted VTN knows its VENs, events and opt answers, and re-sends current events when polled."""
     clock = ManualClock(NOW)
     core = make_core(tmp_path / "vtn.sqlite", clock)
-    assert core.store.schema_version == 2
+    assert core.store.schema_version == 3  # 3: opt schedules
     ven = core.register("fleet-a", None)
     spec = EventSpec(
         "LOAD_DISPATCH", "delta", NOW + timedelta(hours=1), (Interval(timedelta(hours=1), -100),)

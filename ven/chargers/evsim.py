@@ -29,6 +29,8 @@ class SimulatedEVs:
         self.plugged_in = fleet.plugged_in & (self.departure_ts > now_ts)
         self.power_kw = np.zeros(size)
         self.setpoint_kw = np.full(size, np.nan)
+        self.step_power_kw = np.zeros(size)  # the last step's power, departing EVs' included
+        self.connected_h = np.zeros(size)  # hours each EV was connected at it
         self.setpoint_until_ts = np.full(size, np.inf)
 
     def command(self, ix: IntArray, power_kw: FloatArray, until_ts: float) -> None:
@@ -50,7 +52,11 @@ class SimulatedEVs:
         return float(self.setpoint_until_ts.min(initial=np.inf))
 
     def step(self, t0: float, t1: float) -> BoolArray:
-        """Run from t0 to t1 at the current setpoints; returns who departed (and is now unplugged)."""
+        """Run from t0 to t1 at the current setpoints; returns who departed (and is now unplugged).
+
+        Afterwards `step_power_kw` holds each EV's power over the step (the departing ones' too; `power_kw`
+        is 0 for them) and `connected_h` the hours each was connected at it (a departing EV only until its
+        departure)."""
         fleet, dt_s = self.fleet, t1 - t0
         self.expire(t0)
         leaving = self.plugged_in & (self.departure_ts <= t1)
@@ -74,18 +80,28 @@ class SimulatedEVs:
         physics = {"capacity_kwh": fleet.capacity_kwh, "efficiency": fleet.efficiency, "dt_h": connected_h}
         power = np.where(self.plugged_in, battery.bms_limit_kw(power, self.energy_kwh, **physics), 0.0)
         self.energy_kwh = battery.integrate_kwh(self.energy_kwh, power, **physics)
+        self.connected_h = connected_h
+        self.step_power_kw = power
         self.power_kw = np.where(leaving, 0.0, power)
         self.plugged_in &= ~leaving
         self.clear(leaving)
         return leaving
 
     def plug(
-        self, i: int, plugged_in: bool, soc: float | None = None, departure_ts: float | None = None
+        self,
+        i: int,
+        plugged_in: bool,
+        soc: float | None = None,
+        departure_ts: float | None = None,
+        used_kwh: float | None = None,
     ) -> bool:
-        """Plug EV i in (with its arrival SOC and next departure) or out; True if its plug state changed."""
+        """Plug EV i in (with its arrival SOC, or the energy its trip used, and its next departure) or out;
+        True if its plug state changed."""
         if plugged_in:
             if soc is not None:
                 self.energy_kwh[i] = soc * self.fleet.capacity_kwh[i]
+            if used_kwh is not None:
+                self.energy_kwh[i] = max(self.energy_kwh[i] - used_kwh, 0.0)
             self.departure_ts[i] = math.inf if departure_ts is None else departure_ts
         if bool(self.plugged_in[i]) == plugged_in:
             return False

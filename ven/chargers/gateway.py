@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from ven.model.fleet import BoolArray, Fleet, FloatArray
+    from ven.model.fleet import BoolArray, Fleet, FloatArray, IntArray
 
 __all__ = [
     "ApplyResult",
@@ -132,6 +132,12 @@ class FleetReading:
 
     def index(self, ev_id: str) -> int:
         return self._positions[ev_id]
+
+    def positions(self, ev_ids: tuple[str, ...]) -> IntArray:
+        """Where each of `ev_ids` is in this reading (a gateway may list EVs in its own order)."""
+        if ev_ids == self.ev_ids:
+            return np.arange(len(ev_ids), dtype=np.int64)
+        return np.fromiter((self._positions[ev_id] for ev_id in ev_ids), dtype=np.int64, count=len(ev_ids))
 
     def ev(self, ev_id: str) -> EVReading:
         return self._record(self._positions[ev_id])

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 class PlugEvent:
     """At `at`, `ev_id` is plugged in (an arrival) or out (leaving before, or without, its departure time).
 
-    On arrival, `soc` is the SOC it arrives with (None: as it left) and `departure` when it will leave again
-    (None: it stays beyond any horizon).
+    On arrival, `soc` is the SOC it arrives with (None: as it left), or `used_kwh` the energy the trip used
+    (it arrives with what it left with less that, never below empty), and `departure` when it will leave
+    again (None: it stays beyond any horizon).
     """
 
     at: datetime
@@ -23,12 +24,15 @@ class PlugEvent:
     plugged_in: bool
     soc: float | None = None
     departure: datetime | None = None
+    used_kwh: float | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
             raise ValueError("plug event times must be timezone-aware")
         if self.soc is not None and not 0.0 <= self.soc <= 1.0:
             raise ValueError(f"arrival SOC {self.soc} is outside 0..1")
+        if self.used_kwh is not None and (self.used_kwh < 0 or self.soc is not None):
+            raise ValueError("used_kwh is a trip's energy (not negative), instead of an arrival soc")
 
 
 class PlugSchedule:

@@ -12,7 +12,7 @@ import contextlib
 import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -36,11 +36,21 @@ if TYPE_CHECKING:
     from ven.chargers.gateway import EventCallback
     from ven.chargers.schedule import PlugEvent
     from ven.clock import Clock
-    from ven.model.fleet import Fleet, FloatArray
+    from ven.model.fleet import BoolArray, Fleet, FloatArray
 
 _EPS_S = 1e-9
 # Routine returns are planned this far ahead of simulated time, a window at a time.
 _ROUTINE_WINDOW = timedelta(days=1)
+
+
+class StepObserver(Protocol):
+    """Sees every simulation step and plug event as it happens (`ven season` keeps its energy ledger so)."""
+
+    def stepped(self, t0: float, t1: float, evs: SimulatedEVs, leaving: BoolArray) -> None:
+        """After a step from t0 to t1 (POSIX seconds); `leaving`: who departed during it."""
+
+    def plugged(self, event: PlugEvent, i: int, evs: SimulatedEVs) -> None:
+        """After EV `i` was plugged in or out by `event` (its arrival SOC or trip energy applied)."""
 
 
 class Fault(StrEnum):
@@ -76,6 +86,7 @@ class SimulatedFleet:
         tick_s: float = 0.1,
         drift_tolerance_kw: float = 1.0,
         drift_hold_s: float = 30.0,
+        observer: StepObserver | None = None,
     ) -> None:
         if time_scale <= 0 or step_s <= 0 or tick_s <= 0 or noise_kw < 0:
             raise ValueError("time_scale, step_s and tick_s must be positive, noise_kw not negative")
@@ -102,6 +113,7 @@ class SimulatedFleet:
         self._stale_power, self._stale_soc = np.zeros(size), fleet.soc.copy()
         self._stale_plugged = self._evs.plugged_in.copy()
         self._rng = np.random.default_rng(seed)
+        self._observer = observer
         self._routines_until: float | None = None
         if follow_routines:
             events += routines.first_returns(fleet, self._wall_anchor)
@@ -306,6 +318,8 @@ class SimulatedFleet:
 
     def _step(self, t1: float) -> None:
         leaving = self._evs.step(self._t, t1)
+        if self._observer is not None:
+            self._observer.stepped(self._t, t1, self._evs, leaving)
         self._t = t1
         plugged, power = self._evs.plugged_in, self._evs.power_kw
         self._measured = power
@@ -322,7 +336,10 @@ class SimulatedFleet:
         for event in events:
             i = self._pos[event.ev_id]
             departure_ts = None if event.departure is None else event.departure.timestamp()
-            if self._evs.plug(i, event.plugged_in, event.soc, departure_ts):
+            changed = self._evs.plug(i, event.plugged_in, event.soc, departure_ts, event.used_kwh)
+            if self._observer is not None:
+                self._observer.plugged(event, i, self._evs)
+            if changed:
                 self._measured[i] = 0.0
                 kind = GatewayEventKind.PLUGGED_IN if event.plugged_in else GatewayEventKind.PLUGGED_OUT
                 self._emit(kind, i, event.at.timestamp(), "arrival" if event.plugged_in else "unplugged")

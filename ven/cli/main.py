@@ -6,7 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ven.cli import certs_cmd, demo_cmd, events_cmd, fleet_cmd, plan_cmd, policies_cmd, run_cmd
+from ven.cli import (
+    certs_cmd,
+    demo_cmd,
+    events_cmd,
+    fleet_cmd,
+    forecast_cmd,
+    optout_cmd,
+    plan_cmd,
+    policies_cmd,
+    run_cmd,
+    season_cmd,
+)
 from ven.cli.parsing import command_group, tool_parser
 from ven.errors import InputError, V2XError
 
@@ -29,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     events_cmd.register(commands)
     certs_cmd.register(commands)
     fleet_cmd.register(commands)
+    forecast_cmd.register(commands)
+    optout_cmd.register(commands)
+    season_cmd.register(commands)
     return parser
 
 

@@ -12,14 +12,13 @@ from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 
 
 def vtn_config(workdir: Path) -> VtnConfig:
-    # TELEMETRY_USAGE goes out store-and-forward with the VEN's (simulated) sample times
-    # (ven.telemetry.uploader); openleadr's live jobs stamp the other reports with wall time, so the demo
-    # asks for those only hourly: they would land outside the simulated event anyway.
+    # Reports carry the VEN's (simulated) sample times, at the granularity the VTN asks: the finest the
+    # VEN offers (its sampling period; 1 s is clamped to it), so performance is measured per interval.
     vtn = VtnSection(
         host="127.0.0.1",
         port=0,
         poll_interval=timedelta(seconds=1),
-        report_sampling=timedelta(hours=1),
+        report_sampling=timedelta(seconds=1),
         database=str(workdir / "vtn.sqlite"),
     )
     return VtnConfig(vtn=vtn, admin=AdminSection(host="127.0.0.1", port=0))

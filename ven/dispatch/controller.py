@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from policies.base import PlanningProblem
+from ven.availability import NO_HOLDS
 from ven.chargers.gateway import KnowsFleet
 from ven.dispatch.baseline import FrozenBaselines
 from ven.dispatch.refine import Refiner
@@ -36,10 +37,11 @@ from ven.memory import release_free_memory
 from ven.storage import DispatchDecision
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from collections.abc import Set as AbstractSet
     from datetime import datetime, timedelta
 
+    from ven.availability import Holds
     from ven.chargers.gateway import ApplyResult, ChargerGateway, FleetReading
     from ven.dispatch.baseline import Baselines
     from ven.dispatch.planner import Planned, Planner
@@ -103,10 +105,13 @@ class DispatchController:
         simple_levels: Mapping[int, float],
         margin: float,
         setpoint_ttl: timedelta,
+        holds: Callable[[datetime], Holds] = lambda _at: NO_HOLDS,
     ) -> None:
         if setpoint_ttl.total_seconds() <= 0:
             raise ValueError("setpoint_ttl must be positive")
         self._gateway = gateway
+        self._holds = holds  # EVs an owner override or an unavailability window keeps out of the plan
+        self._site_of = {ev.ev_id: ev.site for ev in fleet.evs}
         self._fleet = fleet
         self._reported = gateway.fleet if isinstance(gateway, KnowsFleet) else None
         self._planner = planner
@@ -151,6 +156,7 @@ class DispatchController:
                 self._requested.clear()
             self._state = _State(key=key)
         reading = await self._gateway.read()
+        await self._release_held(reading)
         snapshot = self.snapshot(reading)
         remaining = self._remaining(tracked, now, reading, snapshot, self._baselines)
         if remaining is None:
@@ -200,7 +206,8 @@ class DispatchController:
         its baseline or applying anything (the opt decision plans this); None if nothing is left.
         Built off the event loop (half a second for 10,000 EVs), from copies of the state it reads."""
         reading = await self._gateway.read()
-        fleet, excluded = self._planning_fleet(), frozenset(self._state.excluded)
+        held = self._held(reading, max(now, tracked.start))  # as held when the event starts
+        fleet, excluded = self._planning_fleet(), frozenset(self._state.excluded | held)
         return await asyncio.to_thread(self._previewed, tracked, now, reading, fleet, excluded)
 
     def _previewed(
@@ -218,8 +225,18 @@ class DispatchController:
         return self._problem(snapshot, remaining), remaining
 
     def snapshot(self, reading: FleetReading) -> Fleet:
-        """The planning fleet now: measured SOC; usable = plugged in, online, not faulted or excluded."""
-        return _snapshot(reading, self._planning_fleet(), self._state.excluded)
+        """The planning fleet now: measured SOC; usable = plugged in, online, not faulted, excluded or
+        held (an owner override or unavailability window)."""
+        held = self._held(reading, reading.timestamp)
+        return _snapshot(reading, self._planning_fleet(), self._state.excluded | held)
+
+    def _held(self, reading: FleetReading, at: datetime) -> set[str]:
+        """The EVs (of `reading`) that holds keep out of the plan at `at`."""
+        holds = self._holds(at)
+        if not holds.whole_fleet and not holds.sites:
+            return set()
+        sites = [self._site_of.get(ev_id, "") for ev_id in reading.ev_ids]
+        return {reading.ev_ids[i] for i in np.flatnonzero(holds.mask(sites))}
 
     def _planning_fleet(self) -> Fleet:
         return self._fleet if self._reported is None else self._reported()
@@ -244,6 +261,19 @@ class DispatchController:
             outside=outside,
             outside_draw_kw=outside_draw_kw,
         )
+
+    async def _release_held(self, reading: FleetReading) -> None:
+        """EVs an owner override or unavailability window holds go back to unmanaged charging at once
+        (a setpoint from an earlier plan would otherwise stand)."""
+        held = self._held(reading, reading.timestamp)
+        ids = [
+            e
+            for e, setpoint in zip(reading.ev_ids, reading.setpoint_kw, strict=True)
+            if e in held and np.isfinite(setpoint)
+        ]
+        if ids:
+            logger.info("releasing %d held EVs (%s)", len(ids), ", ".join(ids[:5]))
+            await self._gateway.release(ids)
 
     @staticmethod
     def _outside(reading: FleetReading, fleet: Fleet) -> tuple[BoolArray, float]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ven.feasibility.envelope import Envelope
+from ven.feasibility.flexibility import flexibility
 from ven.model.horizon import Horizon
 from ven.model.request import Request
 from ven.openadr.signals import event_horizon, event_request
@@ -76,12 +77,11 @@ def remaining_request(
     outside_baseline = np.where(outside[:, None], frozen, 0.0).sum(axis=0)
     envelope = Envelope(fleet, horizon, planned)
     baseline = envelope.baseline_kw.sum(axis=0) + outside_baseline
-    discharge = (envelope.available * envelope.discharge_limit_kw[:, None]).sum(axis=0)
     pad = np.zeros(current)
     whole = event_request(
         event,
         baseline_kw=np.concatenate([pad, baseline]),
-        available_reduction_kw=np.concatenate([pad, envelope.baseline_kw.sum(axis=0) + discharge]),
+        available_reduction_kw=np.concatenate([pad, flexibility(envelope).available_reduction_kw]),
         simple_levels=simple_levels,
         margin=margin,
         offset=offset,

@@ -1,6 +1,7 @@
 """aiohttp server at `http.listen`: the dashboard (GET /), its JSON and live stream, /status and /metrics.
 
-Everything is built from a read-only `StatusView`; the server has no write endpoint. Metrics live in a
+Everything is built from a read-only `StatusView`; the only writes are the routes the caller adds (the
+running VEN's owner opt-outs, ven.http.optout). Metrics live in a
 CollectorRegistry of this server alone (never prometheus-client's global one), read at scrape time.
 Routes: GET / (the page), /static/<file>, /status, /metrics, /api/dashboard (one snapshot with a page
 of the EV table: ?site=&q=&sort=&at_risk=&offset=&limit=) and /api/stream (the same, as server-sent
@@ -23,6 +24,8 @@ from ven.http.stream import Watcher, serve_stream
 from ven.storage import StorageUnavailableError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ven.http.view import StatusView
 
 _GAUGES = {
@@ -83,7 +86,10 @@ def ev_query(request: web.Request) -> EvQuery:
     )
 
 
-def build_app(view: StatusView, token: str | None = None) -> web.Application:
+def build_app(
+    view: StatusView, token: str | None = None, routes: Callable[[web.Application], None] = lambda _app: None
+) -> web.Application:
+    """The read-only surface from `view`; `routes` adds the VEN's own write routes (owner opt-outs)."""
     metrics = _Metrics()
     watcher = Watcher(view.marker)
     assets = Assets(folder("ven.http"))
@@ -130,15 +136,21 @@ def build_app(view: StatusView, token: str | None = None) -> web.Application:
     app.router.add_get("/fleet", get_fleet)
     app.router.add_get("/api/dashboard", get_dashboard)
     app.router.add_get("/api/stream", get_stream)
+    routes(app)
     app.on_startup.append(watcher.start)
     app.on_shutdown.append(watcher.close)
     return app
 
 
-async def start_http(view: StatusView, listen: str, token: str | None = None) -> web.AppRunner:
+async def start_http(
+    view: StatusView,
+    listen: str,
+    token: str | None = None,
+    routes: Callable[[web.Application], None] = lambda _app: None,
+) -> web.AppRunner:
     """Serve on `listen` ("host:port"; port 0 picks a free one, see `bound_port`)."""
     host, _, port = listen.rpartition(":")
-    runner = web.AppRunner(build_app(view, token), access_log=None)
+    runner = web.AppRunner(build_app(view, token, routes), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host.strip("[]"), int(port))
     try:

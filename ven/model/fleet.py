@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,18 @@ class EV:
     def __post_init__(self) -> None:
         if not self.charger_id:
             object.__setattr__(self, "charger_id", self.ev_id)
+
+
+_EV_FIELDS = tuple(f.name for f in fields(EV))
+
+
+def changed(ev: EV, **values: object) -> EV:
+    """`ev` with some fields changed: what dataclasses.replace does, without re-running __init__ (its
+    cost dominates at 10,000 EVs). The values must be valid for their fields."""
+    copy = object.__new__(EV)
+    for name in _EV_FIELDS:
+        object.__setattr__(copy, name, values[name] if name in values else getattr(ev, name))
+    return copy
 
 
 def _frozen(values: Iterable[float] | Iterable[bool] | Iterable[int], dtype: type) -> npt.NDArray[np.generic]:
@@ -112,31 +124,85 @@ class Fleet:
         soc: Sequence[float] | FloatArray | None = None,
         plugged_in: Sequence[bool] | BoolArray | None = None,
     ) -> Fleet:
-        """The same fleet with measured SOC and/or plug state; how the runtime re-plans from measurements."""
-        evs = list(self.evs)
-        for i, ev in enumerate(evs):
-            changes: dict[str, object] = {}
-            if soc is not None:
-                changes["soc"] = float(soc[i])
-            if plugged_in is not None:
-                changes["plugged_in"] = bool(plugged_in[i])
-            if changes:
-                evs[i] = replace(ev, **changes)  # type: ignore[arg-type]
-        return Fleet(tuple(evs))
+        """The same fleet with measured SOC and/or plug state; how the runtime re-plans from measurements.
+
+        Every control step does this for every EV: the records are copied field by field and the two
+        columns taken as given, instead of validating and rebuilding all of them (10,000 EVs: ~10x faster).
+        """
+        if soc is None and plugged_in is None:
+            return self
+        columns: dict[str, npt.NDArray[np.generic]] = {}
+        if soc is not None:
+            columns["soc"] = np.array(soc, dtype=np.float64)
+        if plugged_in is not None:
+            columns["plugged_in"] = np.array(plugged_in, dtype=np.bool_)
+        names = tuple(columns)
+        values = zip(*(column.tolist() for column in columns.values()), strict=True)
+        evs = tuple(
+            changed(ev, **dict(zip(names, row, strict=True))) for ev, row in zip(self.evs, values, strict=True)
+        )
+        return self._derived(evs, columns)
+
+    def departing_earlier(self, by: timedelta) -> Fleet:
+        """The same fleet with every departure moved `by` earlier (a safety margin for late commands)."""
+        if not by:
+            return self
+        evs = tuple(
+            ev if ev.departure is None else changed(ev, departure=ev.departure - by) for ev in self.evs
+        )
+        departure_ts = np.fromiter(
+            (e.departure.timestamp() if e.departure is not None else math.inf for e in evs),
+            np.float64,
+            len(evs),
+        )
+        return self._derived(evs, {"departure_ts": departure_ts})
 
     def rolled(self, now: datetime) -> Fleet:
         """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
         days: yesterday's 06:15 departure is today's); EVs without a routine are unchanged."""
         changed = False
         evs = list(self.evs)
+        governing: dict[Routine, datetime] = {}  # EVs on the same routine share one computation
         for i, ev in enumerate(evs):
             if ev.routine is None:
                 continue
-            departure = ev.routine.current_departure(now).astimezone(UTC)
+            departure = governing.get(ev.routine)
+            if departure is None:
+                departure = governing[ev.routine] = ev.routine.current_departure(now).astimezone(UTC)
             if departure != ev.departure:
                 evs[i] = replace(ev, departure=departure)
                 changed = True
         return Fleet(tuple(evs)) if changed else self
 
+    def with_departures(self, departures: Mapping[int, datetime | None]) -> Fleet:
+        """The same fleet with the departures of some EVs (by index) replaced. Only those records and the
+        departure column change; the other columns are shared, not rebuilt (a gateway reporting its EVs'
+        departures one plug-in at a time, among 10,000)."""
+        if not departures:
+            return self
+        evs = list(self.evs)
+        departure_ts = self.departure_ts.copy()
+        for i, departure in departures.items():
+            evs[i] = changed(evs[i], departure=departure)
+            departure_ts[i] = math.inf if departure is None else departure.timestamp()
+        return self._derived(tuple(evs), {"departure_ts": departure_ts})
+
+    def _derived(self, evs: tuple[EV, ...], columns: Mapping[str, npt.NDArray[np.generic]]) -> Fleet:
+        """A fleet of `evs` with these columns (computed by the caller from them) and this fleet's others:
+        the hot paths change one or two columns of thousands of EVs, and rebuild only those."""
+        fleet = object.__new__(Fleet)
+        object.__setattr__(fleet, "evs", evs)
+        for name in _COLUMNS:
+            column = columns.get(name)
+            if column is None:
+                column = getattr(self, name)
+            else:
+                column.setflags(write=False)
+            object.__setattr__(fleet, name, column)
+        return fleet
+
     def subset(self, mask: BoolArray) -> Fleet:
         return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))
+
+
+_COLUMNS = tuple(f.name for f in fields(Fleet) if not f.init)

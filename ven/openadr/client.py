@@ -8,9 +8,11 @@ requestedOadrPollFreq from its own task. openleadr's scheduler only runs the rep
 
 Answers are given once: `answered(event_id, modification_number)` lets the runtime say which it already
 gave (before a restart, say), and `on_answered` hears each answer only once the VTN acknowledged it.
-Reports named in `forwarded_reports` are store and forward: the runtime keeps samples and sends them with
-`send_report`, marking them reported only when the VTN acknowledged them, so nothing from a VTN outage is
-lost; the other reports are sampled live by openleadr's jobs.
+Reports are ours end to end (ven.openadr.reports, reporting, wire): registered with our own
+oadrRegisterReport, requests answered with the right codes, each sent once per its reportBackDuration by
+a report task from the runtime's sources (usage is store and forward: nothing from a VTN outage is lost).
+openleadr's report jobs are never used. EiOpt: `create_opt` / `cancel_opt` (oadrCreateOpt /
+oadrCancelOpt, rendered by ven.openadr.wire), True once the VTN acknowledged.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from typing import Any
 
 from openleadr import utils
 
+from ven.clock import Clock, SystemClock
 from ven.errors import V2XError
+from ven.openadr import wire
 from ven.openadr.events import DistributionHandler, EventHandler, EventResponder, GivenAnswer
 from ven.openadr.models import ResponseCode
-from ven.openadr.reports import ReportReading, ReportRequest, ReportSources, offer_reports, update_report
+from ven.openadr.reporting import Reporter, ReportRequest, ReportRequestError, answer_code, parse_request
+from ven.openadr.reports import ReportSources, catalog
 from ven.openadr.workarounds import PatchedClient
 from ven.security.settings import Security
 
@@ -37,7 +42,6 @@ __all__ = [
     "GivenAnswer",
     "Registration",
     "RegistrationError",
-    "ReportReading",
     "ReportRequest",
     "Security",
     "VenClient",
@@ -95,7 +99,9 @@ class VenClient:
         sleep: Sleep = asyncio.sleep,
         answered: Callable[[str, int], bool] | None = None,
         on_answered: Callable[[Sequence[GivenAnswer]], None] | None = None,
-        forwarded_reports: frozenset[str] = frozenset(),
+        clock: Clock | None = None,
+        report_tick: timedelta | None = None,
+        report_batch: int = 500,
     ) -> None:
         self._client = PatchedClient(
             ven_name,
@@ -112,11 +118,14 @@ class VenClient:
         self._poller: asyncio.Task[None] | None = None
         self._answered = answered or (lambda _event_id, _modification: False)
         self._on_answered = on_answered
-        self._client.forwarded_reports = forwarded_reports
+        self._clock = clock or SystemClock()
         self._link_up = False
+        self._reporter = None if reports is None else Reporter(reports, catalog(reports), report_batch)
+        # How often due reports are looked for (wall seconds); default: the sampling period.
+        tick = report_tick or (reports.sampling if reports is not None else timedelta(seconds=10))
+        self._report_tick_s = tick.total_seconds()
+        self._report_task: asyncio.Task[None] | None = None
         self._answered_at: float | None = None  # time.monotonic() of the VTN's last answer to a poll
-        if reports is not None:
-            offer_reports(self._client, reports)
 
     @property
     def registration(self) -> Registration | None:
@@ -146,9 +155,6 @@ class VenClient:
         """Register (or reuse the stored registration), register reports, fetch events, start polling."""
         client = self._client
         client.loop = asyncio.get_running_loop()
-        client.scheduler.start()
-        if client.reports:
-            client.report_queue_task = client.loop.create_task(client._report_queue_worker())  # noqa: SLF001
         if self._registration is None:
             await self._register()
             await self._after_registration()
@@ -160,25 +166,26 @@ class VenClient:
         self._link_up = True
         self._answered_at = time.monotonic()
         self._poller = asyncio.create_task(self._poll_forever())
+        if self._reporter is not None:
+            self._report_task = asyncio.create_task(self._report_forever())
         return self._require_registration()
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
+        for task in (self._poller, self._report_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         client = self._client
-        if client.scheduler.running:
-            client.scheduler.shutdown(wait=False)
-        if client.report_queue_task is not None:
-            client.report_queue_task.cancel()
-            await asyncio.gather(client.report_queue_task, return_exceptions=True)
         if client.client_session is not None:
             await client.client_session.close()
 
     async def wait(self) -> None:
-        """Until the poll loop ends: never, unless a runtime callback raised (re-raised here) or stop()."""
-        if self._poller is not None:
-            await self._poller
+        """Until the poll or report loop ends: never, unless a callback raised (re-raised here) or stop()."""
+        tasks = [t for t in (self._poller, self._report_task) if t is not None]
+        if tasks:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
 
     async def poll_once(self) -> str | None:
         """One oadrPoll and its handling; the answer's message type (None: no usable answer)."""
@@ -192,9 +199,9 @@ class VenClient:
         elif message_type == "oadrDistributeEvent":
             await self._answer_distribution(payload)
         elif message_type in ("oadrCreateReport", "oadrRegisteredReport"):
-            await self._client.create_report(payload)
+            await self._create_reports(payload)
         elif message_type == "oadrCancelReport":
-            await self._client.cancel_report(payload)
+            await self._cancel_report(payload)
         elif message_type not in (None, "oadrResponse"):
             logger.warning("no handler for %s from the VTN; ignored", message_type)
         return message_type  # type: ignore[no-any-return]
@@ -235,8 +242,8 @@ class VenClient:
     async def _after_registration(self) -> str | None:
         """oadrRegisterReport (its answer may request reports), then oadrRequestEvent; its answer type."""
         client = self._client
-        if client.reports:
-            await client.register_reports(client.reports)
+        if self._reporter is not None:
+            await self._register_reports(self._reporter)
         message_type, payload = await client.request_event()
         if message_type == "oadrDistributeEvent":
             await self._answer_distribution(payload)
@@ -246,38 +253,134 @@ class VenClient:
         """oadrRequestReregistration: acknowledge, register again keeping the registrationID, start over."""
         if acknowledge:
             await self._client.send_response(service="EiRegisterParty")
-        self._client.clear_report_requests()
+        if self._reporter is not None:
+            self._reporter.clear()  # the VTN requests them anew
         previous = self._registration.registration_id if self._registration else None
         await self._register(registration_id=previous)
         await self._after_registration()
 
-    def report_requests(self, report_specifier_id: str) -> list[ReportRequest]:
-        """The VTN's live requests for one of our reports (it may ask for several, or none)."""
-        return [
-            ReportRequest(
-                str(r["report_request_id"]),
-                str(r["report_specifier_id"]),
-                tuple(r["r_ids"]),
-                r.get("granularity"),
-                r.get("report_back_duration") or timedelta(0),
-            )
-            for r in self._client.report_requests
-            if r["report_specifier_id"] == report_specifier_id
-        ]
+    # -- reports ----------------------------------------------------------------------------------
 
-    async def send_report(self, request: ReportRequest, readings: Sequence[ReportReading]) -> bool:
-        """One oadrUpdateReport with stored readings (own timestamps); True once the VTN acknowledged it."""
-        if not readings:
-            return True
+    def report_requests(self, specifier_id: str | None = None) -> list[ReportRequest]:
+        """The VTN's live requests (for one of our reports, or all)."""
+        if self._reporter is None:
+            return []
+        return [r for r in self._reporter.requests if specifier_id is None or r.specifier_id == specifier_id]
+
+    async def _register_reports(self, reporter: Reporter) -> None:
         client = self._client
-        message = client._create_message(  # noqa: SLF001 - our signing factory (workarounds.PatchedClient)
-            "oadrUpdateReport",
-            ven_id=client.ven_id,
-            request_id=utils.generate_id(),
-            reports=[update_report(request, readings)],
+        message = wire.register_report(
+            reporter.catalog.offers, client.ven_id, utils.generate_id(), self._clock.now()
         )
-        message_type, _ = await client._perform_request("EiReport", message)  # noqa: SLF001
-        return message_type == "oadrUpdatedReport"
+        message_type, payload = await client.send_signed("EiReport", wire.serialize(message))
+        if message_type == "oadrRegisteredReport" and payload.get("report_requests"):
+            await self._create_reports(payload)
+
+    async def _create_reports(self, payload: dict[str, Any]) -> None:
+        """Take the VTN's report requests; oadrCreatedReport lists the accepted ones, and the first
+        refusal's code (461 unknown report, 452 unknown r_id, 454 bad granularity or interval)."""
+        reporter = self._reporter
+        accepted: list[str] = []
+        errors: list[ReportRequestError] = []
+        now = self._clock.now()
+        for raw in payload.get("report_requests") or []:
+            if reporter is None:
+                errors.append(
+                    ReportRequestError(ResponseCode.REPORT_NOT_SUPPORTED, "this VEN offers no reports")
+                )
+                continue
+            try:
+                request = parse_request(raw, reporter.catalog)
+            except ReportRequestError as err:
+                logger.warning("refused report request %s: %s", raw.get("report_request_id"), err.problem)
+                errors.append(err)
+                continue
+            reporter.accept(request, now)
+            accepted.append(request.report_request_id)
+        code, description = answer_code(errors)
+        request_id = payload.get("request_id") or (payload.get("response") or {}).get("request_id")
+        message = wire.created_report(code, description, request_id, accepted, self._client.ven_id or "")
+        await self._client.send_signed("EiReport", wire.serialize(message))
+
+    async def _cancel_report(self, payload: dict[str, Any]) -> None:
+        """oadrCancelReport: a final report first when reportToFollow, then oadrCanceledReport."""
+        ids = payload.get("report_request_id")
+        ids = [str(i) for i in (ids if isinstance(ids, list) else [ids]) if i is not None]
+        reporter = self._reporter
+        known = (
+            []
+            if reporter is None
+            else [i for i in ids if i in {r.report_request_id for r in reporter.requests}]
+        )
+        if reporter is not None and known and payload.get("report_to_follow") is True:
+            await self.send_due_reports(final=frozenset(known))
+        for request_id in known:
+            reporter.cancel(request_id)  # type: ignore[union-attr]  # known is empty without a reporter
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            logger.warning("VTN cancelled report requests %s, which are not live", unknown)
+        remaining = [] if reporter is None else [r.report_request_id for r in reporter.requests]
+        code, description = (
+            (ResponseCode.INVALID_ID, f"unknown reportRequestID {unknown[0]}")
+            if unknown
+            else (ResponseCode.OK, "OK")
+        )
+        message = wire.canceled_report(
+            int(code), description, payload.get("request_id"), remaining, self._client.ven_id or ""
+        )
+        await self._client.send_signed("EiReport", wire.serialize(message))
+
+    async def _report_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._report_tick_s)
+            if self._link_up:
+                await self.send_due_reports()
+
+    async def send_due_reports(self, final: frozenset[str] = frozenset()) -> int:
+        """Send every report due now (and those of `final`, due or not); how many were acknowledged."""
+        reporter = self._reporter
+        if reporter is None:
+            return 0
+        acknowledged = 0
+        for request_id, data in reporter.due(self._clock.now(), force=final):
+            ok = await self._send_report(data)
+            reporter.sent(request_id, data, self._clock.now(), acknowledged=ok)
+            acknowledged += ok
+        return acknowledged
+
+    async def _send_report(self, data: wire.ReportData) -> bool:
+        client = self._client
+        message = wire.update_report([data], client.ven_id or "", utils.generate_id())
+        message_type, payload = await client.send_signed("EiReport", wire.serialize(message))
+        if message_type != "oadrUpdatedReport" or not _ok(payload):
+            logger.warning(
+                "report %s for request %s not acknowledged", data.report_id, data.report_request_id
+            )
+            return False
+        cancel = payload.get("cancel_report")
+        if isinstance(cancel, dict):
+            await self._cancel_report(cancel)
+        return True
+
+    # -- EiOpt ------------------------------------------------------------------------------------
+
+    async def create_opt(self, opt: wire.OptMessage) -> bool:
+        """Send one oadrCreateOpt; True once the VTN acknowledged it (oadrCreatedOpt with our optID)."""
+        message_type, payload = await self._client.send_signed("EiOpt", wire.serialize(wire.create_opt(opt)))
+        ok = message_type == "oadrCreatedOpt" and _ok(payload) and payload.get("opt_id") == opt.opt_id
+        if not ok:
+            logger.warning("oadrCreateOpt %s not acknowledged (%s)", opt.opt_id, message_type)
+        return ok
+
+    async def cancel_opt(self, opt_id: str) -> bool:
+        """Send oadrCancelOpt; True once the VTN acknowledged it (oadrCanceledOpt)."""
+        client = self._client
+        message = wire.cancel_opt(opt_id, client.ven_id or "", utils.generate_id())
+        message_type, payload = await client.send_signed("EiOpt", wire.serialize(message))
+        ok = message_type == "oadrCanceledOpt" and _ok(payload)
+        if not ok:
+            logger.warning("oadrCancelOpt %s not acknowledged (%s)", opt_id, message_type)
+        return ok
 
     async def _answer_distribution(self, payload: dict[str, Any]) -> None:
         responses = [
@@ -312,3 +415,8 @@ class VenClient:
         if self._registration is None:
             raise RegistrationError("not registered")
         return self._registration
+
+
+def _ok(payload: dict[str, Any]) -> bool:
+    code = (payload.get("response") or {}).get("response_code")
+    return code in (None, ResponseCode.OK, int(ResponseCode.OK), str(int(ResponseCode.OK)))

@@ -6,11 +6,20 @@ tests/openadr/test_workarounds.py named after the bug.
 | validate_xml_schema segfaults on entity declarations        | `_perform_request`: xmlguard first         |
 | parse_datetime accepts only '...Z' timestamps; a zone-less  | models refuses the string it leaves: 454   |
 |   one (schema-valid) stays a string                         |   (offsets never pass the 2.0b schema)     |
-| outgoing durations are truncated to whole seconds           | `whole_seconds` checks report settings     |
+| outgoing durations are truncated to whole seconds, and a    | wire.format_duration: whole seconds only,  |
+|   zero duration is written "P" (not a valid duration)       |   zero is PT0S                             |
 | an empty VTN answer gives None where callers unpack a tuple | `_perform_request` returns (None, {})      |
-| reports share one `requested_r_ids` list (wrong timing,     | `create_report`: one r_id list per request |
-|   "No callback found")                                      |                                            |
-| add_report(scale=...) mutates the shared enums.MEASUREMENTS | `power_measurement` gives a fresh object   |
+| reports share one `requested_r_ids` list (wrong timing,     | openleadr's report machinery is not used:  |
+|   "No callback found"); add_report(scale=...) mutates the   |   reports.py / reporting.py offer, answer  |
+|   shared enums.MEASUREMENTS; one report per sampling period |   and schedule them (reportBackDuration,   |
+|   whatever the reportBackDuration; cancel_report sleeps 1 s |   granularity, 452/454/461 refusals)       |
+| oadrUpdateReport renders only payloadFloat: no              | wire.py renders the report and opt         |
+|   oadrPayloadResourceStatus for TELEMETRY_STATUS            |   messages with lxml; `send_signed` signs  |
+|                                                             |   and posts them                           |
+| create_opt keeps opts in memory only (cancel_opt after a    | client.create_opt / cancel_opt with wire,  |
+|   restart refused locally), takes any answer with an optID  |   acknowledged only on 200 and our optID;  |
+|   as success (error codes too); cancel_opt sends an empty   |   optIDs kept in the store (runtime)       |
+|   requestID                                                 |                                            |
 | a lowercase-only vtnID makes the VEN answer 452             | openleadr's `_on_event` is never used:     |
 |                                                             |   `_on_event` forwards to `event_sink`     |
 | an exception in on_event silently becomes optOut            | same: events.EventResponder decides        |
@@ -35,21 +44,19 @@ from __future__ import annotations
 
 import logging
 import ssl
-from datetime import timedelta
-from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from openleadr import objects, utils
 from openleadr.client import OpenADRClient
 from openleadr.messaging import parse_message, validate_xml_schema
 
 from ven.openadr.models import ResponseCode
 from ven.openadr.xmlguard import DEFAULT_MAX_BYTES, HostileXMLError, check_xml
 from ven.security.settings import Security
-from ven.security.signing import MessageFactory
+from ven.security.signing import MessageFactory, wrap
 from ven.security.verify import FingerprintMismatchError, SignatureError
+from ven.simtime import connector_options, network_exchange
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -59,14 +66,6 @@ logger = logging.getLogger(__name__)
 Answer = tuple[str | None, dict[str, Any]]
 # openleadr sets only sock_read=10 s: a VTN trickling a byte every 9 s would hold a request forever.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=5, sock_read=10)
-
-
-def whole_seconds(delta: timedelta, name: str) -> timedelta:
-    """`delta` if it has whole seconds: openleadr formats durations it sends with the fraction cut off
-    (1.5 s goes out as PT1S), and the 2.0b schema has no fractional durations either."""
-    if delta.microseconds or delta <= timedelta(0):
-        raise ValueError(f"{name} must be a positive whole number of seconds, not {delta}")
-    return delta
 
 
 def _refusal(content: bytes, max_bytes: int) -> str | None:
@@ -87,19 +86,6 @@ async def _read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> byt
         if len(body) > max_bytes:
             return None
     return bytes(body)
-
-
-def power_measurement(scale: str = "k", hertz: int = 60, voltage: int = 240) -> Any:
-    """A fresh POWER_REAL itemBase: add_report writes `scale` into the Measurement it is given, so passing
-    the name 'POWER_REAL' would change the one shared enums.MEASUREMENTS object for every report."""
-    return objects.Measurement(
-        name="powerReal",
-        description="RealPower",
-        unit="W",  # POWER_REAL accepts only W; kW is W with scale 'k'
-        acceptable_units=["W"],
-        scale=scale,
-        power_attributes=objects.PowerAttributes(hertz=hertz, voltage=voltage, ac=True),
-    )
 
 
 class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no type information
@@ -129,13 +115,10 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         self.untrusted_answers = 0
         self._failure: str | None = None  # why the VTN gave no answer, while it gives none
         self._failed_requests = 0
-        # Report specifiers the caller sends itself from stored samples (store and forward), so that a
-        # sample counts as reported only once the VTN acknowledged it; openleadr schedules no job for them.
-        self.forwarded_reports: frozenset[str] = frozenset()
 
     async def _ensure_client_session(self) -> aiohttp.ClientSession:
         if self.client_session is None:
-            connector = aiohttp.TCPConnector(ssl=self._ssl_context or True)
+            connector = aiohttp.TCPConnector(ssl=self._ssl_context or True, **connector_options())
             self.client_session = aiohttp.ClientSession(
                 connector=connector, headers={"Content-Type": "application/xml"}, timeout=REQUEST_TIMEOUT
             )
@@ -146,10 +129,11 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         session = await self._ensure_client_session()
         url = f"{self.vtn_url}/{service}"
         try:
-            async with session.post(url, data=message) as response:
-                status = response.status
-                ok = status == HTTPStatus.OK
-                content = await _read_limited(response, self.max_body_bytes) if ok else b""
+            with network_exchange():  # a simulated-time loop waits for the answer before moving on
+                async with session.post(url, data=message) as response:
+                    status = response.status
+                    ok = status == HTTPStatus.OK
+                    content = await _read_limited(response, self.max_body_bytes) if ok else b""
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as err:
             self._failed(
                 "unreachable", f"VTN unreachable at {self.vtn_url}: {type(err).__name__}: {err}", service
@@ -215,86 +199,8 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         if self.event_sink is not None:
             await self.event_sink(message)
 
-    def clear_report_requests(self) -> None:
-        """Forget the VTN's report requests (before re-registration: the VTN requests them anew)."""
-        for request in self.report_requests:
-            if request.get("job") is not None:
-                request["job"].remove()
-        self.report_requests.clear()
-        self.incomplete_reports.clear()
-
-    async def create_report(self, payload: dict[str, Any]) -> None:
-        """Accept the VTN's oadrCreateReport / oadrRegisteredReport requests, each with its own r_id list."""
-        accepted: list[str] = []
-        code = ResponseCode.OK
-        for request in payload.get("report_requests") or []:
-            if await self._accept_report_request(request):
-                accepted.append(str(request["report_request_id"]))
-            else:
-                code = ResponseCode.INVALID_ID
-        request_id = payload.get("request_id") or (payload.get("response") or {}).get("request_id")
-        message = self._create_message(
-            "oadrCreatedReport",
-            response={
-                "response_code": int(code),
-                "response_description": "OK" if code == 200 else "ERROR",
-                "request_id": request_id,
-            },
-            ven_id=self.ven_id,
-            pending_reports=[{"report_request_id": rrid} for rrid in accepted],
-        )
-        await self._perform_request("EiReport", message)
-
-    async def _accept_report_request(self, request: dict[str, Any]) -> bool:
-        specifier = request.get("report_specifier") or {}
-        request_id = request.get("report_request_id")
-        report = utils.find_by(self.reports, "report_specifier_id", specifier.get("report_specifier_id"))
-        if report is None or request_id is None:
-            logger.error("VTN requested unknown report %s", specifier.get("report_specifier_id"))
-            return False
-        self._drop_report_request(request_id)
-        granularity: timedelta | None = specifier.get("granularity")
-        back = specifier.get("report_back_duration") or timedelta(0)
-        r_ids = []
-        for item in specifier.get("specifier_payloads") or []:
-            description = utils.find_by(report.report_descriptions, "r_id", item.get("r_id"))
-            if description is None:
-                logger.error("VTN requested unknown r_id %s in report %s", item.get("r_id"), request_id)
-                continue
-            rate = description.sampling_rate
-            if granularity is None:
-                granularity = rate.max_period
-            elif granularity and not rate.min_period <= granularity <= rate.max_period:
-                logger.error(
-                    "VTN requested sampling %s outside %s..%s", granularity, rate.min_period, rate.max_period
-                )
-                continue
-            r_ids.append(item["r_id"])
-        entry = {
-            "report_request_id": request_id,
-            "report_specifier_id": report.report_specifier_id,
-            "report_back_duration": back,
-            "r_ids": r_ids,
-            "granularity": granularity,
-            "job": None,
-        }
-        self.report_requests.append(entry)
-        if report.report_specifier_id in self.forwarded_reports:
-            pass  # sent by the caller (VenClient.send_report)
-        elif granularity and back:
-            entry["job"] = self.scheduler.add_job(
-                partial(self.update_report, report_request_id=request_id),
-                trigger="cron",
-                **utils.cron_config(granularity),
-            )
-        else:  # granularity or reportBackDuration 0: a one-off report, sent now
-            await self.update_report(request_id)
-        return True
-
-    def _drop_report_request(self, request_id: str) -> None:
-        old = utils.find_by(self.report_requests, "report_request_id", request_id)
-        if old is not None:
-            if old.get("job") is not None:
-                old["job"].remove()
-            self.report_requests.remove(old)
-            self.incomplete_reports.pop(request_id, None)
+    async def send_signed(self, service: str, signed_object: str) -> Answer:
+        """POST a message rendered here (ven.openadr.wire), signed like every other one."""
+        signer = self._create_message.signer
+        signature = signer.signature(signed_object) if signer is not None else None
+        return await self._perform_request(service, wrap(signed_object, signature))

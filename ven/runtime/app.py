@@ -22,29 +22,35 @@ from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
 from ven.errors import InputError, PolicyError
-from ven.events import EventBook, LifecycleScheduler, answer_test_events
+from ven.events import EventBook, LifecycleScheduler
 from ven.http.auth import resolve_token
 from ven.http.logbook import LogBook
+from ven.http.optout import opt_out_routes
 from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
-from ven.openadr.answers import convertible
 from ven.openadr.client import Registration, Security, VenClient
-from ven.openadr.reports import USAGE_REPORT
+from ven.openadr.reports import ReportSources
+from ven.runtime.availability import AvailabilityKeeper, KeeperHolds
+from ven.runtime.config import unavailability
+from ven.runtime.deciders import event_deciders
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
 from ven.runtime.keeper import StoreKeeper
+from ven.runtime.outlook import ForecastCache
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
 from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
-from ven.telemetry.sources import report_sources
-from ven.telemetry.uploader import BacklogUploader
+from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import ChargersSection, VenConfig
@@ -68,23 +74,36 @@ class VenApp:
     sampler: TelemetrySampler
     performance: PerformanceTracker
     client: VenClient
-    uploader: BacklogUploader
     telemetry: TelemetryLoop
     keeper: StoreKeeper
     status: StatusView  # what the HTTP server shows, read-only
+    availability: AvailabilityKeeper
+    forecasts: ForecastCache
     http_token: str | None = None
     http: web.AppRunner | None = None
+    lifecycle_max_sleep_s: float = 0.5
 
     @classmethod
     def build(
-        cls, config: VenConfig, *, rng: random.Random | None = None, clock: Clock | None = None
+        cls,
+        config: VenConfig,
+        *,
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
+        chargers: Callable[[Fleet], ChargerGateway] | None = None,
+        lifecycle_max_sleep_s: float = 0.5,
     ) -> VenApp:
         """Every part, ready to run; InputError for a config whose policy, fleet, storage or HTTP settings
         are unusable.
 
         `clock`: the time the VEN lives in (default the wall clock; `ven run` passes ven.clock.cli_clock());
-        a simulated fleet with a time scale runs its own clock from it.
+        a simulated fleet with a time scale runs its own clock from it. `chargers` (a gateway factory, given
+        the enrolled fleet) replaces the chargers `[chargers]` configures, on `clock`: `ven season` brings
+        its simulated fleet on simulated time. The lifecycle looks at the clock at least every
+        `lifecycle_max_sleep_s` (a wall clock may jump).
         """
+        if chargers is not None and clock is None:
+            raise ValueError("a gateway factory needs the clock the VEN runs on")
         wall = clock or SystemClock()
         fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
         http_token = _http_token(config)
@@ -94,10 +113,13 @@ class VenApp:
         except PolicyError as err:
             raise InputError(f"dispatch: {err}") from None
         store = _open_store(config, wall)
-        chargers = config.chargers
-        gateway, clock = _gateway(chargers, fleet, wall)
+        if chargers is None:
+            gateway, clock = _gateway(config.chargers, fleet, wall)
+        else:
+            gateway, clock = chargers(fleet), wall
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
         levels = config.signals.simple.levels
+        holds = KeeperHolds()  # filled in below: availability needs the sampler, the sampler its holds
         controller = DispatchController(
             gateway,
             fleet,
@@ -106,35 +128,71 @@ class VenApp:
             simple_levels=levels,
             margin=dispatch.margin,
             setpoint_ttl=config.setpoint_ttl,
+            holds=holds,
         )
+        time_scale = config.chargers.time_scale
         supervisor = Supervisor(
-            controller, store, clock, control_period=dispatch.control_period, time_scale=chargers.time_scale
+            controller, store, clock, control_period=dispatch.control_period, time_scale=time_scale
+        )
+        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
+        # reporting edge, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
+        sampler = TelemetrySampler(
+            gateway,
+            fleet,
+            store,
+            baseline_kw=controller.baseline_now_kw,
+            per_ev=config.reports.per_ev,
+            holds=holds,
         )
 
+        def fleet_now() -> Fleet:
+            return sampler.state or fleet.rolled(clock.now())
+
+        def reschedule() -> None:
+            if supervisor.scheduler:
+                supervisor.scheduler.reschedule()
+
+        def changed() -> None:
+            reschedule()
+            supervisor.wake()
+
+        availability = AvailabilityKeeper(
+            unavailability(config),
+            store,
+            book,
+            clock,
+            fleet=fleet_now,
+            dispatching=lambda: None if controller.executing is None else controller.executing[0],
+            on_change=changed,
+        )
+        holds.keeper = availability
         flow = EventFlow(
             book,
             store,
             clock,
             preview=controller.preview,
             policies=planner,
-            deciders=(convertible, answer_test_events),
+            deciders=event_deciders(config, availability, fleet_now=fleet_now, clock=clock),
             opt_in_share=dispatch.opt_in_share,
-            on_change=lambda: supervisor.scheduler.reschedule() if supervisor.scheduler else None,
+            on_change=reschedule,
         )
-        # TELEMETRY_USAGE is store and forward: every sample is stored, sent with its own timestamp by the
-        # uploader, and marked reported only once the VTN acknowledged it (nothing lost in an outage).
-        sampler = TelemetrySampler(
-            gateway, fleet, store, baseline_kw=controller.baseline_now_kw, per_ev=config.reports.per_ev
+        forecasts = ForecastCache(fleet_now, availability, clock)
+        sources = ReportSources(
+            usage=UsageHistory(store),
+            status=sampler.status_log,
+            forecast=forecasts.points,
+            sites=tuple(dict.fromkeys(ev.site for ev in fleet.evs)),
+            ev_ids=fleet.ids if config.reports.per_ev else (),
+            sampling=config.reports.sampling,
         )
-        client = _client(config, store, flow, sampler=sampler, fleet=fleet, book=book)
-        uploader = BacklogUploader(client, store, config.reports.backlog_batch)
+        client = _client(config, store, flow, sources=sources, book=book, clock=clock)
         keeper = StoreKeeper(
             store,
             clock,
             config.storage.retention.retention(),
             prune_every=config.storage.prune_every,
             check_every=config.reports.sampling,
-            time_scale=chargers.time_scale,
+            time_scale=time_scale,
         )
         performance = PerformanceTracker(store)
 
@@ -151,12 +209,11 @@ class VenApp:
 
         telemetry = TelemetryLoop(
             sampler,
-            uploader,
             performance=performance,
             book=book,
             requested=controller,
             clock=clock,
-            period_s=config.reports.sampling.total_seconds() / chargers.time_scale,
+            period_s=config.reports.sampling.total_seconds() / time_scale,
             on_sample=publish,
         )
         status = StatusView(
@@ -164,9 +221,9 @@ class VenApp:
                 ven_name=config.ven.name,
                 vtn_url=config.ven.vtn_url,
                 policy=dispatch.policy,
-                chargers=chargers.backend,
+                chargers=config.chargers.backend if chargers is None else "season",
                 control_period=dispatch.control_period,
-                time_scale=chargers.time_scale,
+                time_scale=time_scale,
             ),
             clock=clock,
             link=client,
@@ -193,11 +250,13 @@ class VenApp:
             sampler,
             performance,
             client,
-            uploader,
             telemetry,
             keeper,
             status,
+            availability,
+            forecasts,
             http_token,
+            lifecycle_max_sleep_s=lifecycle_max_sleep_s,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -209,6 +268,7 @@ class VenApp:
             self.supervisor.on_event_end,
             self.supervisor.on_status,
             time_scale=self.config.chargers.time_scale,
+            max_sleep_s=self.lifecycle_max_sleep_s,
         )
         self.supervisor.scheduler = scheduler
         try:
@@ -219,7 +279,17 @@ class VenApp:
             raise InputError(f"chargers.ocpp_listen: cannot listen on {where}: {reason}") from None
         if self.config.http.listen:
             try:
-                self.http = await start_http(self.status, self.config.http.listen, self.http_token)
+                self.http = await start_http(
+                    self.status,
+                    self.config.http.listen,
+                    self.http_token,
+                    routes=opt_out_routes(
+                        self.store,
+                        sites={ev.site for ev in self.fleet.evs},
+                        clock=self.clock,
+                        wake=self.availability.wake,
+                    ),
+                )
             except OSError as err:  # the port is taken or not ours to bind
                 await self.gateway.close()
                 self.store.close()
@@ -241,9 +311,10 @@ class VenApp:
                 ("lifecycle", scheduler.run()),
                 ("control", self.supervisor.run()),
                 ("sampling", self.telemetry.sample_forever()),
-                ("upload", self.telemetry.upload_forever()),
                 ("vtn", self._vtn()),
                 ("storage", self.keeper.run()),
+                ("availability", self.availability.run(self.client, self._opt_period)),
+                ("forecast", self._forecasts()),
             )
         ]
         stopper = asyncio.create_task(stop.wait())
@@ -274,7 +345,20 @@ class VenApp:
     async def _vtn(self) -> None:
         registration = await self.client.start()
         self.book.ven_id = registration.ven_id
+        self.availability.wake()  # opt schedules go out right after registration
         await self.client.wait()
+
+    async def _forecasts(self) -> None:
+        """Keep the offered forecast current (recomputed per quarter hour and on override changes)."""
+        period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
+        while True:
+            await self.forecasts.refresh()
+            await asyncio.sleep(period_s)
+
+    def _opt_period(self) -> timedelta:
+        """Overrides and opt schedules are checked once per poll interval (wall time)."""
+        registration = self.client.registration
+        return timedelta(seconds=1) if registration is None else registration.poll_interval
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]], retry_s: float = 0.5) -> None:
@@ -373,9 +457,9 @@ def _client(
     store: Store,
     flow: EventFlow,
     *,
-    sampler: TelemetrySampler,
-    fleet: Fleet,
+    sources: ReportSources,
     book: EventBook,
+    clock: Clock,
 ) -> VenClient:
     stored = store.registration.load()
     registration = (
@@ -401,9 +485,7 @@ def _client(
         on_event=flow.on_event,
         on_distribution=flow.on_distribution,
         on_registration=persist,
-        reports=report_sources(
-            sampler, fleet.ids, sampling=config.reports.sampling, per_ev=config.reports.per_ev
-        ),
+        reports=sources,
         registration=registration,
         security=Security(
             cert=None if security.cert is None else str(security.cert),
@@ -415,5 +497,7 @@ def _client(
         ),
         answered=flow.answered,
         on_answered=flow.on_answered,
-        forwarded_reports=frozenset({USAGE_REPORT}),
+        clock=clock,
+        report_tick=config.reports.sampling / config.chargers.time_scale,
+        report_batch=config.reports.backlog_batch,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import ssl
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -24,9 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from ven.availability import RecurringWindow, Unavailability
 from ven.errors import InputError
 from ven.events.opt import DEFAULT_OPT_IN_SHARE
-from ven.model.routine import parse_timezone
+from ven.model.routine import parse_days, parse_time_of_day, parse_timezone
 from ven.storage.retention import Retention
 from ven.timeparse import coerce_duration
 
@@ -63,6 +64,8 @@ class VenSection(_Section):
     name: Annotated[str, Field(min_length=1)]
     vtn_url: Annotated[str, Field(pattern=r"^https?://\S+$")]
     timezone: Zone = ZoneInfo("UTC")  # local times (fleet routines, opt windows) are in this zone
+    # Market contexts (programmes) this VEN takes events for; events of any other are opted out. () = any.
+    market_contexts: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
 
 class SecuritySection(_Section):
@@ -172,6 +175,51 @@ class ReportsSection(_Section):
         return value
 
 
+def _days(value: object) -> frozenset[int]:
+    if isinstance(value, frozenset):
+        return value
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError('expected a list of days such as ["mon", "tue"] (or "weekdays")')
+    try:
+        return parse_days(",".join(names))
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+def _time_of_day(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return parse_time_of_day(str(value))
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+class UnavailableSection(_Section):
+    """`[[opt.unavailable]]`: a recurring local-time window out of service (end < start: overnight)."""
+
+    days: Annotated[frozenset[int], BeforeValidator(_days)] = frozenset(range(7))
+    start: Annotated[time, BeforeValidator(_time_of_day)]
+    end: Annotated[time, BeforeValidator(_time_of_day)]
+
+    def window(self) -> RecurringWindow:
+        return RecurringWindow(self.start, self.end, self.days)
+
+
+class OptSection(_Section):
+    unavailable: tuple[UnavailableSection, ...] = ()
+    enrollment_windows: bool = True  # also opt out where every enrolled EV is away
+    lookahead: Duration = timedelta(hours=48)  # availability schedules cover this far ahead
+
+    @field_validator("lookahead")
+    @classmethod
+    def _a_day_at_least(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=24):
+            raise ValueError("must cover at least the next 24 h")
+        return value
+
+
 _KEPT = Retention()
 
 
@@ -212,6 +260,7 @@ class VenConfig(_Section):
     chargers: ChargersSection = ChargersSection()
     dispatch: DispatchSection = DispatchSection()
     signals: SignalsSection = SignalsSection()
+    opt: OptSection = OptSection()
     reports: ReportsSection = ReportsSection()
     storage: StorageSection = StorageSection()
     http: HttpSection = HttpSection()
@@ -247,6 +296,17 @@ class VenConfig(_Section):
         object.__setattr__(self, "chargers", chargers)
         object.__setattr__(self, "fleet", self.fleet.model_copy(update={"file": fleet_file}))
         return self
+
+
+def unavailability(config: VenConfig) -> Unavailability:
+    """The configured windows and settings as the availability core takes them."""
+    opt = config.opt
+    return Unavailability(
+        config.ven.timezone,
+        tuple(w.window() for w in opt.unavailable),
+        derive_away=opt.enrollment_windows,
+        lookahead=opt.lookahead,
+    )
 
 
 def load_config(path: str | Path) -> VenConfig:

@@ -1,21 +1,18 @@
-"""Measuring, storing and uploading telemetry as independent tasks: a slow or hung VTN costs no sample.
+"""Measuring and storing telemetry, independent of reporting: a slow or hung VTN costs no sample.
 
-`sample_forever` measures the fleet at fixed instants (start + k·period, so no drift), stores each sample
-and its performance row at once, and only then wakes the uploader; it never awaits the network.
-`upload_forever` sends the stored backlog whenever a sample was taken; while an upload hangs (a VTN that
-accepts and never answers holds a request until the socket timeout) the samples keep piling up in the
-store and go out, each with the time it was measured, once the VTN answers again. An instant is lost only
-when the event loop itself is blocked for a whole period; each such instant is counted and logged.
+`sample_forever` measures the fleet at fixed instants (start + k·period, so no drift) and stores each
+sample and its performance row at once; it never awaits the network. Reports go out from the VEN
+client's own report task (ven.openadr.client, reporting): while a report hangs (a VTN that accepts and
+never answers holds a request until the socket timeout) the samples keep piling up in the store and go
+out, each with the time it was measured, once the VTN answers again. An instant is lost only when the
+event loop itself is blocked for a whole period; each such instant is counted and logged.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Protocol
-
-from ven.storage import StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,7 +22,6 @@ if TYPE_CHECKING:
     from ven.events import EventBook
     from ven.telemetry.performance import PerformanceTracker
     from ven.telemetry.sampler import FleetSample, TelemetrySampler
-    from ven.telemetry.uploader import BacklogUploader
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +34,6 @@ class TelemetryLoop:
     def __init__(
         self,
         sampler: TelemetrySampler,
-        uploader: BacklogUploader,
         *,
         performance: PerformanceTracker,
         book: EventBook,
@@ -50,14 +45,12 @@ class TelemetryLoop:
         if period_s <= 0:
             raise ValueError("the sampling period must be positive")
         self._sampler = sampler
-        self._uploader = uploader
         self._performance = performance
         self._book = book
         self._requested = requested
         self._clock = clock
         self._period_s = period_s
         self._on_sample = on_sample
-        self._upload_due = asyncio.Event()
         self.measured = 0  # sampling instants measured and stored
         self.missed = 0  # instants lost because the event loop was blocked for a whole period
 
@@ -77,7 +70,7 @@ class TelemetryLoop:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
 
     async def sample_once(self) -> None:
-        """Measure the fleet now, store the sample and its performance row, and wake the uploader."""
+        """Measure the fleet now, store the sample and its performance row."""
         now = self._clock.now()
         sample = await self._sampler.sample(now)
         interval = self._book.current_interval(now)
@@ -88,11 +81,3 @@ class TelemetryLoop:
         if self._on_sample is not None:  # e.g. the VEN's row in the fleet view
             self._on_sample(now, sample, requested)
         self.measured += 1
-        self._upload_due.set()
-
-    async def upload_forever(self) -> None:
-        while True:
-            await self._upload_due.wait()
-            self._upload_due.clear()
-            with contextlib.suppress(StorageUnavailableError):  # the backlog waits for the database
-                await self._uploader.upload()

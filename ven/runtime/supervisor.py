@@ -68,6 +68,10 @@ class Supervisor:
     async def on_status(self, event_id: str, status: EventStatus) -> None:
         self._store.events.set_status(event_id, status)
 
+    def wake(self) -> None:
+        """Re-dispatch at once (e.g. an owner override changed who may be used)."""
+        self._wake.set()
+
     def on_gateway_event(self, event: GatewayEvent) -> None:
         if event.kind in _REDISPATCH_ON:
             logger.info("gateway: %s %s (%s): re-dispatching", event.ev_id, event.kind.value, event.detail)

@@ -124,6 +124,42 @@ MIGRATIONS: tuple[Migration, ...] = (
         "many VENs on one database (rows owned by VEN name, a status row each); compact setpoints, baselines",
         V5_STEPS,
     ),
+    Migration(
+        6,
+        "owner overrides and the opt schedules sent to the VTN, per VEN",
+        (
+            """CREATE TABLE overrides (
+                id {id},
+                ven TEXT NOT NULL,
+                event_id TEXT,
+                start_at TEXT,
+                end_at TEXT,
+                site TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                cancelled_at TEXT,
+                CHECK ((event_id IS NULL) <> (start_at IS NULL)),
+                CHECK ((start_at IS NULL) = (end_at IS NULL))
+            ){strict}""",
+            "CREATE INDEX overrides_by_ven ON overrides (ven, id)",
+            """CREATE TABLE opts (
+                ven TEXT NOT NULL,
+                opt_id TEXT NOT NULL,
+                schedule_key TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                event_id TEXT,
+                site TEXT,
+                windows TEXT NOT NULL,
+                horizon_at TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                acknowledged_at TEXT,
+                cancel_requested_at TEXT,
+                cancelled_at TEXT,
+                PRIMARY KEY (ven, opt_id)
+            ){strict}""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

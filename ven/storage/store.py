@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Self
 
 from ven.clock import SystemClock
+from ven.storage.availability import OptRepository, OverrideRepository
 from ven.storage.backend import find_backend, scheme_of
 from ven.storage.baselines import BaselineRepository
 from ven.storage.buffer import BufferedBackend
@@ -35,7 +36,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_OWNED_TABLES = ("events", "ev_sets", "dispatch", "telemetry", "performance", "event_baselines")
+_OWNED_TABLES = (
+    "events",
+    "ev_sets",
+    "dispatch",
+    "telemetry",
+    "performance",
+    "event_baselines",
+    "overrides",
+    "opts",
+)
 
 
 class Store:
@@ -55,6 +65,8 @@ class Store:
         self.performance = PerformanceRepository(scope)
         self.baselines = BaselineRepository(scope, self._ev_sets)
         self.status = VenStatusRepository(scope)
+        self.overrides = OverrideRepository(scope)
+        self.opts = OptRepository(scope)
         self.fleet = FleetRepository(backend)
         self._lock: VenLock | None = None
 

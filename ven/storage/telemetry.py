@@ -97,6 +97,13 @@ class TelemetryRepository:
                 )
         return changed
 
+    def mark_reported_before(self, until: datetime) -> int:
+        """Flag every sample taken before `until` as received by the VTN; returns how many changed."""
+        return self._db.execute(
+            "UPDATE telemetry SET reported = 1 WHERE ven = :ven AND reported = 0 AND ts < :until",
+            {"ven": self._scope.ven, "until": to_db_time(until)},
+        )
+
     def count_unreported(self) -> int:
         rows = self._db.query(
             "SELECT COUNT(*) AS n FROM telemetry WHERE ven = :ven AND reported = 0", {"ven": self._scope.ven}

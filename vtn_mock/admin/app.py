@@ -22,7 +22,9 @@ from vtn_mock.admin.responses import (
     ErrorOut,
     EventCreated,
     EventOut,
+    ExcludedVen,
     event_out,
+    opt_schedule_out,
     performance_out,
     reading_out,
     ven_out,
@@ -104,17 +106,42 @@ class AdminApi:
 
     async def create_event(self, request: web.Request) -> web.Response:
         model = self._validated(await self._body(request))
-        event = self._core.create_event(model.to_spec(), self._ven_ids(model.ven_selector()))
+        spec = model.to_spec()
+        ven_ids = self._ven_ids(model.ven_selector())
+        respect = self._core.respect_opt_outs if model.respect_opt_outs is None else model.respect_opt_outs
+        opted_out = self._core.opted_out(ven_ids, spec) if respect else {}
+        kept = [v for v in ven_ids if v not in opted_out]
+        if not kept:
+            raise UnprocessableError(["ven"], "every selected VEN has opted out of this event's time")
+        event = self._core.create_event(spec, kept)
         logger.info(f"event {event.event_id} created for {list(event.ven_ids)}")
+        names = {v.ven_id: v.ven_name for v in self._core.vens()}
         return _json(
             EventCreated(
                 event_id=event.event_id,
                 modification_number=0,
                 status=event.status(self._core.clock.now()),
                 vens=list(event.ven_ids),
+                excluded=[
+                    ExcludedVen(ven_id=v, ven_name=names.get(v), opt_id=opt.opt_id)
+                    for v, opt in opted_out.items()
+                ],
             ),
             HTTPStatus.CREATED,
         )
+
+    async def list_opts(self, request: web.Request) -> web.Response:
+        """Every opt schedule VENs sent (?ven= name or id, ?live=true for the ones not cancelled)."""
+        ven_id = None
+        if "ven" in request.query:
+            ven = self._core.resolve_ven(request.query["ven"])
+            if ven is None:
+                return _error(HTTPStatus.NOT_FOUND, f"no VEN {request.query['ven']!r}")
+            ven_id = ven.ven_id
+        live_only = request.query.get("live", "").lower() in ("1", "true", "yes")
+        vens = {v.ven_id: v for v in self._core.vens()}
+        opts = self._core.opt_schedules(ven_id, live_only=live_only)
+        return _json([opt_schedule_out(o, vens) for o in opts])
 
     async def modify_event(self, request: web.Request) -> web.Response:
         body = await self._body(request)
@@ -196,6 +223,7 @@ def build_admin_app(
     app.router.add_get("/api/openapi.json", api.openapi)
     app.router.add_get("/api/vens", api.list_vens)
     app.router.add_get("/api/vens/{ven}/readings", api.readings)
+    app.router.add_get("/api/opts", api.list_opts)
     app.router.add_post("/api/events", api.create_event)
     app.router.add_get("/api/events", api.list_events)
     app.router.add_get("/api/events/{event_id}", api.show_event)

@@ -2,9 +2,9 @@
 
 The page reads and writes through the admin API itself (create, modify, cancel are the API's own POST,
 PATCH and DELETE); this module adds only the page, its files and GET /api/stream (server-sent events: a
-`snapshot` of VENs, events and the performance of the event the page shows, `?event=ID`, after every
-change). A VEN's link is judged by wall time since its poll count last moved, so it stays right when the
-VTN runs on a simulated clock (as in `ven demo`).
+`snapshot` of VENs, events, the opt schedules VENs sent and the performance of the event the page shows,
+`?event=ID`, after every change). A VEN's link is judged by wall time since its poll count last moved, so
+it stays right when the VTN runs on a simulated clock (as in `ven demo`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,23 @@ from pydantic import BaseModel
 
 from ven.http.assets import Assets, folder
 from ven.http.stream import Watcher, serve_stream
-from vtn_mock.admin.responses import EventOut, PerformanceOut, VenOut, event_out, performance_out, ven_out
+from vtn_mock.admin.responses import (
+    EventOut,
+    OptScheduleOut,
+    PerformanceOut,
+    VenOut,
+    event_out,
+    opt_schedule_out,
+    performance_out,
+    ven_out,
+)
 from vtn_mock.core import VtnCore
 from vtn_mock.events import SIGNAL_TYPES
 from vtn_mock.performance import event_performance
+from vtn_mock.store import VenRecord
 
 FINISHED_SHOWN = 20  # completed and cancelled events listed beside every open one
+CANCELLED_OPTS_SHOWN = 20  # cancelled opt schedules listed beside every live one
 SILENT_AFTER = 3  # poll intervals without a poll before a VEN's link shows as silent
 
 
@@ -39,6 +50,7 @@ class VtnDashboard(BaseModel):
     signal_types: dict[str, tuple[str, ...]]  # the signal types the admin API accepts, per signal
     vens: list[VenLink]
     events: list[EventOut]
+    opts: list[OptScheduleOut]  # live schedules and the latest cancelled ones, newest first
     event_id: str | None  # the event whose performance is included
     performance: PerformanceOut | None
 
@@ -122,9 +134,15 @@ class VtnView:
                 event_out(e, now, by_id, store.latest_opts(e.event_id), store.deliveries(e.event_id))
                 for e in shown
             ],
+            opts=self._opts(by_id),
             event_id=event_id if performance is not None else None,
             performance=performance,
         )
+
+    def _opts(self, vens: dict[str, VenRecord]) -> list[OptScheduleOut]:
+        newest = sorted(self._core.opt_schedules(), key=lambda o: o.created_at, reverse=True)
+        hidden = {(o.ven_id, o.opt_id) for o in [o for o in newest if not o.live][CANCELLED_OPTS_SHOWN:]}
+        return [opt_schedule_out(o, vens) for o in newest if (o.ven_id, o.opt_id) not in hidden]
 
 
 def add_dashboard(app: web.Application, core: VtnCore, poll_interval: timedelta) -> None:

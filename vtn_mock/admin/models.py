@@ -175,6 +175,10 @@ class EventCreate(_Body):
     ] = "oadr://v2x-mock/default"
     unit: Literal["kW", "W", "MW"] | None = Field("kW", description="LOAD_DISPATCH values' unit (itemBase)")
     vtn_comment: Annotated[XmlText, Field(max_length=256)] | None = None
+    respect_opt_outs: bool | None = Field(
+        None,
+        description="leave out VENs with an optOut window overlapping the event ([vtn] respect_opt_outs)",
+    )
 
     _start = field_validator("start", mode="before")(_parse_start)
 

@@ -9,7 +9,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from vtn_mock.admin.models import EventCreate, EventModify
-from vtn_mock.admin.responses import ErrorOut, EventCreated, EventOut, PerformanceOut, ReadingOut, VenOut
+from vtn_mock.admin.responses import (
+    ErrorOut,
+    EventCreated,
+    EventOut,
+    OptScheduleOut,
+    PerformanceOut,
+    ReadingOut,
+    VenOut,
+)
 from vtn_mock.events import STATUSES
 
 _REF = "#/components/schemas/{model}"
@@ -67,6 +75,7 @@ def openapi_document() -> dict[str, Any]:
         PerformanceOut,
         ReadingOut,
         VenOut,
+        OptScheduleOut,
     ]
     _, schemas = models_json_schema(
         [(m, "validation" if m in (EventCreate, EventModify) else "serialization") for m in models],
@@ -141,6 +150,16 @@ def openapi_document() -> dict[str, Any]:
                     params=[
                         _path_param("ven"),
                         _query_param("limit", {"type": "integer", "minimum": 1, "maximum": 10000}),
+                    ],
+                )
+            },
+            "/api/opts": {
+                "get": _op(
+                    "Opt schedules VENs sent (oadrCreateOpt): availability windows or one event each",
+                    {"200": _json({**many, "items": _ref(OptScheduleOut)}, "opt schedules"), **_errors(404)},
+                    params=[
+                        _query_param("ven", {"type": "string"}),
+                        _query_param("live", {"type": "boolean"}),
                     ],
                 )
             },

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ven.timeparse import format_duration
 from vtn_mock.events import StoredEvent
+from vtn_mock.opts import OptSchedule
 from vtn_mock.performance import EventPerformance
 from vtn_mock.store import Opt, VenRecord
 
@@ -18,11 +19,44 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class ExcludedVen(_Out):
+    """A VEN left out of an event because its optOut schedule overlaps it (respect_opt_outs)."""
+
+    ven_id: str
+    ven_name: str | None
+    opt_id: str
+
+
 class EventCreated(_Out):
     event_id: str
     modification_number: int
     status: str
     vens: list[str]
+    excluded: list[ExcludedVen] = []
+
+
+class OptWindowOut(_Out):
+    start: datetime
+    end: datetime
+    duration: str
+
+
+class OptScheduleOut(_Out):
+    """One oadrCreateOpt a VEN sent: availability windows, or an opt about one event."""
+
+    opt_id: str
+    ven_id: str
+    ven_name: str | None
+    opt_type: str
+    opt_reason: str
+    market_context: str | None
+    event_id: str | None
+    modification_number: int | None
+    resource_ids: list[str]
+    windows: list[OptWindowOut]
+    created_at: datetime
+    cancelled_at: datetime | None
+    live: bool
 
 
 class IntervalOut(_Out):
@@ -218,3 +252,25 @@ def reading_out(row: tuple[str, str, str | None, str | None, datetime, str]) -> 
 
 def performance_out(result: EventPerformance) -> PerformanceOut:
     return PerformanceOut.model_validate(result)
+
+
+def opt_schedule_out(opt: OptSchedule, vens: dict[str, VenRecord]) -> OptScheduleOut:
+    ven = vens.get(opt.ven_id)
+    return OptScheduleOut(
+        opt_id=opt.opt_id,
+        ven_id=opt.ven_id,
+        ven_name=ven.ven_name if ven else None,
+        opt_type=opt.opt_type,
+        opt_reason=opt.opt_reason,
+        market_context=opt.market_context,
+        event_id=opt.event_id,
+        modification_number=opt.modification_number,
+        resource_ids=list(opt.resource_ids),
+        windows=[
+            OptWindowOut(start=start, end=start + length, duration=format_duration(length))
+            for start, length in opt.components
+        ],
+        created_at=opt.created_at,
+        cancelled_at=opt.cancelled_at,
+        live=opt.live,
+    )

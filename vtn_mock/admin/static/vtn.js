@@ -1,5 +1,6 @@
-/* The mock VTN dashboard: live VENs, events and the shown event's performance from /api/stream?event=ID;
-   events are created, modified and cancelled with the admin API's own POST, PATCH and DELETE. */
+/* The mock VTN dashboard: live VENs, events, opt schedules and the shown event's performance from
+   /api/stream?event=ID; events are created, modified and cancelled with the admin API's own POST, PATCH
+   and DELETE. */
 "use strict";
 (function () {
   const el = V2X.el;
@@ -42,6 +43,7 @@
     document.body.dataset.time = d.time;
     renderVens(d.vens);
     renderEvents(d.events);
+    renderOpts(d.opts);
     if (!chosen) {
       const active = d.events.find(function (e) { return e.status === "active"; });
       const pick = active || d.events[0];
@@ -264,27 +266,19 @@
     }
   }
 
-  /* Shown once the admin API documents GET /api/opts (EiOpt); until then the placeholder stays. */
-  async function loadOpts() {
-    let opts;
-    try {
-      const doc = await V2X.api("GET", "/api/openapi.json");
-      if (!doc.paths["/api/opts"]) return;
-      opts = await V2X.api("GET", "/api/opts");
-    } catch (error) {
-      V2X.fill("opts", [el("p", { class: "message error" }, "opt schedules: " + error.message)]);
-      return;
-    }
-    const rows = Array.isArray(opts) ? opts : opts.opts || [];
-    const keys = rows.length ? Object.keys(rows[0]) : [];
-    V2X.fill("opts", rows.length ? [el("table", { class: "table compact" },
-      el("thead", {}, el("tr", {}, keys.map(function (k) { return el("th", {}, k); }))),
-      el("tbody", {}, rows.map(function (r) {
-        return el("tr", {}, keys.map(function (k) {
-          const v = r[k];
-          return el("td", {}, typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
-        }));
-      })))] : [el("p", { class: "muted" }, "No opt schedules received.")]);
+  function renderOpts(opts) {
+    document.getElementById("no-opts").hidden = opts.length > 0;
+    V2X.fill("opts", opts.map(function (o) {
+      const covers = o.event_id !== null
+        ? el("span", { class: "mono" }, o.event_id, el("small", {}, " mod " + o.modification_number))
+        : o.windows.map(function (w) { return el("div", {}, fmt.when(w.start) + " – " + fmt.when(w.end)); });
+      return el("tr", { dataset: { optId: o.opt_id, venId: o.ven_id, live: String(o.live) } },
+        el("td", {}, o.ven_name || o.ven_id),
+        el("td", {}, el("span", { class: "pill " + (o.opt_type === "optOut" ? "bad" : "ok") }, o.opt_type)),
+        el("td", {}, o.opt_reason), el("td", {}, covers),
+        el("td", { class: "mono" }, o.resource_ids.join(", ") || "—"), el("td", {}, fmt.when(o.created_at)),
+        el("td", { dataset: { testid: "opt-state" } }, o.live ? "live" : "cancelled " + fmt.when(o.cancelled_at)));
+    }));
   }
 
   document.getElementById("f-signal").addEventListener("change", function () { fillTypes(); });
@@ -292,5 +286,4 @@
   document.getElementById("event-form").addEventListener("submit", submit);
   document.getElementById("f-reset").addEventListener("click", stopEditing);
   open();
-  loadOpts();
 })();

@@ -1,0 +1,133 @@
+"""The Reporter alone (no network): what is due when, paging, one-shot requests, the forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ven.openadr.reporting import Reporter, parse_request
+from ven.openadr.reports import ReportSources, catalog
+from ven.storage import FLEET_RESOURCE, Store, TelemetrySample
+from ven.telemetry.series import Point, Quantity, StatusLog, StatusSnapshot, UsageHistory
+
+T0 = datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
+S = timedelta(seconds=1)
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    with Store.open("sqlite:///:memory:") as opened:
+        opened.telemetry.add(
+            TelemetrySample(T0 + k * S + S / 2, FLEET_RESOURCE, float(k), 0.0, 0.0) for k in range(10)
+        )
+        yield opened
+
+
+def request(
+    request_id: str, specifier: str, r_ids: list[str], granularity: timedelta, back: timedelta, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "report_request_id": request_id,
+        "report_specifier": {
+            "report_specifier_id": specifier,
+            "granularity": granularity,
+            "report_back_duration": back,
+            "specifier_payloads": [{"r_id": r} for r in r_ids],
+            **extra,
+        },
+    }
+
+
+def reporter(store: Store, **sources: Any) -> Reporter:
+    reports = ReportSources(UsageHistory(store), sources.pop("status", StatusLog()), sampling=S, **sources)
+    return Reporter(reports, catalog(reports), batch=4)
+
+
+def test_history_is_paged_then_done(store: Store) -> None:
+    """A 10-second window at 1 s in batches of 4: three messages (4, 4, 2), then nothing more."""
+    engine = reporter(store)
+    raw = request(
+        "h",
+        "HISTORY_USAGE",
+        ["fleet.usage"],
+        S,
+        timedelta(0),
+        report_interval={"dtstart": T0, "duration": 10 * S},
+    )
+    now = T0 + timedelta(minutes=5)
+    engine.accept(parse_request(raw, engine.catalog), now)
+    sizes = []
+    while due := engine.due(now):
+        [(request_id, data)] = due
+        sizes.append(len(data.intervals))
+        engine.sent(request_id, data, now, acknowledged=True)
+    assert sizes == [4, 4, 2]
+
+
+def test_unacknowledged_report_is_retried_with_the_same_intervals(store: Store) -> None:
+    """A report the VTN did not acknowledge goes out again, from the same point."""
+    engine = reporter(store)
+    engine.accept(
+        parse_request(request("u", "TELEMETRY_USAGE", ["fleet.usage"], S, 2 * S), engine.catalog), T0
+    )
+    [(_, first)] = engine.due(T0 + 2 * S)
+    engine.sent("u", first, T0 + 2 * S, acknowledged=False)
+    assert engine.due(T0 + 3 * S) == []  # not before the retry time
+    [(_, again)] = engine.due(T0 + 12 * S)
+    assert again.intervals[0].start == first.intervals[0].start == T0
+
+
+def test_zero_granularity_sends_the_latest_values_once(store: Store) -> None:
+    """Granularity 0: one report with the latest value of each r_id, then nothing."""
+    log = StatusLog()
+    log.add(StatusSnapshot(T0 + 9 * S, {("fleet", Quantity.STORED_ENERGY): 40.0}))
+    log.add(StatusSnapshot(T0 + 10 * S, {("fleet", Quantity.STORED_ENERGY): 41.0}))
+    engine = reporter(store, status=log)
+    engine.accept(
+        parse_request(
+            request("s", "TELEMETRY_STATUS", ["fleet.storedEnergy_kWh"], timedelta(0), timedelta(0)),
+            engine.catalog,
+        ),
+        T0 + 10 * S,
+    )
+    [(_, data)] = engine.due(T0 + 10 * S)
+    assert [(i.r_id, i.value) for i in data.intervals] == [("fleet.storedEnergy_kWh", 41.0)]
+    engine.sent("s", data, T0 + 10 * S, acknowledged=True)
+    assert engine.due(T0 + timedelta(hours=1)) == []
+
+
+def test_forecast_goes_out_at_once_and_waits_for_its_source(store: Store) -> None:
+    """The projection is due at once; with no forecast computed yet it is tried again soon, not after a
+    whole reportBackDuration; each message carries every step."""
+    points: list[Point] = []
+    engine = reporter(store, forecast=lambda _now: points)
+    raw = request(
+        "f",
+        "FLEXIBILITY_FORECAST",
+        ["forecast.availableReduction_kW"],
+        timedelta(minutes=15),
+        timedelta(minutes=15),
+    )
+    engine.accept(parse_request(raw, engine.catalog), T0)
+    assert engine.due(T0) == []
+    points.extend(
+        Point(
+            T0 + k * timedelta(minutes=15), "fleet", Quantity.AVAILABLE_REDUCTION, 5.0, timedelta(minutes=15)
+        )
+        for k in range(96)
+    )
+    [(_, data)] = engine.due(T0 + timedelta(seconds=10))
+    assert len(data.intervals) == 96
+    assert data.report_name == "x-FLEXIBILITY_FORECAST"
+
+
+def test_cancelled_request_sends_nothing(store: Store) -> None:
+    """After cancel, nothing is due for that request."""
+    engine = reporter(store)
+    engine.accept(parse_request(request("u", "TELEMETRY_USAGE", ["fleet.usage"], S, S), engine.catalog), T0)
+    assert engine.cancel("u")
+    assert not engine.cancel("u")
+    assert engine.due(T0 + timedelta(minutes=1)) == []
