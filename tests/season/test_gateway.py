@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,6 +14,8 @@ from ven.season.config import LifeProfile
 from ven.season.gateway import SeasonFleet
 from ven.season.ledger import EnergyLedger
 from ven.season.life import FleetLife, Span, plan_life
+
+STANDING = datetime(2100, 1, 1, tzinfo=UTC)  # a setpoint end no test here reaches: setpoints stand
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -69,5 +71,5 @@ async def test_an_owner_leaving_early_surprises_the_ven(fleet: Fleet):
 async def test_commands_pass_the_ledger(fleet: Fleet):
     """A setpoint beyond an EV's limit counts as a violation even though the charger clips it."""
     gateway, _, _ = build(fleet)
-    await gateway.apply({"car-h-02": 6.6, "bus-a-01": 61.0})
+    await gateway.apply({"car-h-02": 6.6, "bus-a-01": 61.0}, valid_until=STANDING)
     assert gateway.ledger.limit_violations.tolist() == [1, 0, 0, 0, 0, 0, 0]

@@ -17,6 +17,8 @@ from ven.model.enrollment import parse_fleet
 from ven.model.fleet import Fleet
 from ven.season.ledger import EnergyLedger
 
+STANDING = datetime(2100, 1, 1, tzinfo=UTC)  # a setpoint end no test here reaches: setpoints stand
+
 T0 = datetime(2026, 7, 6, 12, tzinfo=UTC)
 CSV = """ev_id,site,capacity_kwh,soc,max_charge_kw,max_discharge_kw,min_soc,target_soc,departure,departure_soc
 a,s,60,0.5,11,10,0.2,0.9,2026-07-06T16:00:00Z,0.8
@@ -57,9 +59,9 @@ async def test_the_books_balance_over_charging_discharging_and_trips():
         ledger,
         [PlugEvent(back, "b", plugged_in=True, used_kwh=20.0, departure=T0 + timedelta(hours=8))],
     )
-    await sim.apply({"a": -10.0, "c": 6.0})
+    await sim.apply({"a": -10.0, "c": 6.0}, valid_until=STANDING)
     sim.advance(1800)
-    await sim.apply({"a": 11.0})
+    await sim.apply({"a": 11.0}, valid_until=STANDING)
     sim.advance(4 * 3600)
     assert ledger.jumps == 0
     assert np.abs(ledger.balance_kwh).max() < 1e-9
@@ -85,7 +87,7 @@ async def test_discharge_below_the_reserve_is_a_violation():
     fleet = small_fleet()
     ledger = ledger_for(fleet)
     sim = simulate(fleet, ledger, [])
-    await sim.apply({"a": -10.0})
+    await sim.apply({"a": -10.0}, valid_until=STANDING)
     sim.advance(3 * 3600)  # 0.5 of 60 kWh at 10 kW for 3 h: well below 0.2
     assert ledger.reserve_violations[0] > 0
     assert ledger.reserve_violations[1:].sum() == 0
@@ -108,7 +110,8 @@ async def test_departures_are_judged_against_announced_time_and_reach():
     fleet = small_fleet()
     ledger = ledger_for(fleet)
     sim = simulate(fleet, ledger, [])
-    await sim.apply({"b": -7.0})  # b leaves at 13:00 after an hour of discharge: below 0.8
+    # b leaves at 13:00 after an hour of discharge: below 0.8
+    await sim.apply({"b": -7.0}, valid_until=STANDING)
     sim.advance(2 * 3600)
     (b,) = ledger.departures
     assert b.soc < b.departure_soc
@@ -120,7 +123,7 @@ async def test_departures_are_judged_against_announced_time_and_reach():
     announced[1] = (T0 + timedelta(hours=3)).timestamp()  # announced 15:00, left at 13:00
     early = ledger_for(fleet2, first=announced)
     sim2 = simulate(fleet2, early, [])
-    await sim2.apply({"b": -7.0})
+    await sim2.apply({"b": -7.0}, valid_until=STANDING)
     sim2.advance(2 * 3600)
     (b2,) = early.departures
     assert b2.early
@@ -167,7 +170,7 @@ def test_any_sequence_of_commands_and_trips_keeps_the_books(
 
     async def drive() -> None:
         for a, b, c, seconds in commands:
-            await sim.apply({"a": a, "b": b, "c": c})
+            await sim.apply({"a": a, "b": b, "c": c}, valid_until=STANDING)
             sim.advance(seconds)
 
     asyncio.run(drive())
