@@ -36,7 +36,9 @@ class VtnSection(_Strict):
     respect_opt_outs: bool = False  # leave VENs out of events overlapping their optOut windows
     status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
 
-    @field_validator("poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before")
+    @field_validator(
+        "poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before"
+    )
     @classmethod
     def _duration(cls, value: object) -> timedelta | None:
         return None if value is None else coerce_duration(value)

@@ -139,7 +139,8 @@ class Fleet:
         names = tuple(columns)
         values = zip(*(column.tolist() for column in columns.values()), strict=True)
         evs = tuple(
-            changed(ev, **dict(zip(names, row, strict=True))) for ev, row in zip(self.evs, values, strict=True)
+            changed(ev, **dict(zip(names, row, strict=True)))
+            for ev, row in zip(self.evs, values, strict=True)
         )
         return self._derived(evs, columns)
 
