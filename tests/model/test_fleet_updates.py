@@ -1,4 +1,4 @@
-"""Fleet's fast updates (with_state, departing_earlier, with_departures) equal a fleet rebuilt anew."""
+"""Fleet's fast updates (with_state, with_departures) equal a fleet rebuilt anew."""
 
 from __future__ import annotations
 
@@ -34,17 +34,6 @@ def test_with_state_equals_a_rebuilt_fleet(fleet: Fleet, data: st.DataObject):
     only_soc = Fleet(tuple(replace(ev, soc=s) for ev, s in zip(fleet.evs, soc, strict=True)))
     assert_same(fleet.with_state(soc=np.array(soc)), only_soc)
     assert fleet.with_state() is fleet
-
-
-@settings(max_examples=60, deadline=None)
-@given(fleet=fleets(), minutes=st.integers(0, 600))
-def test_departing_earlier_equals_a_rebuilt_fleet(fleet: Fleet, minutes: int):
-    """Every departure moves earlier by the same amount; EVs that stay stay."""
-    by = timedelta(minutes=minutes)
-    rebuilt = Fleet(
-        tuple(ev if ev.departure is None else replace(ev, departure=ev.departure - by) for ev in fleet.evs)
-    )
-    assert_same(fleet.departing_earlier(by), rebuilt)
 
 
 @settings(max_examples=60, deadline=None)

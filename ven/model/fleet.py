@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -143,20 +143,6 @@ class Fleet:
             for ev, row in zip(self.evs, values, strict=True)
         )
         return self._derived(evs, columns)
-
-    def departing_earlier(self, by: timedelta) -> Fleet:
-        """The same fleet with every departure moved `by` earlier (a safety margin for late commands)."""
-        if not by:
-            return self
-        evs = tuple(
-            ev if ev.departure is None else changed(ev, departure=ev.departure - by) for ev in self.evs
-        )
-        departure_ts = np.fromiter(
-            (e.departure.timestamp() if e.departure is not None else math.inf for e in evs),
-            np.float64,
-            len(evs),
-        )
-        return self._derived(evs, {"departure_ts": departure_ts})
 
     def rolled(self, now: datetime) -> Fleet:
         """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
