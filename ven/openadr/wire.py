@@ -337,22 +337,25 @@ def _number(value: float) -> str:
 def created_report(
     response_code: int, description: str, request_id: str | None, pending: Sequence[str], ven_id: str
 ) -> _Element:
-    root, body = _signed_object("oadrCreatedReport")
-    response = _sub(body, EI, "eiResponse")
-    _sub(response, EI, "responseCode", str(response_code))
-    _sub(response, EI, "responseDescription", description)
-    _sub(response, PYLD, "requestID", request_id or "")
-    pending_reports = _sub(body, OADR, "oadrPendingReports")
-    for report_request_id in pending:
-        _sub(pending_reports, EI, "reportRequestID", report_request_id)
-    _sub(body, EI, "venID", ven_id)
-    return root
+    return _report_answer("oadrCreatedReport", response_code, description, request_id, pending, ven_id)
 
 
 def canceled_report(
     response_code: int, description: str, request_id: str | None, pending: Sequence[str], ven_id: str
 ) -> _Element:
-    root, body = _signed_object("oadrCanceledReport")
+    return _report_answer("oadrCanceledReport", response_code, description, request_id, pending, ven_id)
+
+
+def _report_answer(  # noqa: PLR0917 - the two public builders' arguments, in their order
+    name: str,
+    response_code: int,
+    description: str,
+    request_id: str | None,
+    pending: Sequence[str],
+    ven_id: str,
+) -> _Element:
+    """oadrCreatedReport and oadrCanceledReport: the same body (an answer and the reports still pending)."""
+    root, body = _signed_object(name)
     response = _sub(body, EI, "eiResponse")
     _sub(response, EI, "responseCode", str(response_code))
     _sub(response, EI, "responseDescription", description)

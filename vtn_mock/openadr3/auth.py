@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ven.clock import Clock
-from vtn_mock.openadr3.notify import is_loopback_host
+from ven.http.auth import is_loopback
 
 TOKEN_LIFETIME = timedelta(hours=1)
 DEFAULT_CLIENTS = (("ven", "ven-secret", "ven"), ("bl", "bl-secret", "bl"))
@@ -119,7 +119,7 @@ def resolve_clients(given: list[OAuthClient], host: str) -> list[OAuthClient]:
     """The configured clients; with none, on loopback only, the documented test clients."""
     if given:
         return given
-    if not is_loopback_host(host):
+    if not is_loopback(host):
         raise ValueError(
             f"the OpenADR 3.1 API on {host} needs credentials: --oauth-client ID:SECRET "
             "(VEN clients) and/or --oauth-bl-client ID:SECRET (business-logic clients)"

@@ -9,7 +9,6 @@ POSTed with the subscription's bearerToken, a 10 s timeout, no redirects followe
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import secrets
@@ -17,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+
+from ven.http.auth import is_loopback
 
 logger = logging.getLogger("vtn_mock.openadr3.notify")
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -32,19 +33,9 @@ def callback_url_problem(url: str) -> str | None:
         return f"callbackUrl {url!r} is not a URL"
     if parts.scheme == "https" and host:
         return None
-    if parts.scheme == "http" and is_loopback_host(host):
+    if parts.scheme == "http" and is_loopback(host):
         return None
     return f"callbackUrl {url!r} must use https (http only to a loopback address)"
-
-
-def is_loopback_host(host: str) -> bool:
-    """localhost or a loopback address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class WebhookNotifier:
