@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ven.chargers.gateway import KnowsFleet
-from ven.chargers.simulated import SimulatedFleet
 from ven.clock import Clock, SystemClock
 from ven.dispatch.controller import DispatchController
 from ven.dispatch.planner import Planner
@@ -37,6 +36,7 @@ from ven.runtime.config import unavailability
 from ven.runtime.deciders import event_deciders
 from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
+from ven.runtime.gateways import charger_gateway
 from ven.runtime.keeper import StoreKeeper
 from ven.runtime.outlook import ForecastCache
 from ven.runtime.sampling import TelemetryLoop
@@ -49,11 +49,10 @@ from ven.telemetry.series import UsageHistory
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
-    from ven.runtime.config import ChargersSection, VenConfig
+    from ven.runtime.config import VenConfig
     from ven.telemetry.sampler import FleetSample
 
 logger = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ class VenApp:
             raise InputError(f"dispatch: {err}") from None
         store = _open_store(config, wall)
         if chargers is None:
-            gateway, clock = _gateway(config.chargers, fleet, wall)
+            gateway, clock = charger_gateway(config.chargers, fleet, wall)
         else:
             gateway, clock = chargers(fleet), wall
         book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
@@ -409,47 +408,6 @@ def _http_token(config: VenConfig) -> str | None:
         what="http.listen",
         file_setting="[http] token_file",
     )
-
-
-def _gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> tuple[ChargerGateway, Clock]:
-    """The chargers behind the seam, and the clock the VEN runs on (the simulation's when time is scaled)."""
-    if chargers.backend == "ocpp":
-        return _ocpp_gateway(chargers, fleet, wall), wall
-    simulated = SimulatedFleet(
-        fleet, wall, time_scale=chargers.time_scale, seed=chargers.seed, noise_kw=chargers.noise_kw
-    )
-    return simulated, simulated if chargers.time_scale != 1.0 else wall
-
-
-def _ocpp_gateway(chargers: ChargersSection, fleet: Fleet, wall: Clock) -> ChargerGateway:
-    """The VEN as CSMS of the fleet's charge points at `ocpp_listen` (basic auth and TLS when configured)."""
-    from ven.chargers.ocpp import OcppGateway  # noqa: PLC0415 - the OCPP stack only when it is used
-
-    ocpp_logger = logging.getLogger("ocpp")
-    if ocpp_logger.level == logging.NOTSET:  # the package logs every frame at INFO; an explicit level wins
-        ocpp_logger.setLevel(logging.WARNING)
-    passwords = chargers.ocpp_basic_auth()
-    if passwords is not None:
-        missing = [ev.charger_id for ev in fleet.evs if ev.charger_id not in passwords]
-        if missing:
-            logger.warning(
-                "%d enrolled chargers have no password and will be refused: %s",
-                len(missing),
-                ", ".join(missing[:5]),
-            )
-    host, _, port = chargers.ocpp_listen.rpartition(":")
-    try:
-        return OcppGateway(
-            fleet,
-            wall,
-            host,
-            int(port),
-            basic_auth=passwords,
-            ssl_context=chargers.ocpp_ssl_context(),
-            call_timeout_s=chargers.ocpp_call_timeout.total_seconds(),
-        )
-    except ValueError as err:  # e.g. two EVs behind one charger_id
-        raise InputError(f"fleet.file: {err}") from None
 
 
 def _client(
