@@ -1,4 +1,5 @@
-"""Season runtime: `python benchmarks/bench_season.py [--quick] [--sizes 90,1000,10000] [--days 122]`.
+"""Season runtime: `python benchmarks/bench_season.py [--quick] [--sizes 90,1000,10000] [--days 122]
+[--lengths 7,30,122]`.
 
 1. The Massachusetts fleet's full summer (122 days, 60 events) with `ven season`'s default policy: wall and
    CPU seconds (target: ≤ 2 min on this 2-core machine).
@@ -88,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="90,1000,10000", help="fleet sizes (multiples of 90 EVs)")
     parser.add_argument("--days", type=int, default=122, help="season length for the size scaling")
+    parser.add_argument("--lengths", default="7,30,122", help="days, for 90 EVs ('' skips)")
     parser.add_argument("--quick", action="store_true", help="7 days and sizes 90,1000 only (a smoke run)")
     args = parser.parse_args()
     sizes = [90, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
@@ -104,12 +106,13 @@ def main() -> None:
             config = replicate(folder, copies)
             wall, cpu, note = run_season(config, days)
             print(f"  {copies * 90:>6} EVs: wall {wall:7.1f} s, CPU {cpu:7.1f} s  ({note})", flush=True)
-        if not args.quick:
+        lengths = [int(n) for n in args.lengths.split(",") if n]
+        if not args.quick and lengths:
             print("\nseason length (90 EVs; 1 run each)")
             folder = Path(tmp) / "length"
             folder.mkdir()
             config = replicate(folder, 1)
-            for length in (7, 30, 122):
+            for length in lengths:
                 wall, cpu, note = run_season(config, length)
                 print(f"  {length:>4} days: wall {wall:7.1f} s, CPU {cpu:7.1f} s  ({note})", flush=True)
         print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
