@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import sys
 from pathlib import Path
 
-from ven.cli.logs import JsonFormatter
+from ven.cli.logs import JsonFormatter, configure
 
 from .conftest import RecordingVtn, until, write_config
 
@@ -82,3 +84,22 @@ async def test_a_fleet_that_can_do_nothing_is_said_once_at_start(
     assert warnings[0].startswith(
         f"fleet {tmp_path / 'fleet.csv'}: every plugged-in EV's departure is before"
     )
+
+
+def test_command_logs_follow_stderr_as_it_is_when_they_are_written(monkeypatch) -> None:
+    """A command's log handler writes to the current sys.stderr: one that was replaced and closed since the
+    handler was made (a command run in-process before) is never written to."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        configure("info", "text")
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("ven.test").info("after the swap")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    assert second.getvalue().count("after the swap") == 1
+    assert "Logging error" not in second.getvalue()

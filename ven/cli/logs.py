@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -42,9 +43,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler on sys.stderr as it is when a record is emitted, not as it was when the handler was
+    made: a command run in-process (tests, `ven season`'s workers) may have its stderr replaced and closed."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        """StreamHandler's constructor sets the stream; this handler always takes the current one."""
+
+
 def configure(level: str, fmt: LogFormat, **context: str) -> None:
     """Root logging for a command: `level` and `fmt`; `context` (e.g. ven="district-north") on JSON lines."""
-    handler = logging.StreamHandler()
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter(**context) if fmt == "json" else logging.Formatter(TEXT))
     root = logging.getLogger()
     for old in list(root.handlers):
