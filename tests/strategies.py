@@ -77,19 +77,19 @@ class Scenario:
 
 
 @st.composite
-def programme_scenarios(draw: st.DrawFn, max_evs: int = 300, one_efficiency: bool = False) -> Scenario:
+def programme_scenarios(draw: st.DrawFn, max_evs: int = 300) -> Scenario:
     """A programme-sized fleet and request: tight departures, mixed V1G/V2G, reserves, EVs that cannot
     make their departure, unplugged EVs, ragged intervals, load-up intervals.
 
     Hypothesis draws the knobs; a seeded generator draws the EVs (hundreds of EVs stay cheap to draw).
-    `one_efficiency`: every EV converts at 0.92 (as in most real fleets); else half the fleets mix.
+    Half the fleets convert at 0.92 throughout (as most real fleets do), the others mix efficiencies.
     """
     count = draw(st.integers(1, max_evs))
     seed = draw(st.integers(0, 2**32 - 1))
     v2g_share = draw(st.sampled_from([0.0, 0.3, 0.7, 1.0]))
     tight_share = draw(st.sampled_from([0.0, 0.5, 1.0]))  # departures inside the horizon, high need
     hopeless_share = draw(st.sampled_from([0.0, 0.05, 0.2]))
-    same_efficiency = one_efficiency or draw(st.booleans())
+    same_efficiency = draw(st.booleans())
     minutes = draw(st.lists(st.sampled_from([5, 10, 15, 30, 60]), min_size=1, max_size=12))
     horizon = Horizon(T0, tuple(timedelta(minutes=m) for m in minutes))
     length_h = float(horizon.duration_h.sum())

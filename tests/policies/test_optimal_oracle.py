@@ -36,16 +36,3 @@ def _assert_close_to_full_lp(fleet: Fleet, request: Request, policy: OptimalPoli
 def test_optimal_matches_the_full_lp(scenario):
     """Within 0.1 % of the requested energy in shortfall and 1 % in discharge energy of the full LP."""
     _assert_close_to_full_lp(scenario.fleet, scenario.request, OptimalPolicy())
-
-
-@settings(max_examples=EXAMPLES)
-@given(programme_scenarios(one_efficiency=True))
-def test_grouping_with_refinement_matches_the_full_lp(scenario):
-    """The same bounds when EVs are grouped (one group per eight EVs at first) and the groups whose split
-    falls short are solved again one battery per member: the machinery large fleets use, at a size the
-    oracle solves. The EVs share one efficiency, as most fleets' do: then a group's LP is an exact
-    relaxation of its members' (with mixed efficiencies it averages them)."""
-    count = len(scenario.fleet)
-    largest = max(2, count // 2)  # LP size limit: below the fleet's, so that it is grouped
-    policy = OptimalPolicy(largest, max_refined=largest - max(1, count // 8), residual=1e-5)
-    _assert_close_to_full_lp(scenario.fleet, scenario.request, policy)
