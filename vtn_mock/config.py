@@ -35,6 +35,7 @@ class VtnSection(_Strict):
     report_back_duration: timedelta | None = None  # how often VENs send each report; default: sampling
     respect_opt_outs: bool = False  # leave VENs out of events overlapping their optOut windows
     status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
+    request_forecast: bool = True  # ask VENs that offer it for their flexibility forecast
 
     @field_validator(
         "poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before"

@@ -61,6 +61,7 @@ class VtnCore:
         report_back_duration: timedelta | None = None,
         respect_opt_outs: bool = False,
         status_sampling: timedelta | None = None,
+        request_forecast: bool = True,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -70,6 +71,7 @@ class VtnCore:
         self._report_back_duration = report_back_duration
         self.respect_opt_outs = respect_opt_outs
         self._status_sampling = status_sampling
+        self._request_forecast = request_forecast
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
         self._scheduled: dict[str, StoredEvent] = {}  # scenario events not sent yet (memory only)
@@ -344,6 +346,7 @@ class VtnCore:
             lambda: self._new_id("rr"),
             back_duration=self._report_back_duration,
             status_sampling=self._status_sampling,
+            forecast=self._request_forecast,
         )
         now = self._clock.now()
         for specifier_id, request in requests:

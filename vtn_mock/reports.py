@@ -13,7 +13,8 @@ from openleadr import objects
 from vtn_mock.parsed import as_list
 from vtn_mock.store import Reading, ReportDescription
 
-REQUESTED_REPORTS = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", "x-FLEXIBILITY_FORECAST")
+FORECAST_REPORT = "x-FLEXIBILITY_FORECAST"
+REQUESTED_REPORTS = ("TELEMETRY_USAGE", "TELEMETRY_STATUS", FORECAST_REPORT)
 # siScaleCode → factor to kW for a power reading in W (openleadr's POWER_REAL accepts only unit W).
 _SCALE_TO_KW = {"none": 0.001, "": 0.001, "k": 1.0, "M": 1000.0, "G": 1e6, "m": 1e-6}
 _UNIT_TO_KW = {"W": 1.0, "kW": 1000.0, "MW": 1e6}
@@ -61,19 +62,22 @@ def report_requests(
     sampling: timedelta,
     new_id: Callable[[], str],
     back_duration: timedelta | None = None,
+    *,
     status_sampling: timedelta | None = None,
+    forecast: bool = True,
 ) -> list[tuple[str, objects.ReportRequest]]:
     """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report (and our
     VEN's flexibility forecast), all r_ids, at `sampling` within the offered range.
 
     The report-back duration (`back_duration`) defaults to the granularity: the stock openleadr VEN
     mis-schedules reports whose report interval is longer than their sampling interval (ours sends from its
-    store, and copes). `status_sampling`: the granularity for TELEMETRY_STATUS (default `sampling`).
+    store, and copes). `status_sampling`: the granularity for TELEMETRY_STATUS (default `sampling`);
+    `forecast`: whether the flexibility forecast is asked for.
     """
     out = []
     for report in as_list(reports):
         name = str(report.get("report_name", "")).removeprefix("METADATA_")
-        if name not in REQUESTED_REPORTS:
+        if name not in REQUESTED_REPORTS or (name == FORECAST_REPORT and not forecast):
             continue
         rds = as_list(report.get("report_descriptions"))
         if not rds:

@@ -121,6 +121,7 @@ async def start_vtn(
         report_back_duration=config.vtn.report_back_duration,
         respect_opt_outs=config.vtn.respect_opt_outs,
         status_sampling=config.vtn.status_sampling,
+        request_forecast=config.vtn.request_forecast,
     )
     endpoint = OpenADREndpoint(
         core,

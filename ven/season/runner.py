@@ -180,6 +180,7 @@ def season_vtn_config(season: SeasonConfig, database: Path, span: timedelta) -> 
         report_sampling=asks.report_sampling,
         report_back_duration=asks.report_back,
         status_sampling=asks.status_sampling,
+        request_forecast=False,  # not settled on; rendering and parsing it was 80 % of a season's time
         database=str(database),
     )
     kept = VtnRetention()
