@@ -218,18 +218,6 @@ def _http_json(url: str, body: object | None = None) -> Any:
         return json.loads(response.read())
 
 
-def wait_until(predicate: Any, timeout_s: float, what: str, step_s: float = 0.25) -> Any:
-    """Poll `predicate` until it returns something truthy (returned); TimeoutError naming `what`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout_s:.0f} s: {what}")
-        time.sleep(step_s)
-
-
 def metrics(port: int) -> dict[str, float]:
     """The VEN's /metrics as {name: value} (unlabelled gauges)."""
     try:

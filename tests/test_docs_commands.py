@@ -16,9 +16,11 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.waiting import wait_until
 from ven.clock import NOW_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,11 +234,12 @@ def test_the_event_commands_drive_the_example_depot(tmp_path: Path):
     try:
         lines = [c for c in vtn_mock_commands() if c.startswith("vtn-mock") and "serve" not in c]
         assert lines[0] == "vtn-mock vens"
-        deadline = time.monotonic() + 60
-        while "school-bus-depot" not in client(lines[0]):
+
+        def registered() -> bool:
             assert ven.poll() is None, "ven run stopped"
-            assert time.monotonic() < deadline, "the depot VEN did not register"
-            time.sleep(0.5)
+            return "school-bus-depot" in client(lines[0])
+
+        wait_until(registered, 60, "the depot VEN registered", step_s=0.5)
         created = json.loads(client(lines[1]))
         event_id = created["event_id"]
         assert created["status"] == "far"
@@ -245,10 +248,12 @@ def test_the_event_commands_drive_the_example_depot(tmp_path: Path):
         listed = json.loads(client(lines[4]))
         assert event_id in [e["event_id"] for e in listed]
         assert {e["status"] for e in listed} == {"far"}
-        deadline = time.monotonic() + 60
-        while (shown := json.loads(client(lines[5], event_id)))["vens"][0]["opt"] is None:
-            assert time.monotonic() < deadline, "no opt answer"
-            time.sleep(0.5)
+
+        def answered() -> dict[str, Any] | None:
+            shown: dict[str, Any] = json.loads(client(lines[5], event_id))
+            return shown if shown["vens"][0]["opt"] is not None else None
+
+        shown = wait_until(answered, 60, "the VEN's opt answer", step_s=0.5)
         assert shown["vens"][0]["opt"] == "optIn"
         assert json.loads(client(lines[6], event_id))["event_id"] == event_id
         assert json.loads(client(lines[7], event_id))["status"] == "cancelled"

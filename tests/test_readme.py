@@ -16,9 +16,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.waiting import wait_until
 from ven.clock import NOW_ENV
 from ven.timeparse import parse_duration
 
@@ -227,15 +229,14 @@ def test_the_ven_runs_against_the_mock_vtn_and_its_season(tmp_path: Path):
             env=env,
         )
         due = ("ma-connectedsolutions-008", "ma-connectedsolutions-001")  # Wednesday 16:00, Thursday 15:00
-        deadline = time.monotonic() + 90
-        while True:
+
+        def answered() -> tuple[dict[str, Any], list[str | None]] | None:
+            assert ven.poll() is None, "ven run stopped"
             events = {str(e["event_id"]): e for e in _events(ready["admin_url"])}
             opts = [_opt(events[event_id]) for event_id in due]
-            if None not in opts:
-                break
-            assert ven.poll() is None, "ven run stopped"
-            assert time.monotonic() < deadline, f"no opt answers from the VEN: {opts}"
-            time.sleep(0.5)
+            return None if None in opts else (events, opts)
+
+        events, opts = wait_until(answered, 90, "the VEN's opt answers", step_s=0.5)
         assert opts == ["optIn", "optOut"]
         assert sorted(str(e["status"]) for e in events.values()) == ["far", "far"] + ["pending"] * 6
     finally:

@@ -18,6 +18,7 @@ import pytest
 from playwright.async_api import ConsoleMessage, Page, async_playwright
 
 from tests.runtime.conftest import FLEET_CSV
+from tests.waiting import until
 from ven.clock import ManualClock
 from ven.http.server import bound_port
 from ven.runtime.app import VenApp
@@ -90,8 +91,7 @@ class Stack:
 
     async def advance(self, delta: timedelta) -> None:
         """Move the shared clock; the simulated fleet, the VEN and the VTN all follow it."""
-        self.clock.advance(delta)
-        await asyncio.sleep(0)
+        self.clock.advance(delta)  # every caller then waits on what it expects to follow
 
     async def advance_past_a_sample(self, delta: timedelta) -> None:
         """Move the clock by `delta`, wait for the VEN to sample there, then one report granularity (1 s) on:
@@ -105,15 +105,6 @@ class Stack:
 
         await until(sampled)
         await self.advance(timedelta(seconds=1))
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
-    """Wait for an async condition (AssertionError after timeout_s: a guard against hangs)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def _ven_toml(folder: Path, vtn_url: str, fleet_csv: str) -> Path:

@@ -15,9 +15,10 @@ from typing import Any
 
 import aiohttp
 
+from tests.waiting import until
 from ven.http.assets import CSP
 
-from .conftest import Stack, until
+from .conftest import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

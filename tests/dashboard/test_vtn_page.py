@@ -7,7 +7,9 @@ from typing import Any
 
 from playwright.async_api import Locator, Page, expect
 
-from .conftest import Stack, until
+from tests.waiting import until
+
+from .conftest import Stack
 
 
 def kw(value: float | None) -> str:

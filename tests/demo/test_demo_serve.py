@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 300.0  # a guard against hangs: the showcase at its default 200x, on a busy machine
 
@@ -91,8 +93,11 @@ def check_serving(process: subprocess.Popen[str]) -> None:
     performance = get_json(f"{vtn_url}api/events/{summary['event_id']}/performance")
     assert performance["totals"]["delivered_kw_avg"] == summary["delivered_kw"]
     first = get_json(ven_url + "status")["time"]
-    while get_json(ven_url + "status")["time"] == first:  # the VEN is alive: its clock moves on
-        time.sleep(0.05)
+
+    def ticking() -> bool:
+        return bool(get_json(ven_url + "status")["time"] != first)
+
+    wait_until(ticking, 30, "the VEN alive: its clock moves on", step_s=0.05)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     assert process.stderr is not None

@@ -11,6 +11,7 @@ from policies.base import Allocation, PlanningProblem
 from policies.fair import FairPolicy
 from tests.dispatch.test_frozen_baseline import depot
 from tests.events.conftest import START, distribution, make_event
+from tests.waiting import until
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import ManualClock
 from ven.dispatch.controller import DispatchController
@@ -45,12 +46,6 @@ class Gate:
         return job * 10
 
 
-async def until(predicate, timeout_s: float = WAIT_S) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-
 async def test_one_solve_at_a_time_and_the_newest_waiting_job_wins():
     """While job 1 solves, jobs 2, 3 and 4 arrive: 2 and 3 are never solved, 4 is, after 1; only 4's
     result answers the newest problem."""
@@ -79,8 +74,8 @@ async def test_idle_waits_until_the_newest_result_is_delivered():
     await until(lambda: gate.started == [1])
     refiner.submit(2)
     waiting = asyncio.create_task(refiner.idle())
-    await asyncio.sleep(0)
-    assert not waiting.done()
+    finished, _ = await asyncio.wait({waiting}, timeout=0)  # one turn of the loop: it starts, and waits
+    assert not finished
     gate.release.set()
     await asyncio.wait_for(waiting, WAIT_S)
     assert delivered == [(10, False), (20, True)]

@@ -12,10 +12,10 @@ from tests.processes import (
     run_cli,
     start_ven,
     stop_process,
-    wait_until,
     write_fleet,
     write_ven_config,
 )
+from tests.waiting import wait_until
 
 DISTRICTS = ("amherst", "boston", "chelsea", "dedham", "everett")
 EVS = 4

@@ -13,10 +13,10 @@ from tests.processes import (
     metrics,
     start_ven,
     stop_process,
-    wait_until,
     write_fleet,
     write_ven_config,
 )
+from tests.waiting import wait_until
 from ven.storage import FLEET_RESOURCE, Store
 
 NAMES = ("north", "south")

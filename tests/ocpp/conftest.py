@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -69,15 +68,6 @@ class Csms:
 
     def kinds(self, ev_id: str) -> list[str]:
         return [e.kind.value for e in self.events if e.ev_id == ev_id]
-
-
-async def eventually(check: Callable[[], bool], timeout_s: float = 3.0) -> None:
-    """Wait until `check()` holds (messages cross a real socket), failing after timeout_s."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ocpp.conftest import eventually, later, make_ev, make_fleet
+from tests.ocpp.conftest import later, make_ev, make_fleet
+from tests.waiting import until
 from ven.chargers.cpsim import Behaviour, Limit, Setpoint
 from ven.chargers.gateway import RejectReason
 from ven.chargers.ocpp import OcppVersion
@@ -110,7 +111,7 @@ async def test_station_hanging_up_mid_dispatch_is_offline(csms_factory):
     assert result.rejected[0].ev_id == "b"
     assert result.rejected[0].reason is RejectReason.OFFLINE
     assert "offline" in csms.kinds("b")
-    await eventually(lambda: not csms.gateway.station("b").online)
+    await until(lambda: not csms.gateway.station("b").online)
     reading = await csms.gateway.read()
     assert not reading.ev("b").online
     assert reading.ev("a").online

@@ -17,7 +17,8 @@ from websockets.exceptions import InvalidStatus
 
 from tests.ocpp.certs import make_tls_pair
 from tests.openadr.conftest import free_port
-from tests.runtime.conftest import RecordingVtn, Running, until, write_config
+from tests.runtime.conftest import RecordingVtn, Running, write_config
+from tests.waiting import until
 from ven.chargers.cpsim import Behaviour, Limit, Setpoint, SimStation, close_all, ev_spec, start_all
 from ven.chargers.ocpp import OcppGateway, OcppVersion
 from ven.cli.main import main

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.ocpp.conftest import eventually, make_fleet
+from tests.ocpp.conftest import make_fleet
+from tests.waiting import until
 from ven.chargers.cpsim import Limit, Setpoint
 from ven.chargers.cpsim.profiles import TX_DEFAULT_PROFILE, TX_PROFILE, ProfileStack, parse_profile
 from ven.chargers.ocpp import OcppVersion, profiles
@@ -30,7 +31,7 @@ async def test_a_station_falls_back_to_baseline_when_its_setpoint_lapses(csms_fa
     clock = ManualClock(datetime.now(UTC))
     csms = await csms_factory(fleet, clock)
     station = await csms.station(fleet.evs[0], version, clock=clock)
-    await eventually(lambda: purposes(station) == [TX_DEFAULT_PROFILE])  # installed at boot
+    await until(lambda: purposes(station) == [TX_DEFAULT_PROFILE])  # installed at boot
     assert station.control is None
     energy_kwh = station.soc * 60.0
     asked_kw = -5.0 if version.can_discharge else 2.0

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.openadr.conftest import free_port
-from tests.runtime.conftest import RecordingVtn, until, write_config
+from tests.runtime.conftest import RecordingVtn, write_config
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 

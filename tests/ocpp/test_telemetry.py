@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.ocpp.conftest import DEPARTURE, eventually, later, make_fleet
+from tests.ocpp.conftest import DEPARTURE, later, make_fleet
+from tests.waiting import until
 from ven.chargers.cpsim import EvSpec
 from ven.chargers.ocpp import OcppVersion
 from ven.clock import ManualClock
@@ -25,8 +26,8 @@ async def test_meter_values_flow_into_read(csms_factory):
     assert reading.online.all()
     assert not reading.faults
     await csms.gateway.apply({"a": -8.0, "b": 2.5}, valid_until=later())
-    await eventually(lambda: csms.gateway.station("a").power_kw == -8.0)
-    await eventually(lambda: csms.gateway.station("b").power_kw == 2.5)
+    await until(lambda: csms.gateway.station("a").power_kw == -8.0)
+    await until(lambda: csms.gateway.station("b").power_kw == 2.5)
     reading = await csms.gateway.read()
     assert reading.total_power_kw == pytest.approx(-5.5)
     assert reading.ev("a").setpoint_kw == -8.0
@@ -38,7 +39,7 @@ async def test_periodic_meter_values_track_soc(csms_factory):
     csms = await csms_factory(fleet)
     spec = EvSpec(capacity_kwh=0.05, soc=0.5, max_charge_kw=100.0)  # a tiny battery fills visibly fast
     station = await csms.station(fleet.evs[0], spec=spec, meter_interval_s=0.05)
-    await eventually(lambda: csms.gateway.station("a").soc > 0.55)
+    await until(lambda: csms.gateway.station("a").soc > 0.55)
     assert station.soc > 0.55
 
 
@@ -83,14 +84,14 @@ async def test_plug_out_and_disconnect_are_events_and_readings(csms_factory):
     csms = await csms_factory(fleet)
     station = await csms.station(fleet.evs[0])
     await station.plug_out()
-    await eventually(lambda: "plugged_out" in csms.kinds("a"))
+    await until(lambda: "plugged_out" in csms.kinds("a"))
     reading = await csms.gateway.read()
     assert not reading.ev("a").plugged_in
     assert reading.ev("a").power_kw == 0.0
     await station.plug_in()
-    await eventually(lambda: csms.kinds("a").count("plugged_in") == 2)
+    await until(lambda: csms.kinds("a").count("plugged_in") == 2)
     await station.close()
-    await eventually(lambda: "offline" in csms.kinds("a"))
+    await until(lambda: "offline" in csms.kinds("a"))
     reading = await csms.gateway.read()
     assert not reading.ev("a").online
     assert reading.faults["a"] == "offline"

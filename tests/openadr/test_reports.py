@@ -19,6 +19,7 @@ from lxml import etree
 from openleadr import objects
 from openleadr.messaging import validate_xml_schema
 
+from tests.waiting import until
 from ven.clock import ManualClock
 from ven.openadr import wire
 from ven.openadr.client import VenClient
@@ -62,9 +63,7 @@ async def client_for(vtn: Vtn) -> AsyncIterator[Any]:
         client = make_client(vtn.url, reports=reports, clock=clock, report_tick=timedelta(hours=1))
         started.append(client)
         await client.start()
-        async with asyncio.timeout(WAIT):
-            while not client.report_requests():
-                await asyncio.sleep(0.02)
+        await until(client.report_requests, WAIT, "the VTN's report requests")
         return client
 
     yield start
@@ -270,9 +269,7 @@ async def vtn_sends(vtn: Vtn, client: VenClient, requests: list[Any]) -> None:
     answered = len(vtn.created_reports)
     vtn.pending_poll = ("oadrCreateReport", {"report_requests": requests})
     await client.poll_once()
-    async with asyncio.timeout(WAIT):
-        while len(vtn.created_reports) == answered:
-            await asyncio.sleep(0.02)
+    await until(lambda: len(vtn.created_reports) > answered, WAIT, "the VEN's oadrCreatedReport")
 
 
 async def test_every_message_the_ven_sends_validates_against_the_schema(
@@ -305,9 +302,8 @@ async def test_every_message_the_ven_sends_validates_against_the_schema(
     )
     posted = len(vtn.bodies)
     await client.poll_once()
-    async with asyncio.timeout(WAIT):
-        while not any(b"oadrCanceledReport" in body for body in vtn.bodies[posted:]):
-            await asyncio.sleep(0.02)  # a due report may be posted beside the poll and the answer
+    # a due report may be posted beside the poll and the answer: wait for the answer itself
+    await until(lambda: any(b"oadrCanceledReport" in body for body in vtn.bodies[posted:]), WAIT)
     kinds = set()
     for body in vtn.bodies:
         tree = validate_xml_schema(body)  # raises on any schema violation

@@ -14,7 +14,8 @@ from openleadr import enums
 from tests.openadr3.spec import SpecChecker, spec_path
 from tests.openadr3.test_reports_and_push import report
 from tests.vtn_mock.conftest import VtnProcess, start_vtn, stop_vtn
-from tests.vtn_mock.test_end_to_end import BASELINE_KW, USAGE_KW, StockVen, eventually
+from tests.vtn_mock.test_end_to_end import BASELINE_KW, USAGE_KW, StockVen
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 OPENADR3_USAGE_KW = 600.0
@@ -84,7 +85,7 @@ async def test_admin_event_reaches_both_protocols(vtn: VtnProcess, ven2b: StockV
             vens = (await admin.get("/vens")).json()
             return sorted(v["ven_name"] for v in vens if v["registered"]) == ["fleet-a", "fleet-b"]
 
-        await eventually(both_registered)
+        await until(both_registered)
         body = {
             "signal": "LOAD_DISPATCH",
             "type": "delta",
@@ -109,7 +110,7 @@ async def test_admin_event_reaches_both_protocols(vtn: VtnProcess, ven2b: StockV
             shown = (await admin.get(f"/events/{event_id}")).json()
             return [v["opt"] for v in shown["vens"] if v["ven_name"] == "fleet-a"] == ["optIn"]
 
-        await eventually(opted_in)
+        await until(opted_in)
         assert ven2b.events[0]["event_descriptor"]["event_id"] == event_id
         signal = ven2b.events[0]["event_signals"][0]
         assert [i["signal_payload"] for i in signal["intervals"]] == [-500.0, -400.0]
@@ -121,7 +122,7 @@ async def test_admin_event_reaches_both_protocols(vtn: VtnProcess, ven2b: StockV
             done = all(i["measured_kw"] is not None for v in found["vens"] for i in v["intervals"])
             return found if done else None
 
-        performance = await eventually(measured, 30.0)
+        performance = await until(measured, 30.0)
     by_name = {v["ven_name"]: v for v in performance["vens"]}
     assert sorted(by_name) == ["fleet-a", "fleet-b"]
     delivered = {name: [i["delivered_kw"] for i in v["intervals"]] for name, v in by_name.items()}

@@ -202,12 +202,3 @@ async def settles(gateway: ChargerGateway, power_kw: float, tolerance_kw: float,
                 f"fleet power {measured:.1f} kW, expected {power_kw:.1f} ± {tolerance_kw} kW"
             )
         await asyncio.sleep(0.05)
-
-
-async def until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> None:
-    """Wait until predicate() holds (AssertionError after timeout)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(step)

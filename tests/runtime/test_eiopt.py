@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import numpy as np
 
+from tests.waiting import until
 from ven.availability import RecurringWindow
 from ven.http.server import bound_port
 from ven.runtime.overrides import record_override
 from ven.storage import Store
 
-from .conftest import RecordingVtn, until, write_config
+from .conftest import RecordingVtn, write_config
 
 WAIT = 15.0
 TWO_SITES = """ev_id,site,capacity_kwh,soc,max_charge_kw,max_discharge_kw,min_soc,target_soc
@@ -111,9 +112,7 @@ async def test_owner_override_changes_dispatch_status_and_reaches_the_vtn(
     async def depot_b_left_alone() -> bool:
         return not {"b1", "b2"} & set(await setpoints())
 
-    async with asyncio.timeout(WAIT):
-        while not await depot_b_left_alone():
-            await asyncio.sleep(0.1)
+    await until(depot_b_left_alone, WAIT, "depot b left alone")
     assert {"a1", "a2"} <= set(await setpoints())  # the rest of the fleet still delivers
     await until(
         lambda: app.sampler.latest is not None and app.sampler.latest.resources["depot-b"].manual_override,

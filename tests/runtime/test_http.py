@@ -6,9 +6,10 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.waiting import until
 from ven.http.server import bound_port
 
-from .conftest import BASELINE_KW, RecordingVtn, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, write_config
 
 
 async def test_status_and_metrics(vtn: RecordingVtn, tmp_path: Path, start_app) -> None:

@@ -9,9 +9,10 @@ import logging
 import sys
 from pathlib import Path
 
+from tests.waiting import until
 from ven.cli.logs import JsonFormatter, configure
 
-from .conftest import RecordingVtn, until, write_config
+from .conftest import RecordingVtn, write_config
 
 WAIT = 10.0
 

@@ -16,9 +16,10 @@ import pytest
 from aiohttp import web
 
 from tests.openadr.conftest import free_port
+from tests.waiting import until
 from ven.storage import OptAnswer
 
-from .conftest import BASELINE_KW, RecordingVtn, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, write_config
 from .raw_oadr import RawEvent, distribute_event
 
 WAIT = 15.0

@@ -11,9 +11,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.waiting import until
 from ven.storage import Store
 
-from .conftest import BASELINE_KW, RecordingVtn, settles, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, settles, write_config
 
 OUTAGE_SAMPLES = 30
 SAMPLING_S = 1.0  # write_config's [reports] sampling
@@ -46,12 +47,12 @@ async def test_restart_resumes_without_answering_twice(vtn: RecordingVtn, tmp_pa
         await until(lambda: bool(vtn.known), STARTUP_WAIT)
         ven_id = next(iter(vtn.known))
         await asyncio.wait_for(vtn.event(ven_id, "e1", [-20.0] * 40, seconds=2), WAIT)
-        await until(lambda: db.exists() and bool(dispatches(db, "e1")), STARTUP_WAIT, step=0.2)
+        await until(lambda: db.exists() and bool(dispatches(db, "e1")), STARTUP_WAIT)
         ven.kill()
         ven.wait(5)
         vtn.down, killed_at = True, datetime.now(UTC)
         ven = start_ven(config)
-        await until(lambda: any(t > killed_at for t in dispatches(db, "e1")), STARTUP_WAIT, step=0.2)
+        await until(lambda: any(t > killed_at for t in dispatches(db, "e1")), STARTUP_WAIT)
         vtn.down = False
         second = vtn.event(ven_id, "e2", [-5.0], start=datetime.now(UTC) + timedelta(minutes=5))
         assert "e1" in [e.event_descriptor.event_id for e in vtn.server.events[ven_id]]  # sent again too

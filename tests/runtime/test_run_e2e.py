@@ -7,9 +7,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.waiting import until
 from ven.cli.main import main
 
-from .conftest import BASELINE_KW, RecordingVtn, settles, until, write_config
+from .conftest import BASELINE_KW, RecordingVtn, settles, write_config
 
 WAIT = 8.0
 

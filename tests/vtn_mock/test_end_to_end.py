@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from openleadr import OpenADRClient, enums
 
 from tests.vtn_mock.conftest import VtnProcess
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -46,18 +46,6 @@ class StockVen:
     async def _on_update_event(self, event: dict[str, Any]) -> str:
         self.updates.append(event)
         return "optIn"
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 8.0) -> Any:
-    """Poll `check` until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -109,7 +97,7 @@ async def test_register_event_opt_in_report_and_performance(vtn, ven, admin):
         shown = await admin("GET", f"/events/{event_id}")
         return shown["vens"][0]["opt"] == "optIn"
 
-    await eventually(opted_in)
+    await until(opted_in)
     assert ven.events[0]["event_descriptor"]["event_id"] == event_id
     assert [i["signal_payload"] for i in ven.events[0]["event_signals"][0]["intervals"]] == [-500.0, -400.0]
 
@@ -120,7 +108,7 @@ async def test_register_event_opt_in_report_and_performance(vtn, ven, admin):
         performance: dict[str, Any] = await admin("GET", f"/events/{event_id}/performance")
         return performance if all(i["measured_kw"] is not None for i in performance["intervals"]) else None
 
-    performance = await eventually(run_its_course, 30.0)
+    performance = await until(run_its_course, 30.0)
     rows = [
         (i["requested_kw"], i["baseline_kw"], i["measured_kw"], i["delivered_kw"])
         for i in performance["intervals"]
@@ -145,15 +133,15 @@ async def test_modification_and_cancel_reach_the_ven(vtn, ven, admin):
         status=201,
     )
     event_id = created["event_id"]
-    await eventually(lambda: _true(ven.events))
+    await until(lambda: _true(ven.events))
     modified = await admin("PATCH", f"/events/{event_id}", {"intervals": [{"duration": "1h", "value": 2}]})
     assert modified["modification_number"] == 1
-    await eventually(lambda: _true(ven.updates))
+    await until(lambda: _true(ven.updates))
     assert ven.updates[0]["event_descriptor"]["modification_number"] == 1
     assert ven.updates[0]["event_signals"][0]["intervals"][0]["signal_payload"] == 2.0
     cancelled = await admin("DELETE", f"/events/{event_id}")
     assert (cancelled["status"], cancelled["modification_number"]) == ("cancelled", 2)
-    await eventually(lambda: _true(len(ven.updates) == 2))
+    await until(lambda: _true(len(ven.updates) == 2))
     assert ven.updates[1]["event_descriptor"]["event_status"] == "cancelled"
     assert ven.updates[1]["event_descriptor"]["modification_number"] == 2
 
@@ -161,7 +149,7 @@ async def test_modification_and_cancel_reach_the_ven(vtn, ven, admin):
         shown = await admin("GET", f"/events/{event_id}")
         return shown["vens"][0]["opt_modification_number"] == 2
 
-    await eventually(answered_cancel)
+    await until(answered_cancel)
     await admin("DELETE", f"/events/{event_id}", status=409)
 
 
@@ -174,7 +162,7 @@ async def test_opt_service_records_create_opt(vtn, ven, admin):
         status=201,
     )
     event_id = created["event_id"]
-    await eventually(lambda: _true(ven.events))
+    await until(lambda: _true(ven.events))
     await ven.client.create_opt(
         "optOut", "economic", [{"ven_id": ven.client.ven_id}], event_id=event_id, modification_number=0
     )
@@ -183,7 +171,7 @@ async def test_opt_service_records_create_opt(vtn, ven, admin):
         shown = await admin("GET", f"/events/{event_id}")
         return shown["vens"][0]["opt"] == "optOut" and shown["vens"][0]["opt_via"] == "oadrCreateOpt"
 
-    await eventually(opted_out)
+    await until(opted_out)
 
 
 async def _true(value: Any) -> bool:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
+from tests.waiting import until
 from ven.events import Answer
 from ven.openadr.client import VenClient
 from ven.openadr.models import OadrEvent
@@ -74,21 +75,21 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
             }
             async with session.post(f"{vtn.admin_url}/events", json=body) as resp:
                 event_id = (await resp.json())["event_id"]
-            async with asyncio.timeout(30):
-                while True:
-                    async with session.get(f"{vtn.admin_url}/events/{event_id}") as resp:
-                        opted = (await resp.json())["vens"][0]["opt"]
-                    async with session.get(f"{vtn.admin_url}/events/{event_id}/performance") as resp:
-                        performance: dict[str, Any] = await resp.json()
-                    async with session.get(
-                        f"{vtn.admin_url}/vens/district-north/readings?limit=2000"
-                    ) as resp:
-                        readings = await resp.json()
-                    names = {r["report_name"] for r in readings}
-                    measured = performance["intervals"][0]["measured_kw"]
-                    if opted == "optIn" and measured is not None and len(names) == 3:
-                        break
-                    await asyncio.sleep(0.1)
+
+            async def measured_and_reported() -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+                async with session.get(f"{vtn.admin_url}/events/{event_id}") as resp:
+                    opted = (await resp.json())["vens"][0]["opt"]
+                async with session.get(f"{vtn.admin_url}/events/{event_id}/performance") as resp:
+                    performance: dict[str, Any] = await resp.json()
+                async with session.get(f"{vtn.admin_url}/vens/district-north/readings?limit=2000") as resp:
+                    readings: list[dict[str, Any]] = await resp.json()
+                names = {r["report_name"] for r in readings}
+                measured = performance["intervals"][0]["measured_kw"]
+                done = opted == "optIn" and measured is not None and len(names) == 3
+                return (performance, readings) if done else None
+
+            performance, readings = await until(measured_and_reported, 30, "measured and every report")
+            names = {r["report_name"] for r in readings}
     finally:
         sampler.cancel()
         await ven.stop()

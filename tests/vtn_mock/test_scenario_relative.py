@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
+from tests.waiting import until
 from ven.clock import NOW_ENV, SystemClock
 from ven.model.routine import parse_days
 from vtn_mock import cli
@@ -116,14 +117,12 @@ async def test_a_due_event_for_every_ven_waits_for_the_first_registration(tmp_pa
     )
     task = asyncio.create_task(run_scenario(core, load_scenario(path, SystemClock().now())))
     try:
-        await asyncio.sleep(0)
+        await until(core.events, 10, "the scenario's event listed")
         assert [(e.event_id, e.status(core.clock.now())) for e in core.events()] == [
             ("scenario-001", "pending")
         ]
         ven = core.register("late-ven", None)
-        async with asyncio.timeout(10):
-            while not core.sent("scenario-001"):
-                await asyncio.sleep(0.05)
+        await until(lambda: core.sent("scenario-001"), 10, "the scenario's event sent")
         assert core.event("scenario-001").ven_ids == (ven.ven_id,)
         assert core.event("scenario-001").status(core.clock.now()) == "far"
     finally:
