@@ -14,6 +14,7 @@ from ven.storage.db import from_db_time, from_json, to_db_time, to_json
 from ven.storage.records import DispatchDecision, PerformanceRow
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from ven.storage.codec import Watts
@@ -105,18 +106,7 @@ class DispatchRepository:
         if limit is not None:
             sql += " LIMIT :limit"
             params["limit"] = limit
-        return [
-            DispatchDecision(
-                event_id=row["event_id"],
-                interval_index=row["interval_index"],
-                decided_at=from_db_time(row["decided_at"]),
-                policy=row["policy"],
-                requested_kw=row["requested_kw"],
-                planned_kw=row["planned_kw"],
-                id=row["id"],
-            )
-            for row in self._db.query(sql, params)
-        ]
+        return [_decision(row) for row in self._db.query(sql, params)]
 
     def latest(self, event_id: str, interval_index: int | None = None) -> DispatchDecision | None:
         """The most recent decision for the event (for one interval of it when given)."""
@@ -167,19 +157,22 @@ class DispatchRepository:
             base = previous if (row["delta"] and here == where) else None
             watts = decode(bytes(row["setpoints"]), base)
             previous, where = watts, here
-            out.append(
-                DispatchDecision(
-                    event_id=row["event_id"],
-                    interval_index=row["interval_index"],
-                    decided_at=from_db_time(row["decided_at"]),
-                    policy=row["policy"],
-                    requested_kw=row["requested_kw"],
-                    planned_kw=row["planned_kw"],
-                    setpoints_kw=from_watts(self._ev_sets.ids(row["ev_set"]), watts),
-                    id=row["id"],
-                )
-            )
+            out.append(_decision(row, from_watts(self._ev_sets.ids(row["ev_set"]), watts)))
         return out
+
+
+def _decision(row: dict[str, Any], setpoints_kw: Mapping[str, float] | None = None) -> DispatchDecision:
+    """A stored decision; its setpoints only where the caller decoded them (they are the bulk of a row)."""
+    return DispatchDecision(
+        event_id=row["event_id"],
+        interval_index=row["interval_index"],
+        decided_at=from_db_time(row["decided_at"]),
+        policy=row["policy"],
+        requested_kw=row["requested_kw"],
+        planned_kw=row["planned_kw"],
+        setpoints_kw={} if setpoints_kw is None else setpoints_kw,
+        id=row["id"],
+    )
 
 
 def _performance(row: dict[str, Any]) -> PerformanceRow:
