@@ -83,6 +83,7 @@ def solve(batteries: Batteries, target: Target, time_limit_s: float = 30.0) -> F
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.start, matrix.index, matrix.value
     highs.passModel(lp)
+    del lp, matrix  # HiGHS holds its own copy: these would stay resident under the solve's peak
     scale = max(1.0, float(np.abs(batteries.baseline_kw).sum() * target.duration_h.max()))
     dt_flat = np.tile(target.duration_h, g_count)
     # Segment b (1-based) of a battery's burden costs b·C per unit: a convex penalty, steeper past each

@@ -80,9 +80,14 @@ def _aligned(frozen: EventBaseline, horizon: Horizon, fleet: Fleet) -> FloatArra
     tolerance_s = timedelta(seconds=1).total_seconds()
     first = int(np.searchsorted(horizon.start_ts, frozen.start.timestamp() - tolerance_s))
     width = min(frozen.baseline_kw.shape[1], len(horizon) - first)
+    if width <= 0:
+        return out
+    if frozen.ev_ids == fleet.ids:  # every step of the event: the fleet it was frozen for, same order
+        out[:, first : first + width] = frozen.baseline_kw[:, :width]
+        return out
     rows = {ev_id: i for i, ev_id in enumerate(frozen.ev_ids)}
-    for i, ev_id in enumerate(fleet.ids):
-        row = rows.get(ev_id)
-        if row is not None:
-            out[i, first : first + width] = frozen.baseline_kw[row, :width]
+    found = [(i, row) for i, row in enumerate(map(rows.get, fleet.ids)) if row is not None]
+    if found:
+        at, row = (np.array(column, dtype=np.int64) for column in zip(*found, strict=True))
+        out[at, first : first + width] = frozen.baseline_kw[row, :width]
     return out

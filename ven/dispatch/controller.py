@@ -156,8 +156,9 @@ class DispatchController:
                 self._requested.clear()
             self._state = _State(key=key)
         reading = await self._gateway.read()
-        await self._release_held(reading)
-        snapshot = self.snapshot(reading)
+        held = self._held(reading, reading.timestamp)  # once per step: both uses below see the same holds
+        await self._release_held(reading, held)
+        snapshot = _snapshot(reading, self._planning_fleet(), self._state.excluded | held)
         remaining = self._remaining(tracked, now, reading, snapshot, self._baselines)
         if remaining is None:
             return StepOutcome()
@@ -187,7 +188,10 @@ class DispatchController:
             baseline_kw=self.baseline_now_kw(),
             evs=int(planned.plan.fleet.plugged_in.sum()),
         )
-        release_free_memory()  # a fleet-size plan's temporaries: not kept resident until the next step
+        if not planned.quick:
+            # a fleet-size plan's temporaries: not kept resident until the next step (a refinement, when
+            # one follows, returns them with its own after its solve: malloc_trim covers every arena)
+            release_free_memory()
         return StepOutcome(planned=True, rejected=result.rejected_ids, summary=summary)
 
     async def finish(self) -> None:
@@ -262,10 +266,11 @@ class DispatchController:
             outside_draw_kw=outside_draw_kw,
         )
 
-    async def _release_held(self, reading: FleetReading) -> None:
-        """EVs an owner override or unavailability window holds go back to unmanaged charging at once
-        (a setpoint from an earlier plan would otherwise stand)."""
-        held = self._held(reading, reading.timestamp)
+    async def _release_held(self, reading: FleetReading, held: AbstractSet[str]) -> None:
+        """EVs an owner override or unavailability window holds (`held`, of `reading`) go back to unmanaged
+        charging at once (a setpoint from an earlier plan would otherwise stand)."""
+        if not held:
+            return
         ids = [
             e
             for e, setpoint in zip(reading.ev_ids, reading.setpoint_kw, strict=True)
@@ -299,16 +304,23 @@ class DispatchController:
         power = plan.power_kw[:, 0] + remaining.leaving_kw
         reading = await self._gateway.read()
         power = self._safe_to_hold(power, fleet, reading, event_id)
-        setpoints = {ids[i]: float(power[i]) for i in plugged}
-        changed = {
-            ev_id: power_kw
-            for ev_id, power_kw in setpoints.items()
-            if renew or abs(self._standing.get(ev_id, math.inf) - power_kw) > _POWER_TOL_KW
-        }
+        setpoints = dict(zip([ids[i] for i in plugged.tolist()], power[plugged].tolist(), strict=True))
+        if renew:
+            changed = setpoints
+        else:
+            standing = self._standing
+            changed = {
+                ev_id: power_kw
+                for ev_id, power_kw in setpoints.items()
+                if abs(standing.get(ev_id, math.inf) - power_kw) > _POWER_TOL_KW
+            }
         result = await self._gateway.apply(changed, valid_until=reading.timestamp + self._ttl)
         if renew:
             self._standing = {}
-        self._standing.update((ev_id, changed[ev_id]) for ev_id in result.accepted)
+        if len(result.accepted) == len(changed):  # all of them (the usual case): no lookup per EV
+            self._standing.update(changed)
+        else:
+            self._standing.update((ev_id, changed[ev_id]) for ev_id in result.accepted)
         self.last_plan, self.last_remaining = plan, remaining
         self._store.dispatch.record(
             DispatchDecision(
@@ -356,6 +368,9 @@ class DispatchController:
 
     def _solve(self, job: _Refinement) -> tuple[_Refinement, Planned | None]:
         """The configured policy's plan for `job` (in the refinement thread: no state written)."""
+        # Memory the control steps freed since the last solve goes back first: the solve's peak (tens of
+        # MB at 10,000 EVs) would otherwise stack on top of it, and that sum is the VEN's peak RSS.
+        release_free_memory()
         try:
             return job, self._planner.solve_configured(job.problem)
         except (SafetyViolationError, PolicyError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ven.storage.codec import decode, encode_delta, encode_full, from_watts, to_watts
+from ven.storage.codec import decode, encode_delta, encode_full, ev_index, from_watts, to_watts
 from ven.storage.db import from_db_time, from_json, to_db_time, to_json
 from ven.storage.records import DispatchDecision, PerformanceRow
 
@@ -43,6 +43,8 @@ class DispatchRepository:
         self._db = scope.backend
         self._ev_sets = ev_sets
         self._last: _Last | None = None
+        # the planned fleet's ids and each one's position: the same fleet every control step
+        self._index: tuple[tuple[str, ...], dict[str, int]] = ((), {})
 
     def record(self, decision: DispatchDecision, ev_ids: tuple[str, ...] | None = None) -> int | None:
         """Store one decision; its id (None while buffered in an outage).
@@ -51,7 +53,9 @@ class DispatchRepository:
         """
         ids = ev_ids if ev_ids is not None else tuple(sorted(decision.setpoints_kw))
         ev_set = self._ev_sets.name(ids)
-        watts = to_watts(ids, dict(decision.setpoints_kw))
+        if self._index[0] != ids:
+            self._index = (ids, ev_index(ids))
+        watts = to_watts(ids, decision.setpoints_kw, self._index[1])
         last = self._last
         blob = None
         if (
