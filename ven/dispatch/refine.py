@@ -11,8 +11,8 @@ whether it still answers the newest problem (the caller applies only those).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -70,9 +70,7 @@ class Refiner(Generic[Job, Result]):
         self.cancel()
         worker, self._worker = self._worker, None
         if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            await _cancelled(worker)
         self._idle.set()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -96,3 +94,17 @@ class Refiner(Generic[Job, Result]):
                 await self._deliver(result, ticket)
             if self._pending is None:
                 self._idle.set()
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait until it ends.
+
+    The CancelledError outlives the wait (CPython 3.11 keeps a reference the collector cannot see) and its
+    traceback holds the frames it passed through: cleared here, and this frame holds only the task, else
+    they keep the refiner, its solver's owner and with it a whole app alive after close.
+    """
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError as stopped:
+        traceback.clear_frames(stopped.__traceback__)
