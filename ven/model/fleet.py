@@ -149,19 +149,31 @@ class Fleet:
     def rolled(self, now: datetime) -> Fleet:
         """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
         days: yesterday's 06:15 departure is today's); EVs without a routine are unchanged."""
-        moved = False
-        evs = list(self.evs)
-        governing: dict[Routine, datetime] = {}  # EVs on the same routine share one computation
-        for i, ev in enumerate(evs):
-            if ev.routine is None:
-                continue
-            departure = governing.get(ev.routine)
-            if departure is None:
-                departure = governing[ev.routine] = ev.routine.current_departure(now).astimezone(UTC)
-            if departure != ev.departure:
-                evs[i] = changed(ev, departure=departure)
-                moved = True
-        return Fleet(tuple(evs)) if moved else self
+        routines = self._routines
+        if not routines:
+            return self
+        governing = tuple(routine.current_departure(now).astimezone(UTC) for routine, _ in routines)
+        last = self.__dict__.get("_last_rolled")
+        if last is not None and last[0] == governing:  # each step and sample of the day: the same fleet
+            rolled: Fleet = last[1]
+            return rolled
+        departures: dict[int, datetime] = {}
+        for (_, members), departure in zip(routines, governing, strict=True):
+            moved = members[self.departure_ts[members] != departure.timestamp()]
+            departures.update(dict.fromkeys(moved.tolist(), departure))
+        rolled = self.with_departures(departures)
+        self.__dict__["_last_rolled"] = (governing, rolled)
+        return rolled
+
+    @cached_property
+    def _routines(self) -> tuple[tuple[Routine, IntArray], ...]:
+        """Each routine and the EVs (indices) on it: every control step and sample rolls the fleet, and a
+        pass over 10,000 records (hashing each routine) cost tens of ms each time."""
+        members: dict[Routine, list[int]] = {}
+        for i, ev in enumerate(self.evs):
+            if ev.routine is not None:
+                members.setdefault(ev.routine, []).append(i)
+        return tuple((routine, np.array(indices, dtype=np.int64)) for routine, indices in members.items())
 
     def with_departures(self, departures: Mapping[int, datetime | None]) -> Fleet:
         """The same fleet with the departures of some EVs (by index) replaced. Only those records and the

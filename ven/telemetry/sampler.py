@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
 
+    import numpy.typing as npt
+
     from ven.chargers.gateway import ChargerGateway, FleetReading
-    from ven.model.fleet import Fleet, FloatArray
+    from ven.model.fleet import Fleet, FloatArray, IntArray
     from ven.storage import Store
 
 STATUS_STEP = timedelta(minutes=15)  # the span the status's available reduction is figured over
@@ -78,6 +80,7 @@ class TelemetrySampler:
         self.status_log = status_log or StatusLog()
         self.latest: FleetSample | None = None
         self.state: Fleet | None = None  # the fleet as last measured (SOC, plugged in), holds aside
+        self._sites: _Sites | None = None  # the fleet's sites, grouped once per fleet (not per sample)
 
     async def sample(self, now: datetime) -> FleetSample:
         reading = await self._gateway.read()
@@ -110,7 +113,9 @@ class TelemetrySampler:
         online = reading.online[order]
         plugged = reading.plugged_in[order] & online
         holds = self._holds(now)
-        sites = [ev.site for ev in fleet.evs]
+        if self._sites is None or self._sites.ids is not fleet.ids:
+            self._sites = _Sites.of(fleet)
+        sites = self._sites.of_ev
         held = plugged & holds.mask(sites)  # left alone: they draw their baseline, offer nothing
         state = fleet.with_state(soc=soc, plugged_in=plugged)
         self.state = state
@@ -128,7 +133,7 @@ class TelemetrySampler:
             "reduction": reduction,
             "max": np.where(held, baseline_now, max_kw),
         }
-        resources = _by_site(sites, online, per_ev, holds)
+        resources = _by_site(self._sites, online, per_ev, holds)
         energy = soc * fleet.capacity_kwh
         return FleetSample(
             ts=now,
@@ -143,11 +148,27 @@ class TelemetrySampler:
         )
 
 
+@dataclass(frozen=True)
+class _Sites:
+    """Each EV's site, and the sites as np.unique groups them (sorted names, each EV's position)."""
+
+    ids: tuple[str, ...]  # the fleet's ids they were made for
+    of_ev: list[str]
+    names: npt.NDArray[np.object_]
+    index: IntArray
+
+    @classmethod
+    def of(cls, fleet: Fleet) -> _Sites:
+        of_ev = [ev.site for ev in fleet.evs]
+        names, index = np.unique(np.array(of_ev, dtype=object), return_inverse=True)
+        return cls(fleet.ids, of_ev, names, index)
+
+
 def _by_site(
-    sites: list[str], online: np.ndarray, per_ev: Mapping[str, FloatArray], holds: Holds
+    sites: _Sites, online: np.ndarray, per_ev: Mapping[str, FloatArray], holds: Holds
 ) -> dict[str, ResourceStatus]:
     """One ResourceStatus per site, and one for the fleet as a whole."""
-    names, index = np.unique(np.array(sites, dtype=object), return_inverse=True)
+    names, index = sites.names, sites.index
     count = len(names)
     sums = {name: np.bincount(index, weights=values, minlength=count) for name, values in per_ev.items()}
     any_online = np.bincount(index, weights=online.astype(float), minlength=count) > 0
@@ -160,7 +181,7 @@ def _by_site(
         for k, site in enumerate(names)
     }
     totals = {name: float(values.sum()) for name, values in per_ev.items()}
-    out[FLEET_RESOURCE] = _status(bool(online.any()) or not sites, holds.overridden(None), totals)
+    out[FLEET_RESOURCE] = _status(bool(online.any()) or not sites.of_ev, holds.overridden(None), totals)
     return out
 
 
