@@ -27,6 +27,7 @@ from ven.http.logbook import LogBook
 from ven.http.optout import opt_out_routes
 from ven.http.server import dashboard_url, start_http
 from ven.http.view import StatusView, ViewSettings
+from ven.memory import limit_arenas
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
 from ven.openadr.client import Registration, Security, VenClient
@@ -103,6 +104,7 @@ class VenApp:
         """
         if chargers is not None and clock is None:
             raise ValueError("a gateway factory needs the clock the VEN runs on")
+        limit_arenas()  # before any worker thread allocates: each would keep an arena of its own resident
         wall = clock or SystemClock()
         fleet = load_fleet(config.fleet.file, now=wall.now(), timezone=config.ven.timezone)
         http_token = _http_token(config)
