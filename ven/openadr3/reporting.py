@@ -1,0 +1,184 @@
+"""3.1 reports: what each event's reportDescriptors ask, built from the same telemetry store the 2.0b
+reporter reads, and store and forward.
+
+One report object per event at the VTN (looked up by eventID and clientName, so a restarted VEN updates
+its own instead of adding a second): POSTed once the first interval is complete, then PUT whole — every
+complete interval so far — each time another completes. A report the VTN did not take (no answer, 5xx) is
+simply built and sent again on the next pass: it is a pure function of the stored samples, so an outage
+loses no measured interval. Samples are marked reported only when no pending event report still needs
+them. An event the VTN deleted (404/409 for its report) is given up, logged.
+
+Supported payload types: USAGE (also DEMAND) and BASELINE (mean kW of the fleet), DELTA_USAGE (baseline −
+usage, kW), STORAGE_CHARGE_LEVEL (mean fleet SOC, percent). Units KW/W/MW as the descriptor asks (default
+KW). One value per event interval (frequency 1 with SUB_INTERVALS allows it), under the resource
+AGGREGATED_REPORT: the fleet is measured as one (a non-aggregate descriptor gets the aggregate too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ven.openadr3.models import (
+    Event,
+    Interval,
+    IntervalPeriod,
+    ReportPayloadDescriptor,
+    ReportRequest,
+    ReportResource,
+    ValuesMap,
+)
+from ven.openadr3.timing import Span, format_duration, interval_spans
+from ven.telemetry.series import Key, Point, Quantity
+
+logger = logging.getLogger(__name__)
+
+AGGREGATED = "AGGREGATED_REPORT"
+FLEET = "fleet"
+QUANTITIES = {
+    "USAGE": Quantity.USAGE,
+    "DEMAND": Quantity.USAGE,
+    "BASELINE": Quantity.BASELINE,
+    "DELTA_USAGE": Quantity.DELTA_USAGE,
+    "STORAGE_CHARGE_LEVEL": Quantity.SOC,
+}
+POWER_PER_KW = {"KW": 1.0, "W": 1000.0, "MW": 0.001}
+
+
+class Samples(Protocol):
+    """The stored fleet telemetry (ven.telemetry.series.UsageHistory)."""
+
+    def points(self, keys: Collection[Key], since: datetime, until: datetime) -> list[Point]: ...
+
+    def mark_reported(self, until: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One payload type a reportDescriptor asks for, and the unit it wants."""
+
+    payload_type: str
+    quantity: Quantity
+    units: str
+
+
+@dataclass
+class EventReport:
+    """The report owed for one event: its intervals, what is asked, and how far the VTN has it."""
+
+    event_id: str
+    spans: tuple[Span, ...]
+    asked: tuple[Asked, ...]
+    report_id: str | None = None
+    sent_intervals: int = 0  # complete intervals the VTN acknowledged
+    looked_up: bool = False
+
+    @property
+    def end(self) -> datetime:
+        return self.spans[-1].end
+
+    @property
+    def done(self) -> bool:
+        return self.sent_intervals >= len(self.spans)
+
+
+def asked_of(event: Event) -> tuple[Asked, ...]:
+    """The supported payload types an event's reportDescriptors ask for (others are logged once)."""
+    out: dict[str, Asked] = {}
+    for descriptor in event.report_descriptors or []:
+        quantity = QUANTITIES.get(descriptor.payload_type)
+        if quantity is None:
+            logger.warning("event %s: report %s is not supported", event.id, descriptor.payload_type)
+            continue
+        default = "PERCENT" if quantity is Quantity.SOC else "KW"
+        units = (descriptor.units or default).upper()
+        if quantity is not Quantity.SOC and units not in POWER_PER_KW:
+            logger.warning(
+                "event %s: report %s in %s is not supported", event.id, descriptor.payload_type, units
+            )
+            continue
+        out.setdefault(descriptor.payload_type, Asked(descriptor.payload_type, quantity, units))
+    return tuple(out.values())
+
+
+@dataclass
+class Reporter3:
+    """The reports owed, built from `samples` and sent through a ReportSink."""
+
+    samples: Samples
+    client_name: str
+    _reports: dict[str, EventReport] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[EventReport]:
+        return [r for r in self._reports.values() if not r.done]
+
+    def track(self, events: Sequence[Event]) -> None:
+        """Owe a report for each listed event that asks for one (a modified event's new intervals count)."""
+        for event in events:
+            asked = asked_of(event)
+            spans = tuple(interval_spans(event.interval_period, event.intervals or []))
+            if not asked or not spans:
+                continue
+            known = self._reports.get(event.id)
+            if known is None:
+                self._reports[event.id] = EventReport(event.id, spans, asked)
+            elif known.spans != spans or known.asked != asked:
+                known.spans, known.asked, known.sent_intervals = spans, asked, 0
+
+    def build(self, report: EventReport, now: datetime) -> tuple[ReportRequest, int] | None:
+        """The whole report of `report`'s complete intervals at `now`, and their count; None if none is."""
+        complete = [s for s in report.spans if s.end <= now]
+        if not complete:
+            return None
+        keys = {(FLEET, a.quantity) for a in report.asked}
+        points = self.samples.points(keys, complete[0].start, complete[-1].end)
+        intervals = [
+            Interval(
+                id=span.interval_id,
+                interval_period=IntervalPeriod(
+                    start=span.start, duration=format_duration(span.end - span.start)
+                ),
+                payloads=payloads,
+            )
+            for span in complete
+            if (payloads := _payloads(report.asked, [p for p in points if span.start <= p.ts < span.end]))
+        ]
+        if not intervals:
+            return None
+        request = ReportRequest(
+            event_id=report.event_id,
+            client_name=self.client_name,
+            report_name=f"v2x-ven {report.event_id}",
+            payload_descriptors=[
+                ReportPayloadDescriptor(payload_type=a.payload_type, reading_type="MEAN", units=a.units)
+                for a in report.asked
+            ],
+            resources=[ReportResource(resource_name=AGGREGATED, intervals=intervals)],
+        )
+        return request, len(complete)
+
+    def forget(self, event_id: str) -> None:
+        self._reports.pop(event_id, None)
+
+    def watermark(self, now: datetime) -> datetime:
+        """Samples before this are no longer needed by any pending report."""
+        starts = [r.spans[r.sent_intervals].start for r in self.pending]
+        return min([now, *starts])
+
+
+def _payloads(asked: tuple[Asked, ...], points: list[Point]) -> list[ValuesMap]:
+    out = []
+    for item in asked:
+        values = [
+            float(p.value) for p in points if p.quantity is item.quantity and isinstance(p.value, float)
+        ]
+        if not values:
+            continue
+        mean = sum(values) / len(values)
+        scaled = mean * 100.0 if item.quantity is Quantity.SOC else mean * POWER_PER_KW[item.units]
+        out.append(ValuesMap(type=item.payload_type, values=[round(scaled, 6)]))
+    return out
