@@ -34,16 +34,17 @@ from report import in_fresh_process, machine, markdown, peak_rss_mib
 
 from ven.clock import SystemClock
 from ven.events import LifecycleScheduler
-from ven.model.fleet import Fleet
-from ven.openadr.models import (
+from ven.events.model import (
     Distribution,
+    DrEvent,
     EventSignal,
-    EventStatus,
-    OadrEvent,
     ResponseRequired,
     SignalInterval,
+    SignalKind,
     Targets,
+    VtnStatus,
 )
+from ven.model.fleet import Fleet
 from ven.runtime.app import VenApp
 from ven.runtime.config import load_config
 
@@ -88,14 +89,15 @@ def fleet_now(count: int, now: datetime) -> Fleet:
     )
 
 
-def event_now(now: datetime, reduce_kw: float, intervals: int = 12) -> OadrEvent:
+def event_now(now: datetime, reduce_kw: float, intervals: int = 12) -> DrEvent:
     signal = EventSignal(
+        SignalKind.LOAD_DELTA,
         "LOAD_DISPATCH",
-        "delta",
         "s1",
         tuple(SignalInterval(k, timedelta(minutes=15), -reduce_kw) for k in range(intervals)),
+        type="delta",
     )
-    return OadrEvent(
+    return DrEvent(
         event_id="bench",
         modification_number=0,
         priority=1,
@@ -103,7 +105,7 @@ def event_now(now: datetime, reduce_kw: float, intervals: int = 12) -> OadrEvent
         created=now,
         dtstart=now - timedelta(seconds=1),
         duration=timedelta(minutes=15 * intervals),
-        event_status=EventStatus.ACTIVE,
+        event_status=VtnStatus.ACTIVE,
         test_event=False,
         response_required=ResponseRequired.ALWAYS,
         targets=Targets(ven_id=("ven",)),

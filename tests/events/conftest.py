@@ -9,14 +9,15 @@ import pytest
 
 from ven.clock import ManualClock
 from ven.events import Answer, EventBook, EventView
-from ven.openadr.models import (
+from ven.events.model import (
     Distribution,
+    DrEvent,
     EventSignal,
-    EventStatus,
-    OadrEvent,
     ResponseRequired,
     SignalInterval,
+    SignalKind,
     Targets,
+    VtnStatus,
 )
 
 T0 = datetime(2025, 1, 15, 17, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def make_event(
     start: datetime = START,
     values: tuple[float, ...] = (-500.0, -500.0, -500.0, -500.0),
     interval: timedelta = QUARTER,
-    status: EventStatus = EventStatus.FAR,
+    status: VtnStatus = VtnStatus.FAR,
     startafter: timedelta | None = None,
     ramp_up: timedelta | None = None,
     priority: int = 0,
@@ -41,9 +42,9 @@ def make_event(
     targets: Targets = ANY_VEN,
     response_required: ResponseRequired = ResponseRequired.ALWAYS,
     market_context: str = "oadr://ctx",
-) -> OadrEvent:
+) -> DrEvent:
     intervals = tuple(SignalInterval(k, interval, v) for k, v in enumerate(values))
-    return OadrEvent(
+    return DrEvent(
         event_id=event_id,
         modification_number=modification_number,
         priority=priority,
@@ -55,13 +56,13 @@ def make_event(
         test_event=test_event,
         response_required=response_required,
         targets=targets,
-        signals=(EventSignal("LOAD_DISPATCH", "delta", "s1", intervals),),
+        signals=(EventSignal(SignalKind.LOAD_DELTA, "LOAD_DISPATCH", "s1", intervals, type="delta"),),
         startafter=startafter,
         ramp_up=ramp_up,
     )
 
 
-def distribution(*events: OadrEvent, extra_ids: tuple[str, ...] = ()) -> Distribution:
+def distribution(*events: DrEvent, extra_ids: tuple[str, ...] = ()) -> Distribution:
     """One oadrDistributeEvent; `extra_ids` are listed events that did not parse (malformed)."""
     ids = tuple(e.event_id for e in events) + extra_ids
     return Distribution("req-1", "VTN", ids, events)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from ven.clock import ManualClock
 from ven.events import Answer, AnswerSource, ChangeKind, EventBook, Opt, Transition
-from ven.openadr.models import EventStatus, Targets
-from ven.storage import EventStatus as Live
+from ven.events.model import EventStatus as Live
+from ven.events.model import Targets, VtnStatus
 
 from .conftest import QUARTER, START, T0, VEN_ID, distribution, known, make_event, opt_in, seeded
 
@@ -89,7 +89,7 @@ def test_cancelling_before_the_start_is_immediate_even_with_startafter(
     window = timedelta(minutes=5)
     book.apply_distribution(distribution(make_event(startafter=window)))
     book.apply_distribution(
-        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.CANCELLED))
+        distribution(make_event(modification_number=1, startafter=window, status=VtnStatus.CANCELLED))
     )
     assert known(book, "e1").cancel_at == clock.now()
     assert book.next_wakeups(clock.now()) == []  # nothing left to happen
@@ -101,7 +101,7 @@ def test_cancellation_cuts_the_intervals(book: EventBook, clock: ManualClock) ->
     opt_in(book, "e1")
     clock.set(START + QUARTER + timedelta(minutes=5))
     assert book.active_at(clock.now()) is not None
-    book.apply_distribution(distribution(make_event(modification_number=1, status=EventStatus.CANCELLED)))
+    book.apply_distribution(distribution(make_event(modification_number=1, status=VtnStatus.CANCELLED)))
     view = known(book, "e1")
     assert [i.index for i in view.intervals()] == [0, 1]
     assert view.intervals()[-1].end == clock.now()
@@ -152,7 +152,7 @@ def test_cancel_confirmation_keeps_an_opt_out(book: EventBook, clock: ManualCloc
     clock.set(START + timedelta(minutes=20))
     [change] = book.apply_distribution(
         distribution(
-            make_event(modification_number=1, startafter=timedelta(minutes=5), status=EventStatus.CANCELLED)
+            make_event(modification_number=1, startafter=timedelta(minutes=5), status=VtnStatus.CANCELLED)
         )
     )
     assert change.answer == Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from ven.clock import ManualClock
 from ven.events import Answer, AnswerSource, ChangeKind, EventBook, Opt
-from ven.openadr.models import EventStatus, ResponseRequired, Targets
-from ven.storage import EventStatus as Live
+from ven.events.model import EventStatus as Live
+from ven.events.model import ResponseRequired, Targets, VtnStatus
 
 from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, opt_in, seeded
 
@@ -35,7 +35,7 @@ def test_conformance_014(book: EventBook, clock: ManualClock) -> None:
     """
     # A VTN rule; the VEN side: neither currentValue nor the VTN's eventStatus decides when an event
     # runs, the (randomised) times do.
-    book.apply_distribution(distribution(make_event(status=EventStatus.ACTIVE)))
+    book.apply_distribution(distribution(make_event(status=VtnStatus.ACTIVE)))
     opt_in(book, "e1")
     assert book.status("e1", clock.now()) is Live.FAR
     assert book.active_at(clock.now()) is None
@@ -131,7 +131,7 @@ def test_conformance_036(book: EventBook) -> None:
     this event in a subsequent oadrDistributeEvent payload.
     """
     book.apply_distribution(distribution(make_event()))
-    cancel = make_event(modification_number=1, status=EventStatus.CANCELLED)
+    cancel = make_event(modification_number=1, status=VtnStatus.CANCELLED)
     [change] = book.apply_distribution(distribution(cancel))
     assert change.answer_due
     assert change.answer == Answer.opt_in("cancellation confirmed", AnswerSource.CANCELLATION)
@@ -153,7 +153,7 @@ def test_conformance_047(book: EventBook, clock: ManualClock) -> None:
     book.apply_distribution(
         distribution(
             make_event(
-                values=(-100.0,), interval=timedelta(0), modification_number=1, status=EventStatus.CANCELLED
+                values=(-100.0,), interval=timedelta(0), modification_number=1, status=VtnStatus.CANCELLED
             )
         )
     )
@@ -213,7 +213,7 @@ def test_conformance_058(book: EventBook) -> None:
     state including cancelled.
     """
     book.apply_distribution(distribution(make_event(modification_number=5)))
-    for status in (EventStatus.FAR, EventStatus.CANCELLED):
+    for status in (VtnStatus.FAR, VtnStatus.CANCELLED):
         stale = make_event(modification_number=3, status=status)
         [change] = book.apply_distribution(distribution(stale))
         assert change.kind is ChangeKind.STALE_REFUSED
@@ -232,7 +232,7 @@ def test_conformance_059(book: EventBook, clock: ManualClock) -> None:
     opt_in(book, "e1")
     assert book.active_at(START) is not None
     [change] = book.apply_distribution(
-        distribution(make_event(modification_number=1, status=EventStatus.CANCELLED))
+        distribution(make_event(modification_number=1, status=VtnStatus.CANCELLED))
     )
     assert (change.kind, change.replan) == (ChangeKind.CANCELLED, True)
     assert book.status("e1", clock.now()) is Live.CANCELLED  # not started: cancelled at once
@@ -247,7 +247,7 @@ def test_conformance_060(book: EventBook) -> None:
     known events, but still must respond with the createdEvent if required to do so by
     oadrResponseRequired
     """
-    cancelled = make_event(status=EventStatus.CANCELLED)
+    cancelled = make_event(status=VtnStatus.CANCELLED)
     [change] = book.apply_distribution(distribution(cancelled))
     assert (change.kind, change.answer_due, change.replan) == (ChangeKind.CANCELLED, True, False)
     assert book.get("e1") is None
@@ -283,7 +283,7 @@ def test_conformance_065(clock: ManualClock) -> None:
         )
         clock.set(START + timedelta(minutes=20))  # both started, whatever their offsets
         book.apply_distribution(
-            distribution(make_event("x", 1, startafter=window, status=EventStatus.CANCELLED))
+            distribution(make_event("x", 1, startafter=window, status=VtnStatus.CANCELLED))
         )
         for event_id in ("x", "i"):  # explicit and implied
             cancel_at = known(book, event_id).cancel_at
@@ -305,7 +305,7 @@ def test_conformance_066(book: EventBook, clock: ManualClock) -> None:
     view = known(book, "e1")
     clock.set(START + 4 * QUARTER)  # the VTN's end; ours is later by the offset
     book.apply_distribution(
-        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.COMPLETED))
+        distribution(make_event(modification_number=1, startafter=window, status=VtnStatus.COMPLETED))
     )
     assert view.offset_s > 0
     assert book.status("e1", clock.now()) is Live.ACTIVE

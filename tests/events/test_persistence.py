@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ven.clock import ManualClock
 from ven.events import Answer, AnswerSource, EventBook, from_json, to_json, to_record, view_from_record
+from ven.events.model import EventStatus as Live
+from ven.events.model import SignalKind, Targets, VtnStatus
 from ven.events.serde import OPEN_END
-from ven.openadr.models import EventStatus, ItemBase, Targets
-from ven.storage import EventStatus as Live
 from ven.storage import Store
 
 from .conftest import QUARTER, START, VEN_ID, distribution, known, make_event, seeded
@@ -26,7 +26,7 @@ def test_json_round_trip_keeps_every_field() -> None:
         priority=3,
         test_event=True,
     )
-    signal = replace(event.signals[0], item_base=ItemBase("powerReal", "W", "k"), current_value=0.0)
+    signal = replace(event.signals[0], unit="W", kw_per_unit=1e-3, current_value=0.0)
     event = replace(
         event,
         signals=(signal,),
@@ -35,6 +35,35 @@ def test_json_round_trip_keeps_every_field() -> None:
         vtn_comment="hi",
     )
     assert from_json(json.loads(json.dumps(to_json(event)))) == event
+    unsupported = replace(signal, kind=None, problem="signal FOO/bar not supported")
+    event = replace(event, signals=(unsupported,))
+    assert from_json(json.loads(json.dumps(to_json(event)))) == event
+
+
+def test_rows_stored_before_signal_kinds_read_as_their_kind() -> None:
+    """A round-1 row held 2.0b signal names and itemBases: it reads back as the kind it was, in kW."""
+    stored = to_json(make_event(values=(-500.0,), interval=QUARTER))
+    legacy_signal = {
+        key: value
+        for key, value in stored["signals"][0].items()
+        if key not in ("kind", "unit", "kw_per_unit")
+    }
+    legacy = [
+        dict(legacy_signal, item_base={"name": "powerReal", "unit": "W", "scale": "k"}),
+        dict(legacy_signal, name="LOAD_DISPATCH", type="x-other", item_base=None),
+        dict(legacy_signal, item_base={"name": "current", "unit": "A", "scale": "none"}),
+    ]
+    signals = [from_json(dict(stored, signals=[raw])).signals[0] for raw in legacy]
+    assert [(s.kind, s.kw_per_unit, s.unit) for s in signals] == [
+        (SignalKind.LOAD_DELTA, 1.0, "kW"),
+        (None, 1.0, None),
+        (None, 1.0, "A"),
+    ]
+    assert [s.problem for s in signals] == [
+        "",
+        "signal LOAD_DISPATCH/x-other not supported",
+        "LOAD_DISPATCH in 'A': only W is supported",
+    ]
 
 
 def test_record_round_trip_keeps_offset_cancellation_and_open_end(clock: ManualClock) -> None:
@@ -46,7 +75,7 @@ def test_record_round_trip_keeps_offset_cancellation_and_open_end(clock: ManualC
     )
     clock.set(START + timedelta(minutes=30))
     book.apply_distribution(
-        distribution(make_event(modification_number=1, startafter=window, status=EventStatus.CANCELLED))
+        distribution(make_event(modification_number=1, startafter=window, status=VtnStatus.CANCELLED))
     )  # and "open" implied
     for view in book.views():
         record = to_record(view, view.status(clock.now()))

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from ven.clock import ManualClock
 from ven.events import EventBook, EventView, LifecycleScheduler
-from ven.openadr.models import EventStatus
-from ven.storage import EventStatus as Live
+from ven.events.model import EventStatus as Live
+from ven.events.model import VtnStatus
 
 from .conftest import QUARTER, START, distribution, make_event, opt_in
 
@@ -83,7 +83,7 @@ async def test_modification_replans_and_cancellation_ends(book: EventBook, clock
     await scheduler.tick()
     book.apply_distribution(distribution(make_event(modification_number=1, values=(-9.0,) * 4)))
     await scheduler.tick()
-    book.apply_distribution(distribution(make_event(modification_number=2, status=EventStatus.CANCELLED)))
+    book.apply_distribution(distribution(make_event(modification_number=2, status=VtnStatus.CANCELLED)))
     await scheduler.tick()
     assert seen.calls[-4:] == [
         ("interval", "e1", 0, 0),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ven.events import Answer, AnswerSource
-from ven.openadr.answers import refusal, response_code
-from ven.openadr.models import MalformedEventError, ResponseCode
-from ven.openadr.signals import UnsupportedSignalError
+from ven.events.model import MalformedEventError
+from ven.events.signals import UnsupportedSignalError, refusal
+from ven.openadr.answers import response_code
+from ven.openadr.models import ResponseCode
 
 REFUSALS = {
     AnswerSource.SEQUENCE: ResponseCode.OUT_OF_SEQUENCE,

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from ven.events import Answer, AnswerSource
+from ven.events.model import Distribution, DrEvent
 from ven.openadr.client import Backoff, Registration, RegistrationError
-from ven.openadr.models import Distribution, OadrEvent
 
 from .conftest import Vtn, free_port, make_client
 
@@ -34,9 +34,9 @@ async def test_registers_and_exposes_registration(vtn: Vtn, started: list) -> No
 
 async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
     """The runtime's typed event arrives and its optIn reaches the VTN's event callback."""
-    seen: list[OadrEvent] = []
+    seen: list[DrEvent] = []
 
-    async def on_event(event: OadrEvent) -> Answer:
+    async def on_event(event: DrEvent) -> Answer:
         seen.append(event)
         return Answer.opt_in()
 
@@ -52,7 +52,7 @@ async def test_event_opt_in_reaches_vtn(vtn: Vtn, started: list) -> None:
 async def test_event_opt_out_carries_response_code(vtn: Vtn, started: list) -> None:
     """An optOut goes to the VTN with the runtime's reason and the response code of what decided it."""
 
-    async def on_event(_event: OadrEvent) -> Answer:
+    async def on_event(_event: DrEvent) -> Answer:
         return Answer.opt_out("programme oadr://other is not ours", AnswerSource.MARKET_CONTEXT)
 
     client = make_client(vtn.url, on_event=on_event)

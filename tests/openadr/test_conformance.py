@@ -13,11 +13,12 @@ import pytest
 from openleadr.messaging import parse_message
 
 from ven.events import Answer, AnswerSource, EventView, Opt
+from ven.events.model import DrEvent, MalformedEventError
+from ven.events.signals import convertible, event_request, refusal
 from ven.openadr import wire
-from ven.openadr.answers import convertible
+from ven.openadr.answers import response_code
 from ven.openadr.events import EventResponder
-from ven.openadr.models import MalformedEventError, OadrEvent, event_from_openleadr
-from ven.openadr.signals import event_request
+from ven.openadr.models import event_from_openleadr
 from ven.security.signing import wrap
 
 from .conftest import Vtn, make_client, raw_event, signal_dict
@@ -50,7 +51,7 @@ def test_conformance_008() -> None:
     raw["active_period"]["duration"] = timedelta(minutes=45)
     with pytest.raises(MalformedEventError, match="lasts") as caught:
         event_from_openleadr(raw)
-    assert caught.value.response_code == 454
+    assert response_code(refusal(caught.value)) == 454
 
 
 def test_conformance_009() -> None:
@@ -70,9 +71,9 @@ async def test_conformance_012(vtn: Vtn, started: list) -> None:
     """If the oadrResponseRequired element of an event is set to "never", the VEN MUST NOT respond to
     that event with an oadrCreatedEvent.
     """
-    seen: list[OadrEvent] = []
+    seen: list[DrEvent] = []
 
-    async def on_event(event: OadrEvent) -> Answer:
+    async def on_event(event: DrEvent) -> Answer:
         seen.append(event)
         return Answer.opt_in()
 
@@ -97,7 +98,7 @@ async def test_conformance_021() -> None:
     previously known.
     """
 
-    async def on_event(_event: OadrEvent) -> Answer:
+    async def on_event(_event: DrEvent) -> Answer:
         return Answer.opt_in("cancellation noted")
 
     cancelled = raw_event(
@@ -117,7 +118,7 @@ async def test_unsupported_signal_opts_out_460(vtn: Vtn, started: list) -> None:
     decider refuses it, and the refusal reaches a stock VTN with that code."""
     answers: list[Answer] = []
 
-    async def on_event(event: OadrEvent) -> Answer:
+    async def on_event(event: DrEvent) -> Answer:
         answer = convertible(EventView(event)) or Answer.opt_in()
         answers.append(answer)
         return answer

@@ -1,4 +1,4 @@
-"""OadrEvent built from openleadr's parsed event dicts; malformed input gives a typed error."""
+"""DrEvent built from openleadr's parsed event dicts; malformed input gives a typed error."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ven.events import Answer
+from ven.events.model import DrEvent, MalformedEventError, ResponseRequired, SignalKind, Targets, VtnStatus
+from ven.events.signals import refusal
+from ven.openadr.answers import response_code
 from ven.openadr.events import EventResponder
-from ven.openadr.models import (
-    EventStatus,
-    MalformedEventError,
-    OadrEvent,
-    ResponseRequired,
-    Targets,
-    event_from_openleadr,
-)
+from ven.openadr.models import event_from_openleadr
 
 from .conftest import raw_event
 
@@ -38,14 +34,16 @@ def test_full_event_is_typed() -> None:
         timedelta(minutes=2),
         timedelta(minutes=3),
     )
-    assert event.event_status is EventStatus.FAR
+    assert event.event_status is VtnStatus.FAR
     assert event.response_required is ResponseRequired.ALWAYS
     assert event.targets == Targets(ven_id=("ven-1",), resource_id=("fleet",), group_id=("g",))
     signal = event.signals[0]
-    assert (signal.name, signal.type, signal.item_base.multiplier if signal.item_base else None) == (
+    assert (signal.kind, signal.name, signal.type, signal.unit, signal.kw_per_unit) == (
+        SignalKind.LOAD_DELTA,
         "LOAD_DISPATCH",
         "delta",
-        1000.0,
+        "kW",
+        1.0,
     )
     assert [(i.uid, i.value) for i in signal.intervals] == [(0, -500.0), (1, -250.0)]
 
@@ -69,7 +67,7 @@ def test_malformed_event_is_typed_error(mutate, problem: str) -> None:
     with pytest.raises(MalformedEventError, match=problem) as caught:
         event_from_openleadr(raw)
     assert caught.value.event_id == "e1"
-    assert caught.value.response_code == 454
+    assert response_code(refusal(caught.value)) == 454
 
 
 def test_event_without_id_is_malformed() -> None:
@@ -83,9 +81,9 @@ def test_event_without_id_is_malformed() -> None:
 
 async def test_malformed_event_answered_opt_out_454() -> None:
     """A malformed event is answered optOut with 454 without asking the runtime."""
-    asked: list[OadrEvent] = []
+    asked: list[DrEvent] = []
 
-    async def on_event(event: OadrEvent) -> Answer:
+    async def on_event(event: DrEvent) -> Answer:
         asked.append(event)
         return Answer.opt_in()
 
@@ -99,7 +97,7 @@ async def test_malformed_event_answered_opt_out_454() -> None:
 async def test_runtime_error_is_not_an_opt_out() -> None:
     """An exception in the runtime's on_event propagates instead of becoming a silent optOut."""
 
-    async def on_event(_event: OadrEvent) -> Answer:
+    async def on_event(_event: DrEvent) -> Answer:
         raise RuntimeError("runtime bug")
 
     with pytest.raises(RuntimeError, match="runtime bug"):

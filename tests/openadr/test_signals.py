@@ -7,8 +7,10 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from ven.openadr.models import MalformedEventError, ResponseCode, event_from_openleadr
-from ven.openadr.signals import UnsupportedSignalError, event_horizon, event_request
+from ven.events.model import MalformedEventError
+from ven.events.signals import UnsupportedSignalError, event_horizon, event_request, refusal
+from ven.openadr.answers import response_code
+from ven.openadr.models import ResponseCode, event_from_openleadr
 
 from .conftest import raw_event, signal_dict
 
@@ -89,7 +91,7 @@ def test_unsupported_signal_answers_460() -> None:
     """An unknown signal name/type is UnsupportedSignalError carrying 460 (signal not supported)."""
     with pytest.raises(UnsupportedSignalError) as caught:
         request_for([signal_dict("BID_LOAD", "setpoint", [1.0, 1.0])])
-    assert caught.value.response_code == ResponseCode.SIGNAL_NOT_SUPPORTED == 460
+    assert response_code(refusal(caught.value)) == ResponseCode.SIGNAL_NOT_SUPPORTED == 460
 
 
 def test_power_signal_in_other_unit_is_unsupported() -> None:
@@ -127,4 +129,4 @@ def test_negative_capacity_is_malformed() -> None:
     """A negative load-control capacity is invalid data (454)."""
     with pytest.raises(MalformedEventError) as caught:
         request_for([signal_dict("LOAD_CONTROL", "x-loadControlCapacity", [-0.1, 0.5])])
-    assert caught.value.response_code == 454
+    assert response_code(refusal(caught.value)) == 454

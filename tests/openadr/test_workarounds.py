@@ -14,17 +14,13 @@ from openleadr.messaging import create_message, parse_message, validate_xml_sche
 
 from ven.clock import ManualClock
 from ven.events import Answer
+from ven.events.model import Distribution, DrEvent, MalformedEventError, VtnStatus
+from ven.events.signals import event_horizon, refusal
 from ven.openadr import wire
+from ven.openadr.answers import response_code
 from ven.openadr.events import EventResponder
-from ven.openadr.models import (
-    Distribution,
-    EventStatus,
-    MalformedEventError,
-    OadrEvent,
-    event_from_openleadr,
-)
+from ven.openadr.models import event_from_openleadr
 from ven.openadr.reports import ReportSources
-from ven.openadr.signals import event_horizon
 from ven.openadr.workarounds import PatchedClient
 from ven.security.signing import MessageFactory, wrap
 from ven.storage import Store, TelemetrySample
@@ -67,7 +63,7 @@ def distribute_xml(vtn_id: str = "VTN", duration: timedelta = timedelta(minutes=
     return str(message).encode()
 
 
-def parse(body: bytes) -> OadrEvent:
+def parse(body: bytes) -> DrEvent:
     message_type, payload = PatchedClient("v", "http://127.0.0.1:1")._parse_answer("OadrPoll", body)
     assert message_type == "oadrDistributeEvent"
     return event_from_openleadr(payload["events"][0])
@@ -98,7 +94,7 @@ def test_parse_datetime_accepts_only_z() -> None:
     assert message_type == "oadrDistributeEvent"
     with pytest.raises(MalformedEventError, match="UTC") as caught:
         event_from_openleadr(payload["events"][0])
-    assert caught.value.response_code == 454
+    assert response_code(refusal(caught.value)) == 454
 
 
 def test_utc_timestamps_parse() -> None:
@@ -284,7 +280,7 @@ def test_never_reaches_near() -> None:
     raw = raw_event(event_status="near")
     raw["active_period"]["ramp_up"] = timedelta(minutes=10)
     event = event_from_openleadr(raw)
-    assert (event.event_status, event.ramp_up) == (EventStatus.NEAR, timedelta(minutes=10))
+    assert (event.event_status, event.ramp_up) == (VtnStatus.NEAR, timedelta(minutes=10))
 
 
 async def test_no_implied_cancel() -> None:
@@ -294,7 +290,7 @@ async def test_no_implied_cancel() -> None:
     async def on_distribution(distribution: Distribution) -> None:
         seen.append(distribution)
 
-    async def on_event(_event: OadrEvent) -> Answer:
+    async def on_event(_event: DrEvent) -> Answer:
         return Answer.opt_in()
 
     responder = EventResponder(on_event, on_distribution)

@@ -18,7 +18,7 @@ from policies import load_policy
 from policies.base import Allocation, PlanningProblem, Policy
 from tests.openadr.conftest import raw_event, signal_dict
 from ven.events import AnswerSource, Opt, answer_test_events
-from ven.openadr.answers import convertible
+from ven.events.signals import convertible
 from ven.openadr.events import EventResponder
 from ven.runtime import eventflow
 from ven.runtime.app import VenApp

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from ven.events.model import EventStatus
 from ven.storage import (
     DispatchDecision,
     EventBaseline,
     EventRecord,
-    EventStatus,
     OptAnswer,
     PerformanceRow,
     Registration,

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import numpy as np
 
+from ven.events.model import EventStatus
 from ven.storage import (
     FLEET_RESOURCE,
     DispatchDecision,
     EventBaseline,
     EventRecord,
-    EventStatus,
     PerformanceRow,
     Retention,
     TelemetrySample,

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 
 from ven.events import Answer
+from ven.events.model import DrEvent
 from ven.openadr import wire
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 from vtn_mock.opts import OptPayloadError, opt_from_openleadr
 from vtn_mock.scenario import ScenarioFile, expand, run_scenario
@@ -23,7 +23,7 @@ from vtn_mock.server import RunningVtn, start_vtn
 H = timedelta(hours=1)
 
 
-async def opt_in(_event: OadrEvent) -> Answer:
+async def opt_in(_event: DrEvent) -> Answer:
     return Answer.opt_in()
 
 

@@ -13,8 +13,8 @@ import pytest
 from tests.vtn_mock.conftest import start_vtn, stop_vtn
 from tests.waiting import until
 from ven.events import Answer
+from ven.events.model import DrEvent
 from ven.openadr.client import VenClient
-from ven.openadr.models import OadrEvent
 from ven.openadr.reports import ReportSources
 from ven.storage import Store, TelemetrySample
 from ven.telemetry.series import Point, Quantity, ResourceStatus, StatusLog, StatusSnapshot, UsageHistory
@@ -45,9 +45,9 @@ async def test_our_ven_registers_opts_in_and_reports(tmp_path: Path):
     status) and forecast reports are stored, and the event's performance comes from its usage."""
     (tmp_path / "vtn.toml").write_text('[vtn]\nreport_sampling = "1s"\n')
     vtn = start_vtn(tmp_path, "--config", str(tmp_path / "vtn.toml"))
-    seen: list[OadrEvent] = []
+    seen: list[DrEvent] = []
 
-    async def on_event(event: OadrEvent) -> Answer:
+    async def on_event(event: DrEvent) -> Answer:
         seen.append(event)
         return Answer.opt_in()
 

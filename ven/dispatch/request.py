@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ven.events.signals import event_horizon, event_request
 from ven.feasibility.envelope import Envelope
 from ven.feasibility.flexibility import flexibility
 from ven.model.horizon import Horizon
 from ven.model.request import Request
-from ven.openadr.signals import event_horizon, event_request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ven.dispatch.baseline import Baselines
+    from ven.events.model import DrEvent
     from ven.model.fleet import BoolArray, Fleet, FloatArray
-    from ven.openadr.models import OadrEvent
 
 # A remainder shorter than this is not worth planning: the next interval starts almost at once.
 MIN_REMAINDER = timedelta(milliseconds=200)
@@ -42,7 +42,7 @@ class Remaining:
 
 
 def remaining_request(
-    event: OadrEvent,
+    event: DrEvent,
     offset: timedelta,
     fleet: Fleet,
     now: datetime,

@@ -20,13 +20,14 @@ Pure core, synchronous, no I/O; time from an injected Clock, randomness from an 
 
 EventView (view.py) is one event as executed: `start`/`end` shifted by `offset_s` (drawn once within
 tolerance.startafter), `cancel_at`, `targeted`, `answer`, `dispatchable` (targeted, not a test event,
-opted in), `intervals()`, `offset` for ven.openadr.signals.event_request(offset=...).
+opted in), `intervals()`, `offset` for ven.events.signals.event_request(offset=...).
 Answer, Opt, AnswerSource and the Decider hook (answers.py) are protocol-neutral; docs/events.md says
 how the VEN decides and where answers live.
 
 LifecycleScheduler (schedule.py) runs the book along the clock and awaits
 on_status(event_id, status), on_event_end(view) and on_interval_start(view, k); call `reschedule()`
-after apply_distribution / record_answer. Statuses are ven.storage.EventStatus values.
+after apply_distribution / record_answer. Statuses are ven.events.model.EventStatus
+values; the event itself is our own DrEvent (model.py), which each protocol edge builds once.
 """
 
 from ven.events.answers import Answer, AnswerSource, Decider, Opt, answer_test_events

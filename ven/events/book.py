@@ -20,10 +20,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ven.events.answers import Answer, AnswerSource
+from ven.events.model import Distribution, DrEvent, ResponseRequired, Targets, VtnStatus
+from ven.events.model import EventStatus as LiveStatus
 from ven.events.serde import view_from_record
 from ven.events.view import EventView, IntervalView
-from ven.openadr.models import Distribution, EventStatus, OadrEvent, ResponseRequired, Targets
-from ven.storage.records import EventStatus as LiveStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -150,7 +150,7 @@ class EventBook:
         view = self._views.get(event_id)
         if view is None or view.modification_number != modification_number:
             return None
-        if view.event.event_status is EventStatus.CANCELLED:
+        if view.event.event_status is VtnStatus.CANCELLED:
             return _confirmation()
         if not view.targeted:
             return _mismatch()
@@ -167,7 +167,7 @@ class EventBook:
         if (
             view is None
             or view.modification_number != modification_number
-            or view.event.event_status is EventStatus.CANCELLED
+            or view.event.event_status is VtnStatus.CANCELLED
             or view.answer == answer
         ):
             return None
@@ -217,7 +217,7 @@ class EventBook:
 
     # -- rules -----------------------------------------------------------------------------------
 
-    def _apply(self, event: OadrEvent, now: datetime) -> Change | None:
+    def _apply(self, event: DrEvent, now: datetime) -> Change | None:
         known = self._views.get(event.event_id)
         due = event.response_required is ResponseRequired.ALWAYS
         if known is not None and event.modification_number < known.modification_number:
@@ -235,7 +235,7 @@ class EventBook:
             )
         if known is not None and event.modification_number == known.modification_number:
             return None
-        if event.event_status is EventStatus.CANCELLED:
+        if event.event_status is VtnStatus.CANCELLED:
             confirm = _confirmation()
             if known is None:  # rule 60: not added to the known events, still answered
                 return self._impose(event, ChangeKind.CANCELLED, due, replan=False, answer=confirm)
@@ -279,15 +279,13 @@ class EventBook:
         delay = self._rng.uniform(0.0, window.total_seconds()) if now >= view.start and window else 0.0
         return replace(view, cancel_at=now + timedelta(seconds=delay))
 
-    def _offset_s(self, event: OadrEvent, known: EventView | None) -> float:
+    def _offset_s(self, event: DrEvent, known: EventView | None) -> float:
         if known is not None and known.event.startafter == event.startafter:
             return known.offset_s
         window = event.startafter or timedelta(0)
         return self._rng.uniform(0.0, window.total_seconds()) if window else 0.0
 
-    def _impose(
-        self, event: OadrEvent, kind: ChangeKind, due: bool, *, replan: bool, answer: Answer
-    ) -> Change:
+    def _impose(self, event: DrEvent, kind: ChangeKind, due: bool, *, replan: bool, answer: Answer) -> Change:
         self._imposed[(event.event_id, event.modification_number)] = answer
         return Change(kind, event.event_id, event.modification_number, due, replan, answer, answer.reason)
 

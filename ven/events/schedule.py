@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.events.book import EventBook
+    from ven.events.model import EventStatus
     from ven.events.view import EventView
-    from ven.storage.records import EventStatus
 
 logger = logging.getLogger(__name__)
 

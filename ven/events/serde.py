@@ -1,8 +1,9 @@
-"""OadrEvent <-> JSON-compatible dicts, and EventView <-> the storage's EventRecord.
+"""DrEvent <-> JSON-compatible dicts, and EventView <-> the storage's EventRecord.
 
 The JSON is what `EventRecord.payload` holds: datetimes as ISO 8601 strings with offset, durations
-as seconds (float, so fractional seconds survive), enums as their values. ven/openadr/models.py stays
-untouched; these converters are the only place that knows the layout.
+as seconds (float, so fractional seconds survive), enums as their values; these converters are the only
+place that knows the layout. Rows stored before the core had its own signal kinds (round 1, 2.0b only)
+are read through `_LEGACY_KINDS`.
 """
 
 from __future__ import annotations
@@ -12,24 +13,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ven.events.answers import Answer, AnswerSource, Opt
-from ven.events.view import EventView
-from ven.openadr.models import (
+from ven.events.model import (
+    DrEvent,
     EventSignal,
-    EventStatus,
-    ItemBase,
-    OadrEvent,
     ResponseRequired,
     SignalInterval,
+    SignalKind,
     Targets,
+    VtnStatus,
 )
+from ven.events.model import EventStatus as LiveStatus
+from ven.events.view import EventView
 from ven.storage.records import EventRecord, OptAnswer
-from ven.storage.records import EventStatus as LiveStatus
 
 # EventRecord.end must be a datetime; an open-ended event (duration 0, rule 47) is stored with this.
 OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def to_json(event: OadrEvent) -> dict[str, Any]:
+def to_json(event: DrEvent) -> dict[str, Any]:
     """The event as a JSON-compatible dict (the inverse of `from_json`)."""
     return {
         "event_id": event.event_id,
@@ -52,10 +53,10 @@ def to_json(event: OadrEvent) -> dict[str, Any]:
     }
 
 
-def from_json(data: Mapping[str, Any]) -> OadrEvent:
-    """An OadrEvent from `to_json` output (KeyError/ValueError/TypeError if it is not one)."""
+def from_json(data: Mapping[str, Any]) -> DrEvent:
+    """An DrEvent from `to_json` output (KeyError/ValueError/TypeError if it is not one)."""
     targets = data.get("targets") or {}
-    return OadrEvent(
+    return DrEvent(
         event_id=str(data["event_id"]),
         modification_number=int(data["modification_number"]),
         priority=int(data["priority"]),
@@ -63,7 +64,7 @@ def from_json(data: Mapping[str, Any]) -> OadrEvent:
         created=_time(data.get("created")),
         dtstart=_aware(data["dtstart"]),
         duration=timedelta(seconds=float(data["duration"])),
-        event_status=EventStatus(data["event_status"]),
+        event_status=VtnStatus(data["event_status"]),
         test_event=bool(data["test_event"]),
         response_required=ResponseRequired(data["response_required"]),
         targets=Targets(**{name: tuple(str(v) for v in targets.get(name, ())) for name in _TARGET_FIELDS}),
@@ -103,7 +104,7 @@ def view_from_record(record: EventRecord) -> EventView:
     end = None if record.end >= OPEN_END else record.end
     nominal = view.nominal_end
     cut_short = end is not None and (nominal is None or end < nominal)
-    if cut_short or (event.event_status is EventStatus.CANCELLED and end is not None):
+    if cut_short or (event.event_status is VtnStatus.CANCELLED and end is not None):
         return EventView(view.event, view.offset_s, cancel_at=end, answer=view.answer)
     return view
 
@@ -120,32 +121,70 @@ _TARGET_FIELDS = ("ven_id", "resource_id", "group_id", "party_id")
 
 
 def _signal_json(signal: EventSignal) -> dict[str, Any]:
-    base = signal.item_base
     return {
+        "kind": None if signal.kind is None else signal.kind.value,
         "name": signal.name,
         "type": signal.type,
         "signal_id": signal.signal_id,
         "intervals": [
             {"uid": i.uid, "duration": i.duration.total_seconds(), "value": i.value} for i in signal.intervals
         ],
-        "item_base": None if base is None else {"name": base.name, "unit": base.unit, "scale": base.scale},
+        "unit": signal.unit,
+        "kw_per_unit": signal.kw_per_unit,
         "current_value": signal.current_value,
+        "problem": signal.problem,
     }
 
 
 def _signal(data: Mapping[str, Any]) -> EventSignal:
-    base = data.get("item_base")
     current = data.get("current_value")
+    name, type_ = str(data["name"]), str(data.get("type", ""))
+    if "kind" in data:
+        kind = None if data["kind"] is None else SignalKind(data["kind"])
+        unit, kw_per_unit = data.get("unit"), float(data["kw_per_unit"])
+        problem = str(data.get("problem", ""))
+    else:
+        kind, unit, kw_per_unit, problem = _legacy(name, type_, data.get("item_base"))
     return EventSignal(
-        name=str(data["name"]),
-        type=str(data["type"]),
+        kind=kind,
+        name=name,
+        type=type_,
         signal_id=str(data["signal_id"]),
         intervals=tuple(
             SignalInterval(int(i["uid"]), timedelta(seconds=float(i["duration"])), float(i["value"]))
             for i in data["intervals"]
         ),
-        item_base=None if base is None else ItemBase(str(base["name"]), base.get("unit"), base.get("scale")),
+        unit=unit,
+        kw_per_unit=kw_per_unit,
         current_value=None if current is None else float(current),
+        problem=problem,
+    )
+
+
+# Round 1 stored 2.0b signal names and itemBases; only what it could dispatch was ever stored dispatchable.
+_LEGACY_KINDS = {
+    ("LOAD_DISPATCH", "delta"): SignalKind.LOAD_DELTA,
+    ("LOAD_DISPATCH", "setpoint"): SignalKind.LOAD_SETPOINT,
+    ("LOAD_CONTROL", "x-loadControlCapacity"): SignalKind.CAPACITY_FRACTION,
+    ("SIMPLE", "level"): SignalKind.SIMPLE_LEVEL,
+    ("ELECTRICITY_PRICE", "price"): SignalKind.PRICE,
+}
+_LEGACY_SCALE_KW = {"none": 1e-3, "k": 1.0, "M": 1e3}
+
+
+def _legacy(name: str, type_: str, base: Any) -> tuple[SignalKind | None, str | None, float, str]:
+    kind = _LEGACY_KINDS.get((name.upper() if name.lower() == "simple" else name, type_))
+    if not isinstance(base, Mapping):
+        return kind, None, 1.0, "" if kind else f"signal {name}/{type_} not supported"
+    unit, scale = base.get("unit"), base.get("scale") or "none"
+    shown = None if unit is None else f"{'' if scale == 'none' else scale}{unit}"
+    if kind is not None and kind.is_power and (unit != "W" or scale not in _LEGACY_SCALE_KW):
+        return None, shown, 1.0, f"{name} in {unit!r}: only W is supported"
+    return (
+        kind,
+        shown,
+        _LEGACY_SCALE_KW.get(scale, 1.0),
+        "" if kind else f"signal {name}/{type_} not supported",
     )
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ven.events.answers import Answer, Opt
-from ven.openadr.models import EventRejectedError, EventSignal, OadrEvent
-from ven.openadr.signals import check_supported
-from ven.storage.records import EventStatus
+from ven.events.model import DrEvent, EventRejectedError, EventSignal, EventStatus
+from ven.events.signals import check_supported
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class EventView:
     a running event the VTN modifies keeps running meanwhile instead of releasing the fleet.
     """
 
-    event: OadrEvent
+    event: DrEvent
     offset_s: float = 0.0
     targeted: bool = True
     cancel_at: datetime | None = None
@@ -60,7 +59,7 @@ class EventView:
 
     @property
     def offset(self) -> timedelta:
-        """The randomisation offset, as ven.openadr.signals.event_request(offset=...) takes it."""
+        """The randomisation offset, as ven.events.signals.event_request(offset=...) takes it."""
         return timedelta(seconds=self.offset_s)
 
     @property
@@ -147,7 +146,7 @@ class EventView:
         return sorted({t for t in times if t < end} | {end})
 
 
-def schedule_signal(event: OadrEvent) -> EventSignal:
+def schedule_signal(event: DrEvent) -> EventSignal:
     """The signal whose intervals time the event: the dispatching signal, else the price signal, else
     (an event the VEN cannot act on, kept only to be tracked) the first signal."""
     try:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ven.events import view_from_record
+from ven.events.model import EventStatus
 from ven.http.chart import DispatchState, build_chart
 from ven.http.fleetview import EvQuery, FleetFrame, FleetIndex
 from ven.http.models import (
@@ -28,7 +29,7 @@ from ven.http.models import (
     SignalIntervalOut,
     SignalOut,
 )
-from ven.storage import EventStatus, StorageUnavailableError, fleet_json
+from ven.storage import StorageUnavailableError, fleet_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,11 +37,11 @@ if TYPE_CHECKING:
 
     from ven.clock import Clock
     from ven.events.answers import Answer
+    from ven.events.model import EventSignal
     from ven.events.view import EventView
     from ven.http.logbook import LogBook
     from ven.model.fleet import Fleet, FloatArray
     from ven.openadr.client import Registration
-    from ven.openadr.models import EventSignal
     from ven.plan import Plan
     from ven.storage import Store
     from ven.telemetry.sampler import FleetSample
@@ -366,13 +367,7 @@ def _signal(signal: EventSignal, start: datetime) -> SignalOut:
         end = begin + interval.duration if interval.duration else None
         intervals.append(SignalIntervalOut(index=k, start=begin, end=end, value=interval.value))
         begin = end or begin
-    base = signal.item_base
-    unit = (
-        None
-        if base is None or base.unit is None
-        else f"{'' if base.scale in (None, 'none') else base.scale}{base.unit}"
-    )
-    return SignalOut(name=signal.name, type=signal.type, unit=unit, intervals=intervals)
+    return SignalOut(name=signal.name, type=signal.type, unit=signal.unit, intervals=intervals)
 
 
 def _fleet_now(sample: FleetSample) -> FleetNow:

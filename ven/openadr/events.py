@@ -8,18 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ven.events.answers import Answer
-from ven.openadr.answers import refusal, response_code
-from ven.openadr.models import (
-    Distribution,
-    EventRejectedError,
-    OadrEvent,
-    ResponseRequired,
-    event_from_openleadr,
-)
+from ven.events.model import Distribution, DrEvent, EventRejectedError, ResponseRequired
+from ven.events.signals import refusal
+from ven.openadr.answers import response_code
+from ven.openadr.models import event_from_openleadr
 
 logger = logging.getLogger(__name__)
 
-EventHandler = Callable[[OadrEvent], Awaitable[Answer]]
+EventHandler = Callable[[DrEvent], Awaitable[Answer]]
 DistributionHandler = Callable[[Distribution], Awaitable[None]]
 
 
@@ -66,7 +62,7 @@ class EventResponder:
 
     The runtime's `on_event` is asked about every event of every distribution and answers each from one
     place (its event book): the same answer again for an event it has seen, a decision for a new or
-    modified one, the edge's refusal for one it cannot convert (ven.openadr.answers.convertible). Only
+    modified one, the edge's refusal for one it cannot convert (ven.events.signals.convertible). Only
     an event that does not parse at all is answered here (optOut with the error's code): there is no
     event to keep. Exceptions from the runtime's callbacks propagate: a runtime bug is not an opt-out.
     """
@@ -80,7 +76,7 @@ class EventResponder:
         request_id = str(payload.get("request_id", ""))
         raw_events = [e for e in payload.get("events") or [] if isinstance(e, dict)]
         parsed = [self._parse(raw) for raw in raw_events]
-        events = tuple(e for e in parsed if isinstance(e, OadrEvent))
+        events = tuple(e for e in parsed if isinstance(e, DrEvent))
         ids = tuple(dict.fromkeys(_raw_id(raw) for raw in raw_events if _raw_id(raw)))
         if self._on_distribution is not None:
             await self._on_distribution(Distribution(request_id, payload.get("vtn_id"), ids, events))
@@ -92,16 +88,14 @@ class EventResponder:
         return responses
 
     @staticmethod
-    def _parse(raw: dict[str, Any]) -> OadrEvent | EventRejectedError:
+    def _parse(raw: dict[str, Any]) -> DrEvent | EventRejectedError:
         try:
             return event_from_openleadr(raw)
         except EventRejectedError as err:
             logger.warning("malformed event from the VTN: %s", err)
             return err
 
-    async def _answer(
-        self, raw: dict[str, Any], event: OadrEvent | EventRejectedError
-    ) -> EventResponse | None:
+    async def _answer(self, raw: dict[str, Any], event: DrEvent | EventRejectedError) -> EventResponse | None:
         if isinstance(event, EventRejectedError):
             modification = (raw.get("event_descriptor") or {}).get("modification_number")
             if event.event_id is None or not isinstance(modification, int):
@@ -115,7 +109,7 @@ def _raw_id(raw: dict[str, Any]) -> str:
     return "" if event_id is None else str(event_id)
 
 
-def _response_required(raw: dict[str, Any], event: OadrEvent | EventRejectedError) -> bool:
-    if isinstance(event, OadrEvent):
+def _response_required(raw: dict[str, Any], event: DrEvent | EventRejectedError) -> bool:
+    if isinstance(event, DrEvent):
         return event.response_required is ResponseRequired.ALWAYS
     return bool(raw.get("response_required") != ResponseRequired.NEVER.value)

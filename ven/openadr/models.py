@@ -1,14 +1,35 @@
-"""Typed OpenADR 2.0b events, built once from openleadr's parsed dicts: nothing past the edge sees a dict."""
+"""OpenADR 2.0b events into our own DrEvent (ven.events.model), once, from openleadr's parsed dicts: nothing
+past the edge sees a dict or a 2.0b signal name.
+
+| signalName        | signalType            | SignalKind        |
+|-------------------|-----------------------|-------------------|
+| LOAD_DISPATCH     | delta                 | LOAD_DELTA        |
+| LOAD_DISPATCH     | setpoint              | LOAD_SETPOINT     |
+| LOAD_CONTROL      | x-loadControlCapacity | CAPACITY_FRACTION |
+| SIMPLE (simple)   | level                 | SIMPLE_LEVEL      |
+| ELECTRICITY_PRICE | price                 | PRICE             |
+
+Power payloads are kW unless the signal carries an itemBase, which must then be W with an siScaleCode;
+anything else keeps kind None (the core answers 460, optOut).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import Any
 
-from ven.errors import V2XError
+from ven.events.model import (
+    DrEvent,
+    EventSignal,
+    MalformedEventError,
+    ResponseRequired,
+    SignalInterval,
+    SignalKind,
+    Targets,
+    VtnStatus,
+)
 
 
 class ResponseCode(IntEnum):
@@ -28,47 +49,6 @@ class ResponseCode(IntEnum):
     DEPLOYMENT_ERROR_OR_OTHER_ERROR = 469
 
 
-class EventStatus(StrEnum):
-    """eventStatus exactly as the VTN sent it; the runtime, not openleadr, tracks the live status."""
-
-    NONE = "none"
-    FAR = "far"
-    NEAR = "near"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class ResponseRequired(StrEnum):
-    ALWAYS = "always"
-    NEVER = "never"
-
-
-class EventRejectedError(V2XError):
-    """An event the VEN cannot take; `response_code` is what the eventResponse carries."""
-
-    response_code: ResponseCode = ResponseCode.DEPLOYMENT_ERROR_OR_OTHER_ERROR
-
-    def __init__(self, event_id: str | None, problem: str) -> None:
-        self.event_id = event_id
-        self.problem = problem
-        super().__init__(f"event {event_id or '?'}: {problem}")
-
-
-class MalformedEventError(EventRejectedError):
-    """The event dict lacks a field or holds a value of the wrong type or range."""
-
-    response_code = ResponseCode.INVALID_DATA
-
-
-@dataclass(frozen=True, slots=True)
-class Targets:
-    ven_id: tuple[str, ...] = ()
-    resource_id: tuple[str, ...] = ()
-    group_id: tuple[str, ...] = ()
-    party_id: tuple[str, ...] = ()
-
-
 _SI_SCALE = {
     "p": 1e-12,
     "n": 1e-9,
@@ -84,81 +64,22 @@ _SI_SCALE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ItemBase:
-    """A signal's unit (itemBase): e.g. name 'powerReal', unit 'W', scale 'k' (siScaleCode)."""
-
-    name: str
-    unit: str | None
-    scale: str | None = None
-
-    @property
-    def multiplier(self) -> float:
-        """Factor from payload values to the bare unit (a 'k' scale turns 5 into 5000 W)."""
-        return _SI_SCALE[self.scale or "none"]
+_SIGNAL_KINDS = {
+    ("LOAD_DISPATCH", "delta"): SignalKind.LOAD_DELTA,
+    ("LOAD_DISPATCH", "setpoint"): SignalKind.LOAD_SETPOINT,
+    ("LOAD_CONTROL", "x-loadControlCapacity"): SignalKind.CAPACITY_FRACTION,
+    ("SIMPLE", "level"): SignalKind.SIMPLE_LEVEL,
+    ("ELECTRICITY_PRICE", "price"): SignalKind.PRICE,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class SignalInterval:
-    uid: int
-    duration: timedelta
-    value: float
+def signal_kind(name: str, type_: str) -> SignalKind | None:
+    """The core's kind for a 2.0b (signalName, signalType); the schema also spells SIMPLE in lower case."""
+    return _SIGNAL_KINDS.get((name.upper() if name.lower() == "simple" else name, type_))
 
 
-@dataclass(frozen=True, slots=True)
-class EventSignal:
-    name: str
-    type: str
-    signal_id: str
-    intervals: tuple[SignalInterval, ...]
-    item_base: ItemBase | None = None
-    current_value: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OadrEvent:
-    """One eiEvent of an oadrDistributeEvent. `startafter` is the VTN's randomisation window (tolerance);
-    openleadr parses but never applies it, so the runtime draws the offset. Ramp-up, recovery and
-    notification are durations around `dtstart`.
-    """
-
-    event_id: str
-    modification_number: int
-    priority: int
-    market_context: str
-    created: datetime | None
-    dtstart: datetime
-    duration: timedelta
-    event_status: EventStatus
-    test_event: bool
-    response_required: ResponseRequired
-    targets: Targets
-    signals: tuple[EventSignal, ...]
-    startafter: timedelta | None = None
-    ramp_up: timedelta | None = None
-    recovery: timedelta | None = None
-    notification: timedelta | None = None
-    vtn_comment: str | None = None
-
-    @property
-    def end(self) -> datetime:
-        return self.dtstart + self.duration
-
-
-@dataclass(frozen=True, slots=True)
-class Distribution:
-    """One oadrDistributeEvent as a whole. `event_ids` lists every event in it (also malformed ones), so
-    the runtime can cancel any event that is no longer listed (implied cancellation; openleadr has none).
-    """
-
-    request_id: str
-    vtn_id: str | None
-    event_ids: tuple[str, ...]
-    events: tuple[OadrEvent, ...] = field(default=())
-
-
-def event_from_openleadr(raw: Mapping[str, Any]) -> OadrEvent:
-    """An OadrEvent from one entry of openleadr's parsed `events` list; MalformedEventError if unusable."""
+def event_from_openleadr(raw: Mapping[str, Any]) -> DrEvent:
+    """An DrEvent from one entry of openleadr's parsed `events` list; MalformedEventError if unusable."""
     descriptor = _mapping(raw, "event_descriptor", None)
     event_id = descriptor.get("event_id")
     if not isinstance(event_id, str | int) or event_id == "":
@@ -170,7 +91,7 @@ def event_from_openleadr(raw: Mapping[str, Any]) -> OadrEvent:
         raise MalformedEventError(event_id, f"{type(err).__name__}: {err}") from None
 
 
-def _build(raw: Mapping[str, Any], descriptor: Mapping[str, Any], event_id: str) -> OadrEvent:
+def _build(raw: Mapping[str, Any], descriptor: Mapping[str, Any], event_id: str) -> DrEvent:
     period = _mapping(raw, "active_period", event_id)
     tolerance = period.get("tolerance") or {}
     startafter = (tolerance.get("tolerate") or {}).get("startafter") if isinstance(tolerance, dict) else None
@@ -179,7 +100,7 @@ def _build(raw: Mapping[str, Any], descriptor: Mapping[str, Any], event_id: str)
         signals = signals.get("event_signals")
     if not isinstance(signals, list) or not signals:
         raise MalformedEventError(event_id, "no eiEventSignal")
-    event = OadrEvent(
+    event = DrEvent(
         event_id=event_id,
         modification_number=_int(descriptor["modification_number"]),
         priority=_int(descriptor.get("priority", 0)),
@@ -187,7 +108,7 @@ def _build(raw: Mapping[str, Any], descriptor: Mapping[str, Any], event_id: str)
         created=_optional_datetime(descriptor.get("created_date_time"), event_id),
         dtstart=_datetime(period["dtstart"], event_id),
         duration=_timedelta(period["duration"], event_id),
-        event_status=EventStatus(descriptor["event_status"]),
+        event_status=VtnStatus(descriptor["event_status"]),
         test_event=bool(descriptor.get("test_event", False)),
         response_required=ResponseRequired(raw.get("response_required", "always")),
         targets=_targets(raw.get("targets") or []),
@@ -212,21 +133,37 @@ def _signal(raw: Any, event_id: str) -> EventSignal:
     intervals = raw.get("intervals")
     if not isinstance(intervals, list) or not intervals:
         raise MalformedEventError(event_id, f"signal {raw.get('signal_id')} has no intervals")
-    measurement = raw.get("measurement")
-    item_base = None
-    if isinstance(measurement, dict):
-        item_base = ItemBase(str(measurement.get("name")), measurement.get("unit"), measurement.get("scale"))
-        if item_base.scale is not None and item_base.scale not in _SI_SCALE:
-            raise MalformedEventError(event_id, f"unknown siScaleCode {item_base.scale!r}")
+    name, type_ = str(raw["signal_name"]), str(raw["signal_type"])
+    kind = signal_kind(name, type_)
+    unit, kw_per_unit, problem = _unit(raw.get("measurement"), event_id)
+    if kind is not None and kind.is_power and problem:
+        kind = None
+        problem = f"{name} {problem}"
     current = raw.get("current_value")
     return EventSignal(
-        name=str(raw["signal_name"]),
-        type=str(raw["signal_type"]),
+        kind=kind,
+        name=name,
+        type=type_,
         signal_id=str(raw.get("signal_id", "")),
         intervals=tuple(_interval(i, k, event_id) for k, i in enumerate(intervals)),
-        item_base=item_base,
+        unit=unit,
+        kw_per_unit=kw_per_unit,
         current_value=None if current is None else _float(current),
+        problem="" if kind is not None else problem or f"signal {name}/{type_} not supported",
     )
+
+
+def _unit(measurement: Any, event_id: str) -> tuple[str | None, float, str]:
+    """(unit as shown, kW per payload unit, problem for a power signal) from an itemBase: kW without one."""
+    if not isinstance(measurement, dict):
+        return None, 1.0, ""
+    unit, scale = measurement.get("unit"), measurement.get("scale")
+    if scale is not None and scale not in _SI_SCALE:
+        raise MalformedEventError(event_id, f"unknown siScaleCode {scale!r}")
+    shown = None if unit is None else f"{'' if scale in (None, 'none') else scale}{unit}"
+    if unit != "W":
+        return shown, 1.0, f"in {unit!r}: only W is supported"
+    return shown, _SI_SCALE[scale or "none"] / 1000.0, ""
 
 
 def _interval(raw: Any, position: int, event_id: str) -> SignalInterval:

@@ -23,9 +23,9 @@ tests/openadr/test_workarounds.py named after the bug.
 | a lowercase-only vtnID makes the VEN answer 452             | openleadr's `_on_event` is never used:     |
 |                                                             |   `_on_event` forwards to `event_sink`     |
 | an exception in on_event silently becomes optOut            | same: events.EventResponder decides        |
-| tolerance.startafter parsed, never applied                  | models.OadrEvent.startafter (runtime)      |
+| tolerance.startafter parsed, never applied                  | DrEvent.startafter (runtime)               |
 | the VEN never reaches status 'near' (ramp_up_period lookup) | none needed: the runtime owns statuses     |
-| no implied cancellation                                     | models.Distribution.event_ids (runtime)    |
+| no implied cancellation                                     | Distribution.event_ids (runtime)           |
 | run() stops polling for good when re-registration fails     | client.VenClient drives registration,      |
 |   and starts a second report worker on each re-registration |   polling and re-registration itself       |
 | RSA signing costs ~76 ms/message (PEM key parsed twice and  | `_create_message` is a security.signing    |

@@ -22,10 +22,10 @@ from openleadr import utils
 
 from ven.availability import NO_HOLDS, Holds, OptSchedule, Override, SentOpt, reconcile
 from ven.events import Answer, AnswerSource, Opt, to_record
-from ven.openadr.models import EventStatus
+from ven.events.model import EventStatus as LiveStatus
+from ven.events.model import VtnStatus
 from ven.openadr.opts import opt_message
 from ven.storage import StorageUnavailableError
-from ven.storage.records import EventStatus as LiveStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,7 +106,7 @@ class AvailabilityKeeper:
             if (
                 view is None
                 or view.status(now) in _FINISHED
-                or view.event.event_status is EventStatus.CANCELLED
+                or view.event.event_status is VtnStatus.CANCELLED
             ):
                 continue
             if view.opt is not Opt.OUT:

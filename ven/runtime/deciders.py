@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ven.events import Answer, AnswerSource, answer_test_events
 from ven.events.market import market_context_refusal
-from ven.openadr.answers import convertible
+from ven.events.signals import convertible
 from ven.runtime.outlook import forecast_decider
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from ven.errors import PolicyError, SafetyViolationError
 from ven.events import Answer, Opt, Outlook, decide, to_record
+from ven.events.model import EventRejectedError
 from ven.events.opt import TOLERANCE
-from ven.openadr.answers import refusal
-from ven.openadr.models import EventRejectedError
+from ven.events.signals import refusal
 from ven.plan import plan_problem
 from ven.storage import StorageUnavailableError
 
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.dispatch.request import Remaining
     from ven.events import Decider, EventBook, EventView
+    from ven.events.model import Distribution, DrEvent
     from ven.openadr.events import GivenAnswer
-    from ven.openadr.models import Distribution, OadrEvent
     from ven.plan import Plan
     from ven.storage import Store
 
@@ -99,7 +99,7 @@ class EventFlow:
         if changes:
             self._on_change()
 
-    async def on_event(self, event: OadrEvent) -> Answer:
+    async def on_event(self, event: DrEvent) -> Answer:
         """The answer to this modification: the book's if it has one, else decided now and recorded."""
         answer = self._book.answer_for(event.event_id, event.modification_number)
         if answer is None:

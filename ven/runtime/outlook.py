@@ -20,11 +20,11 @@ import numpy as np
 
 from ven.availability.offer import offered
 from ven.events import Answer, Outlook
+from ven.events.model import EventRejectedError
 from ven.events.opt import TOLERANCE
+from ven.events.signals import event_horizon, event_request
 from ven.feasibility.forecast import STEP, floor_to_step
 from ven.model.presence import stays
-from ven.openadr.models import EventRejectedError
-from ven.openadr.signals import event_horizon, event_request
 from ven.storage import FLEET_RESOURCE
 from ven.telemetry.series import Point, Quantity
 

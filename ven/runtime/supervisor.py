@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ven.chargers.gateway import GatewayEvent, GatewayEventKind
-from ven.openadr.models import EventRejectedError
+from ven.events.model import EventRejectedError
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.dispatch.controller import DispatchController, StepSummary
     from ven.events import EventView, LifecycleScheduler
-    from ven.storage import EventStatus, Store
+    from ven.events.model import EventStatus
+    from ven.storage import Store
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ven.events.model import EventStatus
 from ven.storage.db import from_db_time, from_json, optional_time, to_db_time, to_json
 from ven.storage.errors import StorageUnavailableError
-from ven.storage.records import EventRecord, EventStatus, OptAnswer
+from ven.storage.records import EventRecord, OptAnswer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

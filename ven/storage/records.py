@@ -6,21 +6,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ven.events.model import EventStatus
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
 FLEET_RESOURCE = "fleet"  # telemetry resource name of the fleet aggregate (CONTRACT.md reports)
-
-
-class EventStatus(StrEnum):
-    """OpenADR 2.0b eiEventStatus values the VEN tracks."""
-
-    FAR = "far"
-    NEAR = "near"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
 
 
 class OptAnswer(StrEnum):

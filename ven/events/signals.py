@@ -1,77 +1,66 @@
-"""OpenADR signals to one `Request` (CONTRACT.md, "OpenADR signals -> requests").
+"""A DrEvent's signals as one `Request` (CONTRACT.md, "OpenADR signals -> requests"; the edges map each
+protocol's signals onto `SignalKind`, docs/reference.md).
 
-| signal            | type                  | requested reduction per interval (kW)               |
-|-------------------|-----------------------|-----------------------------------------------------|
-| LOAD_DISPATCH     | delta                 | -value (negative delta = shed)                      |
-| LOAD_DISPATCH     | setpoint              | baseline - value (`Request.setpoint`)               |
-| LOAD_CONTROL      | x-loadControlCapacity | max(0, baseline * (1 - fraction))                   |
-| SIMPLE            | level                 | levels[value] * available reduction (0 = none)      |
-| ELECTRICITY_PRICE | price                 | 0; the values become `Request.price`                |
+| kind              | requested reduction per interval (kW)                        |
+|-------------------|--------------------------------------------------------------|
+| LOAD_DELTA        | -value (negative delta = shed)                               |
+| LOAD_SETPOINT     | baseline - value (`Request.setpoint`)                        |
+| IMPORT_LIMIT      | max(0, baseline - value)                                     |
+| CAPACITY_FRACTION | max(0, baseline * (1 - fraction))                            |
+| SIMPLE_LEVEL      | levels[value] * available reduction (0 = none)               |
+| PRICE             | 0; the values become `Request.price`                         |
 
-Power payloads are kW unless the signal carries an itemBase, which must then be W with an siScaleCode.
-One event may carry one dispatching signal (the first three kinds; LOAD_DISPATCH wins over LOAD_CONTROL,
-which wins over SIMPLE) plus a price signal. Anything else raises UnsupportedSignalError (response 460).
+Power payloads scale to kW by the signal's `kw_per_unit`. One event may carry one dispatching signal
+(power kinds win over CAPACITY_FRACTION, which wins over SIMPLE_LEVEL) plus a price signal. Anything else
+raises UnsupportedSignalError (the edge answers it: 2.0b 460 and optOut).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ven.model.horizon import Horizon
-from ven.model.request import DEFAULT_MARGIN, Request
-from ven.openadr.models import (
+from ven.events.answers import Answer, AnswerSource
+from ven.events.model import (
+    DrEvent,
     EventRejectedError,
     EventSignal,
     MalformedEventError,
-    OadrEvent,
-    ResponseCode,
+    SignalKind,
+    UnsupportedSignalError,
 )
+from ven.model.horizon import Horizon
+from ven.model.request import DEFAULT_MARGIN, Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from ven.events.view import EventView
     from ven.model.fleet import FloatArray
 
 
-class SignalKind(Enum):
-    DISPATCH_DELTA = ("LOAD_DISPATCH", "delta")
-    DISPATCH_SETPOINT = ("LOAD_DISPATCH", "setpoint")
-    LOAD_CAPACITY = ("LOAD_CONTROL", "x-loadControlCapacity")
-    SIMPLE_LEVEL = ("SIMPLE", "level")
-    PRICE = ("ELECTRICITY_PRICE", "price")
-
-
-# Lower rank dispatches first; the 2.0b schema also spells SIMPLE in lower case.
+# Lower rank dispatches first.
 _RANK = {
-    SignalKind.DISPATCH_DELTA: 0,
-    SignalKind.DISPATCH_SETPOINT: 0,
-    SignalKind.LOAD_CAPACITY: 1,
+    SignalKind.LOAD_DELTA: 0,
+    SignalKind.LOAD_SETPOINT: 0,
+    SignalKind.IMPORT_LIMIT: 0,
+    SignalKind.CAPACITY_FRACTION: 1,
     SignalKind.SIMPLE_LEVEL: 2,
 }
-_POWER_KINDS = {SignalKind.DISPATCH_DELTA, SignalKind.DISPATCH_SETPOINT}
 _SIMPLE_LEVELS = range(4)
 
 
-class UnsupportedSignalError(EventRejectedError):
-    """A signal this VEN does not act on; answer the event with 460 (signal not supported) and optOut."""
-
-    response_code = ResponseCode.SIGNAL_NOT_SUPPORTED
-
-
-def signal_kind(event: OadrEvent, signal: EventSignal) -> SignalKind:
+def signal_kind(event: DrEvent, signal: EventSignal) -> SignalKind:
     """The kind of one signal, or UnsupportedSignalError."""
-    key = (signal.name.upper() if signal.name.lower() == "simple" else signal.name, signal.type)
-    for kind in SignalKind:
-        if kind.value == key:
-            return kind
-    raise UnsupportedSignalError(event.event_id, f"signal {signal.name}/{signal.type} not supported")
+    if signal.kind is None:
+        label = f"{signal.name}/{signal.type}" if signal.type else signal.name
+        raise UnsupportedSignalError(event.event_id, signal.problem or f"signal {label} not supported")
+    return signal.kind
 
 
-def check_supported(event: OadrEvent) -> tuple[EventSignal | None, EventSignal | None]:
+def check_supported(event: DrEvent) -> tuple[EventSignal | None, EventSignal | None]:
     """(dispatching signal, price signal) of an event; UnsupportedSignalError if it holds anything else."""
     dispatch: dict[int, EventSignal] = {}
     price: EventSignal | None = None
@@ -79,19 +68,17 @@ def check_supported(event: OadrEvent) -> tuple[EventSignal | None, EventSignal |
         kind = signal_kind(event, signal)
         if kind is SignalKind.PRICE:
             if price is not None:
-                raise UnsupportedSignalError(event.event_id, "more than one ELECTRICITY_PRICE signal")
+                raise UnsupportedSignalError(event.event_id, "more than one price signal")
             price = signal
             continue
         rank = _RANK[kind]
         if rank in dispatch:
             raise UnsupportedSignalError(event.event_id, f"more than one {signal.name} signal")
         dispatch[rank] = signal
-        if kind in _POWER_KINDS:
-            _power_multiplier_kw(event, signal)
     return (dispatch[min(dispatch)] if dispatch else None), price
 
 
-def event_horizon(event: OadrEvent, offset: timedelta = timedelta(0)) -> Horizon:
+def event_horizon(event: DrEvent, offset: timedelta = timedelta(0)) -> Horizon:
     """The intervals of the event's dispatching (else price) signal from dtstart (+ the runtime's
     randomisation `offset`, drawn within `event.startafter`)."""
     dispatch, price = check_supported(event)
@@ -105,7 +92,7 @@ def event_horizon(event: OadrEvent, offset: timedelta = timedelta(0)) -> Horizon
 
 
 def event_request(
-    event: OadrEvent,
+    event: DrEvent,
     *,
     baseline_kw: Sequence[float] | FloatArray,
     available_reduction_kw: Sequence[float] | FloatArray,
@@ -123,32 +110,26 @@ def event_request(
         return Request(horizon, np.zeros(len(horizon)), margin, price)
     kind = signal_kind(event, dispatch)
     values = np.array([i.value for i in dispatch.intervals], dtype=np.float64)
-    if kind is SignalKind.DISPATCH_SETPOINT:
-        setpoint_kw = values * _power_multiplier_kw(event, dispatch)
+    if kind is SignalKind.LOAD_SETPOINT:
+        setpoint_kw = values * dispatch.kw_per_unit
         request = Request.setpoint(horizon, baseline, setpoint_kw.tolist(), margin)
         return Request(horizon, request.reduction_kw, margin, price)
-    if kind is SignalKind.DISPATCH_DELTA:
-        reduction = -values * _power_multiplier_kw(event, dispatch)
-    elif kind is SignalKind.LOAD_CAPACITY:
+    if kind is SignalKind.LOAD_DELTA:
+        reduction = -values * dispatch.kw_per_unit
+    elif kind is SignalKind.IMPORT_LIMIT:
         if np.any(values < 0):
-            raise MalformedEventError(event.event_id, "x-loadControlCapacity below 0")
+            raise MalformedEventError(event.event_id, f"{dispatch.name}: an import limit below 0")
+        reduction = np.maximum(0.0, baseline - values * dispatch.kw_per_unit)
+    elif kind is SignalKind.CAPACITY_FRACTION:
+        if np.any(values < 0):
+            raise MalformedEventError(event.event_id, f"{dispatch.name}: a capacity fraction below 0")
         reduction = np.maximum(0.0, baseline * (1.0 - values))
     else:
         reduction = _simple_fractions(event, values, simple_levels) * available
     return Request(horizon, reduction, margin, price)
 
 
-def _power_multiplier_kw(event: OadrEvent, signal: EventSignal) -> float:
-    """kW per payload unit: 1 without an itemBase, else the W scale over 1000."""
-    base = signal.item_base
-    if base is None:
-        return 1.0
-    if base.unit != "W":
-        raise UnsupportedSignalError(event.event_id, f"{signal.name} in {base.unit!r}: only W is supported")
-    return base.multiplier / 1000.0
-
-
-def _simple_fractions(event: OadrEvent, values: FloatArray, levels: Mapping[int, float]) -> FloatArray:
+def _simple_fractions(event: DrEvent, values: FloatArray, levels: Mapping[int, float]) -> FloatArray:
     fractions = []
     for value in values:
         level = int(value)
@@ -173,3 +154,20 @@ def _price_per_interval(signal: EventSignal, horizon: Horizon) -> FloatArray:
     positions = np.searchsorted(price_ends, since_start, side="right")
     values = np.array([i.value for i in signal.intervals], dtype=np.float64)
     return values[np.minimum(positions, len(values) - 1)]
+
+
+def refusal(err: EventRejectedError) -> Answer:
+    """The optOut for an event the VEN cannot convert into a Request."""
+    source = AnswerSource.UNSUPPORTED if err.unsupported else AnswerSource.INVALID
+    return Answer.opt_out(err.problem, source)
+
+
+def convertible(view: EventView) -> Answer | None:
+    """A Decider: None when the event converts into a Request (signals we act on, values we can read),
+    else its optOut. Cheap: the conversion is checked with zero baselines, no fleet involved."""
+    try:
+        zeros = np.zeros(len(event_horizon(view.event, view.offset)))
+        event_request(view.event, baseline_kw=zeros, available_reduction_kw=zeros, simple_levels={})
+    except EventRejectedError as err:
+        return refusal(err)
+    return None
