@@ -84,6 +84,7 @@ class Exchange:
     status: int
     body: bytes
     content_type: str
+    bearer: bool  # whether it carried our bearer token (never the token itself)
 
 
 Observer = Callable[[Exchange], None]
@@ -108,7 +109,7 @@ class Vtn3Client:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._oauth = oauth
-        self._observer = observer
+        self.observer = observer
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._token: _Token | None = None
@@ -148,8 +149,9 @@ class Vtn3Client:
             raise VtnUnreachableError(f"{method} {url}: {type(err).__name__}: {err}") from None
         if len(raw) > MAX_ANSWER_BYTES:
             raise VtnAnswerError(f"{method} {url}: answer over {MAX_ANSWER_BYTES} bytes")
-        if self._observer is not None:
-            self._observer(Exchange(method, final_url, body, content_type, status, raw, answered_type))
+        if self.observer is not None:
+            bearer = "Authorization" in headers
+            self.observer(Exchange(method, final_url, body, content_type, status, raw, answered_type, bearer))
         return status, raw, answered_type
 
     async def _bearer(self, *, renew: bool = False) -> str:

@@ -33,6 +33,7 @@ from ven.openadr3.timing import parse_duration
 
 if TYPE_CHECKING:
     from ven.clock import Clock
+    from ven.openadr.wire import OptMessage
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class OpenADR3Link:
     # -- the runtime's view ------------------------------------------------------------------------
 
     @property
+    def client(self) -> Vtn3Client:
+        return self._client
+
+    @property
     def registration(self) -> Registration | None:
         return self._registration
 
@@ -100,12 +105,15 @@ class OpenADR3Link:
     def last_poll_age_s(self) -> float | None:
         return None if self._answered_at is None else time.monotonic() - self._answered_at
 
-    async def create_opt(self, _message: object) -> bool:
+    async def create_opt(self, opt: OptMessage) -> bool:
         """3.1 has no opt message: availability schedules stay with the VEN (logged, taken as given)."""
-        logger.info("OpenADR 3.1 has no opt message: the VTN is not told of this availability schedule")
+        logger.info(
+            "opt %s: OpenADR 3.1 has no opt message; the VTN is not told (kept by the VEN)", opt.opt_id
+        )
         return True
 
-    async def cancel_opt(self, _opt_id: str) -> bool:
+    async def cancel_opt(self, opt_id: str) -> bool:
+        logger.debug("opt %s: nothing to cancel at a 3.1 VTN", opt_id)
         return True
 
     # -- running ----------------------------------------------------------------------------------

@@ -66,6 +66,17 @@ class VenSection(_Section):
     timezone: Zone = ZoneInfo("UTC")  # local times (fleet routines, opt windows) are in this zone
     # Market contexts (programmes) this VEN takes events for; events of any other are opted out. () = any.
     market_contexts: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    # The OpenADR edge: 2.0b (vtn_url ends in /OpenADR2/Simple/2.0b) or 3.1 (vtn_url is the VTN's base URL,
+    # credentials in [oauth]).
+    protocol: Literal["openadr2b", "openadr3"] = "openadr2b"
+
+
+class OAuthSection(_Section):
+    """OAuth2 client credentials for an OpenADR 3.1 VTN; token_url default `<vtn_url>/auth/token`."""
+
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: Annotated[str, Field(min_length=1)]
+    token_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 class SecuritySection(_Section):
@@ -255,6 +266,7 @@ class VenConfig(_Section):
     """The whole file; `base_dir` is the folder relative paths were resolved against."""
 
     ven: VenSection
+    oauth: OAuthSection | None = None
     security: SecuritySection = SecuritySection()
     fleet: FleetSection
     chargers: ChargersSection = ChargersSection()
@@ -270,6 +282,18 @@ class VenConfig(_Section):
     def setpoint_ttl(self) -> timedelta:
         """How long a charger keeps a setpoint: `[chargers] setpoint_ttl`, by default two control periods."""
         return self.chargers.setpoint_ttl or 2 * self.dispatch.control_period
+
+    @property
+    def token_url(self) -> str:
+        """Where the 3.1 VEN fetches its bearer tokens."""
+        given = self.oauth.token_url if self.oauth is not None else None
+        return given or self.ven.vtn_url.rstrip("/") + "/auth/token"
+
+    @model_validator(mode="after")
+    def _oauth_for_openadr3(self) -> VenConfig:
+        if self.ven.protocol == "openadr3" and self.oauth is None:
+            raise ValueError('protocol "openadr3" needs an [oauth] section with client_id and client_secret')
+        return self
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> VenConfig:
