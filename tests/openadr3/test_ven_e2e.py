@@ -190,3 +190,19 @@ async def test_reports_survive_a_vtn_outage(vtn: VtnProcess, tmp_path: Path, sta
 
 def _port(vtn: VtnProcess) -> int:
     return int(str(vtn.ready["openadr3_url"]).split(":")[2].split("/")[0])
+
+
+async def test_deleted_event_releases_fleet(vtn: VtnProcess, tmp_path: Path, start_ven) -> None:
+    """A cancelled admin-API event disappears from the VEN's 3.1 event list: the book cancels it (implied
+    cancellation) and the fleet returns to its baseline."""
+    await a_program(vtn)
+    running, checked = await start_ven(openadr3_config(tmp_path, vtn), vtn)
+    app = running.app
+    await until(lambda: app.client.registration is not None, WAIT, "registered")
+    event_id = await post_event(vtn, [-20.0] * 10, seconds=3, lead_s=1)
+    await until(lambda: app.controller.executing is not None, WAIT, "dispatch")
+    async with admin(vtn) as client:
+        assert (await client.delete(f"/events/{event_id}")).status_code == 200
+    await until(lambda: app.controller.executing is None, WAIT, "dispatch stopped")
+    await settles(app.gateway, BASELINE_KW, 1.0, WAIT)
+    assert checked.failures == []

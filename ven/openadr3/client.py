@@ -106,6 +106,7 @@ class Vtn3Client:
         *,
         observer: Observer | None = None,
         timeout: aiohttp.ClientTimeout = TIMEOUT,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._oauth = oauth
@@ -113,6 +114,7 @@ class Vtn3Client:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._token: _Token | None = None
+        self._monotonic = monotonic  # token lifetimes (tests inject their own)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -156,7 +158,7 @@ class Vtn3Client:
 
     async def _bearer(self, *, renew: bool = False) -> str:
         token = self._token
-        if renew or token is None or time.monotonic() >= token.renew_at:
+        if renew or token is None or self._monotonic() >= token.renew_at:
             token = self._token = await self._fetch_token()
         return token.value
 
@@ -186,7 +188,7 @@ class Vtn3Client:
             ) from None
         lifetime_s = float(answer.expires_in) if answer.expires_in and answer.expires_in > 0 else 3600.0
         margin_s = min(TOKEN_MARGIN_S, lifetime_s / 2)
-        return _Token(answer.access_token, time.monotonic() + lifetime_s - margin_s)
+        return _Token(answer.access_token, self._monotonic() + lifetime_s - margin_s)
 
     async def call(
         self, method: str, path: str, body: Any = None, params: Mapping[str, str] | None = None

@@ -1,0 +1,386 @@
+"""ven.openadr3.client and link against a scripted VTN on 127.0.0.1: tokens (fetched, renewed before expiry
+and once on 401), typed errors for every refusal, paging; the link's reports are sent again until taken."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from ven.clock import ManualClock
+from ven.events.answers import Answer
+from ven.events.model import Distribution, DrEvent
+from ven.openadr3.client import (
+    AuthRefusedError,
+    OAuthSettings,
+    Vtn3Client,
+    VtnAnswerError,
+    VtnHttpError,
+    VtnUnreachableError,
+)
+from ven.openadr3.link import OpenADR3Link
+from ven.openadr3.reporting import Reporter3
+from ven.telemetry.series import Key, Point, Quantity
+
+T0 = datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
+Handler = Callable[[web.Request], web.StreamResponse]
+
+
+@dataclass
+class Script:
+    """What the fake VTN answers; every request is logged as (method, path, token)."""
+
+    tokens_issued: int = 0
+    lifetime_s: int = 3600
+    refuse_token: bool = False
+    expire_tokens: set[str] = field(default_factory=set)
+    reports_status: list[int] = field(default_factory=list)  # answers to the next report writes
+    log: list[tuple[str, str, str | None]] = field(default_factory=list)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    vens: list[dict[str, Any]] = field(default_factory=list)
+
+
+def meta(object_type: str, object_id: str) -> dict[str, str]:
+    return {
+        "id": object_id,
+        "createdDateTime": "2026-07-01T12:00:00Z",
+        "modificationDateTime": "2026-07-01T12:00:00Z",
+        "objectType": object_type,
+    }
+
+
+def problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"type": "about:blank", "status": status, "detail": detail}, status=status)
+
+
+def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handler per route
+    async def token(request: web.Request) -> web.Response:
+        form = await request.post()
+        script.log.append(("POST", "/auth/token", None))
+        if script.refuse_token or form.get("client_secret") != "s3cret":
+            return web.json_response({"error": "invalid_client"}, status=401)
+        script.tokens_issued += 1
+        return web.json_response(
+            {
+                "access_token": f"t{script.tokens_issued}",
+                "token_type": "Bearer",
+                "expires_in": script.lifetime_s,
+            }
+        )
+
+    def bearer(request: web.Request) -> str | None:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.endswith("/auth/token"):
+            return await handler(request)  # type: ignore[no-any-return]
+        used = bearer(request)
+        script.log.append((request.method, request.path, used))
+        if used is None or used in script.expire_tokens:
+            return problem(401, "token unknown")
+        return await handler(request)  # type: ignore[no-any-return]
+
+    async def vens(request: web.Request) -> web.Response:
+        return web.json_response(script.vens)
+
+    async def create_ven(request: web.Request) -> web.Response:
+        body = await request.json()
+        ven = {**meta("VEN", "ven-1"), "clientID": "ven", "venName": body["venName"]}
+        script.vens.append(ven)
+        return web.json_response(ven, status=201)
+
+    async def resources(request: web.Request) -> web.Response:
+        return web.json_response([])
+
+    async def create_resource(request: web.Request) -> web.Response:
+        body = await request.json()
+        rid = f"res-{body['resourceName']}"
+        doc = {
+            **meta("RESOURCE", rid),
+            "clientID": "ven",
+            "resourceName": body["resourceName"],
+            "venID": body["venID"],
+        }
+        return web.json_response(doc, status=201)
+
+    async def programs(request: web.Request) -> web.Response:
+        skip = int(request.query.get("skip", "0"))
+        limit = int(request.query.get("limit", "50"))
+        everything = [{**meta("PROGRAM", f"p{i}"), "programName": f"n{i}"} for i in range(120)]
+        return web.json_response(everything[skip : skip + limit])
+
+    async def events(request: web.Request) -> web.Response:
+        return web.json_response(script.events)
+
+    async def reports(request: web.Request) -> web.Response:
+        wanted = request.query.get("eventID")
+        return web.json_response([r for r in script.reports.values() if r["eventID"] == wanted])
+
+    async def write_report(request: web.Request) -> web.Response:
+        status = script.reports_status.pop(0) if script.reports_status else 0
+        if status:
+            return problem(status, "not now")
+        body = await request.json()
+        report_id = request.match_info.get("reportID", f"rpt-{len(script.reports) + 1}")
+        doc = {**meta("REPORT", report_id), **body, "clientID": "ven"}
+        script.reports[report_id] = doc
+        return web.json_response(doc, status=201 if request.method == "POST" else 200)
+
+    async def not_json(request: web.Request) -> web.Response:
+        return web.Response(text="<html>", content_type="text/html")
+
+    app = web.Application(middlewares=[auth])
+    app.router.add_post("/auth/token", token)
+    app.router.add_get("/vens", vens)
+    app.router.add_post("/vens", create_ven)
+    app.router.add_get("/resources", resources)
+    app.router.add_post("/resources", create_resource)
+    app.router.add_get("/programs", programs)
+    app.router.add_get("/events", events)
+    app.router.add_get("/reports", reports)
+    app.router.add_post("/reports", write_report)
+    app.router.add_put("/reports/{reportID}", write_report)
+    app.router.add_get("/broken", not_json)
+    return app
+
+
+@pytest.fixture
+async def served() -> Any:
+    script = Script()
+    server = TestServer(fake_vtn(script), host="127.0.0.1")
+    await server.start_server()
+    yield script, str(server.make_url(""))
+    await server.close()
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now_s = 1000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def client_for(base: str, secret: str = "s3cret", monotonic: Monotonic | None = None) -> Vtn3Client:  # noqa: S107 (the fake VTN's)
+    oauth = OAuthSettings("ven", secret, base.rstrip("/") + "/auth/token")
+    return Vtn3Client(base, oauth, monotonic=monotonic or Monotonic())
+
+
+async def test_token_fetched_once_then_renewed_before_expiry(served):
+    """One token serves until a minute before it expires; then a new one is fetched first."""
+    script, base = served
+    clock = Monotonic()
+    client = client_for(base, monotonic=clock)
+    try:
+        await client.call("GET", "/events")
+        await client.call("GET", "/events")
+        assert script.tokens_issued == 1
+        clock.now_s += 3600 - 59
+        await client.call("GET", "/events")
+        assert script.tokens_issued == 2
+        assert script.log[-1] == ("GET", "/events", "t2")
+    finally:
+        await client.close()
+
+
+async def test_401_renews_the_token_once(served):
+    """A VTN that forgot our token (restarted) answers 401: a new token, the request once more."""
+    script, base = served
+    client = client_for(base)
+    try:
+        await client.call("GET", "/events")
+        script.expire_tokens.add("t1")
+        assert await client.call("GET", "/events") == []
+        assert script.tokens_issued == 2
+        script.expire_tokens.add("t2")
+        script.refuse_token = True
+        with pytest.raises(AuthRefusedError) as refused:
+            await client.call("GET", "/events")
+        assert refused.value.status == 401
+    finally:
+        await client.close()
+
+
+async def test_refusals_are_typed_errors(served):
+    """Wrong credentials, an unknown path, a non-JSON answer and a closed port are each a typed error."""
+    _, base = served
+    wrong = client_for(base, secret="nope")
+    client = client_for(base)
+    nowhere = client_for("http://127.0.0.1:9")
+    try:
+        with pytest.raises(AuthRefusedError, match="invalid_client"):
+            await wrong.call("GET", "/events")
+        with pytest.raises(VtnHttpError) as missing:
+            await client.call("GET", "/nothing")
+        assert missing.value.status == 404
+        with pytest.raises(VtnAnswerError):
+            await client.call("GET", "/broken")
+        with pytest.raises(VtnUnreachableError):
+            await nowhere.call("GET", "/events")
+    finally:
+        for c in (wrong, client, nowhere):
+            await c.close()
+
+
+async def test_programs_are_read_page_by_page(served):
+    """A search answers at most 50 objects: the client reads on until a short page."""
+    _, base = served
+    client = client_for(base)
+    try:
+        assert [p.program_name for p in await client.programs()] == [f"n{i}" for i in range(120)]
+    finally:
+        await client.close()
+
+
+async def test_register_creates_ven_and_resources_once(served):
+    """No ven of that name: POST /vens; a second registration finds it; one resource per site."""
+    script, base = served
+    client = client_for(base)
+    try:
+        ven = await client.register("north")
+        again = await client.register("north")
+        assert ven.id == again.id == "ven-1"
+        assert len(script.vens) == 1
+        assert await client.ensure_resources(ven.id, ("depot", "school")) == {
+            "depot": "res-depot",
+            "school": "res-school",
+        }
+    finally:
+        await client.close()
+
+
+class History:
+    """Stored fleet telemetry: 1 s samples of usage 30 kW, baseline 50 kW, delta 20 kW."""
+
+    def __init__(self) -> None:
+        self.marked: list[datetime] = []
+
+    def points(self, keys: Any, since: datetime, until: datetime) -> list[Point]:
+        wanted: set[Key] = set(keys)
+        out = []
+        at = since
+        while at < until:
+            for quantity, value in (
+                (Quantity.USAGE, 30.0),
+                (Quantity.BASELINE, 50.0),
+                (Quantity.DELTA_USAGE, 20.0),
+            ):
+                if ("fleet", quantity) in wanted:
+                    out.append(Point(at, "fleet", quantity, value))
+            at += timedelta(seconds=1)
+        return out
+
+    def mark_reported(self, until: datetime) -> int:
+        self.marked.append(until)
+        return 0
+
+
+def an_event(intervals: int = 3) -> dict[str, Any]:
+    descriptor = {"readingType": "MEAN", "units": "KW", "aggregate": True}
+    return {
+        **meta("EVENT", "evt-1"),
+        "programID": "p0",
+        "intervalPeriod": {"start": T0.isoformat(), "duration": "PT5M"},
+        "reportDescriptors": [
+            {"payloadType": "USAGE", **descriptor},
+            {"payloadType": "BASELINE", **descriptor},
+            {"payloadType": "DELTA_USAGE", **descriptor, "units": "W"},
+        ],
+        "intervals": [
+            {"id": k, "payloads": [{"type": "DISPATCH_SETPOINT_RELATIVE", "values": [-20]}]}
+            for k in range(intervals)
+        ],
+    }
+
+
+async def test_reports_sent_again_until_taken_and_nothing_lost(served):
+    """Reports the VTN answers 503 are built anew and sent later, whole: the VTN ends up with every
+    complete interval; samples are marked reported only up to what no pending report needs."""
+    script, base = served
+    script.events = [an_event()]
+    clock = ManualClock(T0 - timedelta(minutes=1))
+    seen: list[Distribution] = []
+
+    async def on_distribution(distribution: Distribution) -> None:
+        seen.append(distribution)
+
+    async def on_event(event: DrEvent) -> Answer:
+        return Answer.opt_in()
+
+    history = History()
+    link = OpenADR3Link(
+        "north",
+        client_for(base),
+        on_distribution=on_distribution,
+        on_event=on_event,
+        reporter=Reporter3(history, "north"),
+        resources=("depot",),
+        clock=clock,
+    )
+    try:
+        assert await link.poll_once()
+        assert seen[0].event_ids == ("evt-1",)
+        assert await link.send_reports() == 0  # nothing complete yet
+        clock.set(T0 + timedelta(minutes=5, seconds=1))
+        script.reports_status = [503]
+        assert await link.send_reports() == 0
+        assert script.reports == {}
+        assert history.marked[-1] == T0  # the first interval is still owed
+        clock.set(T0 + timedelta(minutes=10, seconds=1))
+        assert await link.send_reports() == 1
+        (report,) = script.reports.values()
+        intervals = report["resources"][0]["intervals"]
+        assert [i["id"] for i in intervals] == [0, 1]
+        payloads = {p["type"]: p["values"] for p in intervals[0]["payloads"]}
+        assert payloads == {"USAGE": [30.0], "BASELINE": [50.0], "DELTA_USAGE": [20000.0]}
+        clock.set(T0 + timedelta(minutes=15, seconds=1))
+        assert await link.send_reports() == 1
+        assert [i["id"] for i in script.reports["rpt-1"]["resources"][0]["intervals"]] == [0, 1, 2]
+        assert len(script.reports) == 1  # updated in place (PUT), not posted twice
+        assert history.marked[-1] == clock.now()  # nothing owed any more
+    finally:
+        await link.stop()
+
+
+async def test_a_deleted_events_report_is_given_up(served):
+    """409 (the event is gone) ends that report instead of retrying for ever."""
+    script, base = served
+    script.events = [an_event(1)]
+    clock = ManualClock(T0 + timedelta(minutes=6))
+
+    async def on_distribution(_distribution: Distribution) -> None:
+        return None
+
+    async def on_event(_event: DrEvent) -> Answer:
+        return Answer.opt_in()
+
+    reporter = Reporter3(History(), "north")
+    link = OpenADR3Link(
+        "north",
+        client_for(base),
+        on_distribution=on_distribution,
+        on_event=on_event,
+        reporter=reporter,
+        resources=(),
+        clock=clock,
+    )
+    try:
+        await link.poll_once()
+        script.reports_status = [409]
+        assert await link.send_reports() == 0
+        assert reporter.pending == []
+    finally:
+        await link.stop()
+
+
+def test_json_helper_is_json() -> None:
+    """(The fake VTN answers real JSON.)"""
+    assert json.loads(json.dumps(meta("VEN", "x")))["objectType"] == "VEN"
