@@ -63,7 +63,7 @@ def test_relative_setpoint_is_a_load_delta():
     got = convert(event())
     assert got.event_id == "evt-1"
     assert got.market_context == "oadr://v2x-mock/default"
-    assert got.priority == 2
+    assert got.priority == 3  # 3.1's 2 (0 highest) is the core's 3 (1 highest, 0 none)
     assert got.event_status is VtnStatus.NONE
     assert got.dtstart == datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
     assert got.duration == timedelta(minutes=30)
@@ -155,6 +155,13 @@ def test_interval_periods_of_their_own_and_sub_intervals():
         timedelta(minutes=30)
     ]
     assert got.signals[0].kind is SignalKind.PRICE
+
+
+def test_priority_ranks_as_in_the_core():
+    """3.1's priority 0 is the highest: the core's 1; an event without one ranks lowest (the core's 0)."""
+    assert convert(event(priority=0)).priority == 1
+    assert convert(event(priority=None)).priority == 0
+    assert convert(event(priority=INT32_MAX)).priority == INT32_MAX
 
 
 def test_randomize_start_and_now_start():

@@ -12,6 +12,7 @@
 
 Power units KW / W / MW set `kw_per_unit` (none given: kW). Each interval's window is its own
 intervalPeriod over the event's (User Guide 7.3); several values in one payload are equal sub-intervals.
+`priority` 0 (3.1's highest) is the core's 1 and so on; none is the core's 0 (the lowest).
 3.1 has no event status (VtnStatus.NONE) and no modification number: it is the whole seconds of
 modificationDateTime since 2020 (monotonic across modifications, an int32 as the store keeps it); two
 modifications within one second count as one. `randomizeStart` becomes `startafter` (the runtime draws a
@@ -109,7 +110,7 @@ def _convert(event: Event, program: Program | None, now: datetime) -> DrEvent:
     return DrEvent(
         event_id=event.id,
         modification_number=modification_number(event.modification_date_time),
-        priority=event.priority or 0,
+        priority=_priority(event.priority),
         market_context=program.program_name if program is not None else event.program_id,
         created=event.created_date_time,
         dtstart=dtstart,
@@ -122,6 +123,11 @@ def _convert(event: Event, program: Program | None, now: datetime) -> DrEvent:
         startafter=startafter or None,
         vtn_comment=event.event_name,
     )
+
+
+def _priority(priority: int | None) -> int:
+    """3.1: 0 is the highest, none the lowest; the core (as 2.0b): 1 is the highest, 0 none."""
+    return 0 if priority is None else min(priority + 1, INT32_MAX)
 
 
 def _windows(event: Event, now: datetime) -> list[_Window]:
