@@ -44,12 +44,21 @@ def test_openadr3_token_url_defaults_to_the_vtn(tmp_path: Path):
             },
             "oauth.client_secret",
         ),
+        (
+            {
+                "ven": f'name = "n"\nvtn_url = "{BASE}"\nprotocol = "openadr3"',
+                "oauth": 'client_id = "a"\nclient_secret = "b"',
+                "security": 'ca_file = "missing-ca.crt"',
+            },
+            "security",
+        ),
     ],
 )
 def test_bad_protocol_settings_exit_2_with_one_line(
     tmp_path: Path, capsys, sections: dict[str, str], says: str
 ):
-    """No [oauth] for 3.1, an unknown protocol, a missing secret: `ven run` says so in one line, exit 2."""
+    """No [oauth] for 3.1, an unknown protocol, a missing secret, an unreadable CA file: `ven run` says so in
+    one line, exit 2."""
     path = write_config(tmp_path, BASE, **sections)
     assert main(["run", "--config", str(path)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()

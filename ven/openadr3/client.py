@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ class Vtn3Client:
         observer: Observer | None = None,
         timeout: aiohttp.ClientTimeout = TIMEOUT,
         monotonic: Callable[[], float] = time.monotonic,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._oauth = oauth
@@ -115,6 +117,7 @@ class Vtn3Client:
         self._session: aiohttp.ClientSession | None = None
         self._token: _Token | None = None
         self._monotonic = monotonic  # token lifetimes (tests inject their own)
+        self._ssl = ssl_context  # None: the system's CAs for https
 
     async def close(self) -> None:
         if self._session is not None:
@@ -125,7 +128,8 @@ class Vtn3Client:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
         return self._session
 
     async def _exchange(

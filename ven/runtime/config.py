@@ -87,6 +87,23 @@ class SecuritySection(_Section):
     vtn_fingerprint: str | None = None
     check_hostname: bool = True
 
+    def https_context(self) -> ssl.SSLContext | None:
+        """The 3.1 link's TLS: the utility's CA, a client certificate (mutual TLS); None: the system's CAs.
+        InputError naming the files when they cannot be loaded."""
+        if self.ca_file is None and self.cert is None:
+            return None
+        try:
+            context = ssl.create_default_context(cafile=None if self.ca_file is None else str(self.ca_file))
+            if self.cert is not None and self.key is not None:
+                context.load_cert_chain(self.cert, self.key, self.passphrase)
+        except (OSError, ssl.SSLError) as err:
+            detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise InputError(
+                f"security: cannot load the TLS files ({self.ca_file}, {self.cert}): {detail}"
+            ) from None
+        context.check_hostname = self.check_hostname
+        return context
+
 
 class FleetSection(_Section):
     file: Path
@@ -368,6 +385,11 @@ def parse_config(text: str, path: Path) -> VenConfig:
             f"{where}: chargers.setpoint_ttl: must be at least dispatch.control_period "
             f"({config.dispatch.control_period.total_seconds():g} s), not {ttl.total_seconds():g} s"
         )
+    if config.ven.protocol == "openadr3":  # unreadable TLS files fail here, not at startup
+        try:
+            config.security.https_context()
+        except InputError as err:
+            raise InputError(f"{path}: {err}") from None
     if config.chargers.backend == "ocpp":  # unreadable passwords or certificates fail here, not at startup
         try:
             config.chargers.ocpp_basic_auth()

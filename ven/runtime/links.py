@@ -50,7 +50,9 @@ def _openadr3(
     if oauth is None:  # the config refuses openadr3 without [oauth]
         raise ValueError("openadr3 needs [oauth]")
     client = Vtn3Client(
-        config.ven.vtn_url, OAuthSettings(oauth.client_id, oauth.client_secret, config.token_url)
+        config.ven.vtn_url,
+        OAuthSettings(oauth.client_id, oauth.client_secret, config.token_url),
+        ssl_context=config.security.https_context(),
     )
 
     def persist(new: Registration3) -> None:
