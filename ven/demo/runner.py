@@ -328,6 +328,9 @@ class _Run:
         return performance
 
     async def _opt(self, event_id: str) -> str | None:
+        if self.options.protocol == "openadr3":  # 3.1 has no opt message: what the VEN decided
+            view = self.app.book.get(event_id)
+            return None if view is None or view.opt is None else view.opt.value
         async with self.session.get(f"{self.vtn.admin_url}/events/{event_id}") as response:
             event = await response.json()
         answers = [v.get("opt") for v in event.get("vens", [])]
