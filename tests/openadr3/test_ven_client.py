@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from ven.clock import ManualClock
@@ -26,6 +26,7 @@ from ven.openadr3.client import (
 )
 from ven.openadr3.link import OpenADR3Link
 from ven.openadr3.reporting import Reporter3
+from ven.openadr3.webhook import WebhookReceiver
 from ven.telemetry.series import Key, Point, Quantity
 
 T0 = datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
@@ -384,3 +385,28 @@ async def test_a_deleted_events_report_is_given_up(served):
 def test_json_helper_is_json() -> None:
     """(The fake VTN answers real JSON.)"""
     assert json.loads(json.dumps(meta("VEN", "x")))["objectType"] == "VEN"
+
+
+async def test_webhook_answers_the_echo_and_wakes_only_with_our_token():
+    """The callback echoes the challenge; a notification without our bearer token is refused and wakes
+    nothing; ours for an event wakes the poller."""
+    woken: list[int] = []
+    receiver = WebhookReceiver("127.0.0.1:0")
+    receiver.on_notice = lambda: woken.append(1)
+    url = await receiver.start()
+    notice = {"objectType": "EVENT", "operation": "CREATE", "object": {}}
+    try:
+        async with ClientSession() as http:
+            async with http.get(url, params={"echo": "abc"}) as resp:
+                assert (resp.status, await resp.text()) == (200, "abc")
+            async with http.post(url, json=notice, headers={"Authorization": "Bearer forged"}) as resp:
+                assert resp.status == 401
+            assert woken == []
+            auth = {"Authorization": f"Bearer {receiver.bearer_token}"}
+            async with http.post(url, json=notice, headers=auth) as resp:
+                assert resp.status == 200
+            async with http.post(url, json={**notice, "objectType": "REPORT"}, headers=auth) as resp:
+                assert resp.status == 200
+        assert woken == [1]
+    finally:
+        await receiver.stop()

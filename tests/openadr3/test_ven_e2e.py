@@ -206,3 +206,35 @@ async def test_deleted_event_releases_fleet(vtn: VtnProcess, tmp_path: Path, sta
     await until(lambda: app.controller.executing is None, WAIT, "dispatch stopped")
     await settles(app.gateway, BASELINE_KW, 1.0, WAIT)
     assert checked.failures == []
+
+
+async def test_webhook_notification_brings_the_event_at_once(tmp_path: Path, start_ven) -> None:
+    """With `webhook_listen`, the VEN subscribes (echo challenge answered) and a new event's notification
+    makes it poll at once: it opts in long before its 60 s poll interval comes round."""
+    require_spec()
+    slow = start_vtn(tmp_path, "--poll-interval", "60s")
+    try:
+        await a_program(slow)
+        ven = (
+            f'name = "{VEN_NAME}"\nvtn_url = "{slow.ready["openadr3_url"]}"\nprotocol = "openadr3"\n'
+            'webhook_listen = "127.0.0.1:0"'
+        )
+        config = write_config(tmp_path, "", ven=ven, oauth='client_id = "ven"\nclient_secret = "ven-secret"')
+        running, checked = await start_ven(config, slow)
+        link = running.app.client
+        assert isinstance(link, OpenADR3Link)
+        await until(lambda: link.subscription_id is not None, WAIT, "subscribed")
+        await until(
+            lambda: link.registration is not None and link.registration.poll_interval.total_seconds() == 60,
+            WAIT,
+            "told 60 s",
+        )
+        event_id = await post_event(slow, [-20.0, -20.0], lead_s=5)
+        book = running.app.book
+        await until(
+            lambda: (v := book.get(event_id)) is not None and v.opt is Opt.IN, 10.0, "optIn by notification"
+        )
+        assert checked.failures == []
+    finally:
+        if slow.alive():
+            stop_vtn(slow)

@@ -25,11 +25,16 @@ from pydantic import ValidationError
 from ven.errors import V2XError
 from ven.openadr3.models import (
     ClientCredentialResponse,
+    ObjectOperation,
+    ObjectType,
+    Operation,
     Problem,
     Program,
     Report,
     ReportRequest,
     Resource,
+    Subscription,
+    SubscriptionRequest,
     Ven,
 )
 
@@ -39,7 +44,7 @@ TOKEN_MARGIN_S = 60.0  # renew a token this long before it expires (or at half i
 PAGE = 50  # openadr3.yaml's largest `limit`
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 MAX_ANSWER_BYTES = 4_000_000  # a VTN answer beyond this is refused unread
-M = TypeVar("M", Ven, Resource, Report)
+M = TypeVar("M", Ven, Resource, Report, Subscription)
 
 
 class OpenADR3Error(V2XError):
@@ -267,6 +272,26 @@ class Vtn3Client:
     async def events(self) -> list[Any]:
         """Events targeted at us, as parsed JSON: each is converted (or refused) on its own."""
         return await self._list("/events")
+
+    async def subscribe(self, client_name: str, callback_url: str, bearer_token: str) -> str:
+        """Replace our subscriptions with one for every change of programs and events; its id."""
+        for raw in await self._list("/subscriptions", {"clientName": client_name}):
+            old = _parsed(Subscription, raw, "/subscriptions")
+            if old.client_name == client_name:
+                await self.call("DELETE", f"/subscriptions/{old.id}")
+        body = SubscriptionRequest(
+            client_name=client_name,
+            object_operations=[
+                ObjectOperation(
+                    objects=[ObjectType.PROGRAM, ObjectType.EVENT],
+                    operations=[Operation.CREATE, Operation.UPDATE, Operation.DELETE],
+                    callback_url=callback_url,
+                    bearer_token=bearer_token,
+                )
+            ],
+        )
+        created = await self.call("POST", "/subscriptions", body.wire())
+        return _parsed(Subscription, created, "/subscriptions").id
 
     async def find_report(self, event_id: str, client_name: str) -> str | None:
         """The id of our report about `event_id`, if the VTN has one."""

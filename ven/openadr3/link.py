@@ -1,6 +1,7 @@
 """The VEN's 3.1 link: register, poll programs and events, hand them to the core, send the reports owed.
 
-Polling is the floor (openadr3.yaml has no poll frequency: the mock VTN tells it in each program's private
+Polling is the floor; with a webhook (`[ven] webhook_listen`) the VTN's notifications make it poll at once
+(openadr3.yaml has no poll frequency: the mock VTN tells it in each program's private
 attribute X_POLL_INTERVAL; without one, `DEFAULT_POLL_INTERVAL`). Each poll's event list is one
 Distribution (so an event the VTN deleted is cancelled by the book: 3.1 deletes, it does not cancel), then
 each converted event is decided through `on_event`. 3.1 has no opt message: an optOut is logged and kept
@@ -30,6 +31,7 @@ from ven.openadr3.convert import event_from_json
 from ven.openadr3.models import Event, Program, ReportRequest
 from ven.openadr3.reporting import EventReport, Reporter3
 from ven.openadr3.timing import parse_duration
+from ven.openadr3.webhook import WebhookReceiver
 
 if TYPE_CHECKING:
     from ven.clock import Clock
@@ -70,6 +72,7 @@ class OpenADR3Link:
         clock: Clock,
         on_registration: Callable[[Registration], None] | None = None,
         report_tick: timedelta = timedelta(seconds=10),
+        webhook: WebhookReceiver | None = None,
     ) -> None:
         self._name = ven_name
         self._client = client
@@ -86,6 +89,15 @@ class OpenADR3Link:
         self._tasks: list[asyncio.Task[None]] = []
         self._polls = itertools.count(1)
         self.resource_ids: dict[str, str] = {}
+        self._webhook = webhook
+        if webhook is not None:
+            webhook.on_notice = self.wake
+        self._wake = asyncio.Event()  # a notification: poll now
+        self.subscription_id: str | None = None
+
+    def wake(self) -> None:
+        """Poll now (a notification came): the webhook's callback."""
+        self._wake.set()
 
     # -- the runtime's view ------------------------------------------------------------------------
 
@@ -133,6 +145,7 @@ class OpenADR3Link:
                 )
                 await asyncio.sleep(delay)
                 attempt += 1
+        await self._subscribe()
         await self.poll_once()
         self._tasks = [
             asyncio.create_task(self._poll_forever(), name="openadr3-poll"),
@@ -151,6 +164,8 @@ class OpenADR3Link:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._webhook is not None:
+            await self._webhook.stop()
         await self._client.close()
 
     async def _register(self) -> Registration:
@@ -169,12 +184,31 @@ class OpenADR3Link:
         self._link_up = True
         self._answered_at = time.monotonic()
 
+    async def _subscribe(self) -> None:
+        """Notifications where configured (polling stays the floor: a failure here is only logged)."""
+        if self._webhook is None or self._registration is None:
+            return
+        try:
+            url = await self._webhook.start()
+            self.subscription_id = await self._client.subscribe(self._name, url, self._webhook.bearer_token)
+        except OSError as err:
+            logger.warning("webhook not listening (%s); polling only", err)
+        except OpenADR3Error as err:
+            logger.warning("no subscription (%s); polling only", err)
+        else:
+            logger.info("subscribed (%s): notifications to %s", self.subscription_id, url)
+
     async def _poll_forever(self) -> None:
         while True:
             registration = self._registration
             interval = registration.poll_interval if registration else DEFAULT_POLL_INTERVAL
-            await asyncio.sleep(interval.total_seconds())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval.total_seconds()):
+                    await self._wake.wait()
+            self._wake.clear()
             await self.poll_once()
+            if self._webhook is not None and self.subscription_id is None and self._link_up:
+                await self._subscribe()  # the VTN was down when we first tried
 
     async def poll_once(self) -> bool:
         """Programs and events once; False when the VTN could not be read (the link is down)."""

@@ -69,6 +69,10 @@ class VenSection(_Section):
     # The OpenADR edge: 2.0b (vtn_url ends in /OpenADR2/Simple/2.0b) or 3.1 (vtn_url is the VTN's base URL,
     # credentials in [oauth]).
     protocol: Literal["openadr2b", "openadr3"] = "openadr2b"
+    # 3.1 only: HOST:PORT where the VEN takes the VTN's notifications ("" = polling only), and the URL the
+    # VTN posts them to when that is not http://HOST:PORT (TLS termination in front of the VEN).
+    webhook_listen: HostPort = ""
+    webhook_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 class OAuthSection(_Section):

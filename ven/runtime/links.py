@@ -11,6 +11,7 @@ from ven.openadr3.client import OAuthSettings, Vtn3Client
 from ven.openadr3.link import OpenADR3Link
 from ven.openadr3.link import Registration as Registration3
 from ven.openadr3.reporting import Reporter3
+from ven.openadr3.webhook import WebhookReceiver
 from ven.storage import Registration as StoredRegistration
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def _openadr3(
             )
         )
 
+    listen = config.ven.webhook_listen
+    webhook = WebhookReceiver(listen, config.ven.webhook_url) if listen else None
     return OpenADR3Link(
         config.ven.name,
         client,
@@ -73,6 +76,7 @@ def _openadr3(
         clock=clock,
         on_registration=persist,
         report_tick=config.reports.sampling / config.chargers.time_scale,
+        webhook=webhook,
     )
 
 
