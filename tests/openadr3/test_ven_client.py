@@ -25,6 +25,7 @@ from ven.openadr3.client import (
     VtnUnreachableError,
 )
 from ven.openadr3.link import OpenADR3Link
+from ven.openadr3.models import Event
 from ven.openadr3.reporting import Reporter3
 from ven.openadr3.webhook import WebhookReceiver
 from ven.telemetry.series import Key, Point, Quantity
@@ -410,3 +411,32 @@ async def test_webhook_answers_the_echo_and_wakes_only_with_our_token():
         assert woken == [1]
     finally:
         await receiver.stop()
+
+
+class Unreadable(History):
+    """A store that answers nothing (the database restarting), or only from `since_ok` on."""
+
+    def __init__(self, since_ok: datetime | None = None) -> None:
+        super().__init__()
+        self.since_ok = since_ok
+
+    def points(self, keys: Any, since: datetime, until: datetime) -> list[Point]:
+        if self.since_ok is None:
+            return []
+        return super().points(keys, max(since, self.since_ok), until)
+
+
+def test_reports_wait_for_a_store_that_answers_nothing():
+    """While the store answers nothing, no report is built and nothing counts as sent; an interval with no
+    samples before one with samples was not measured and is skipped."""
+    reporter = Reporter3(Unreadable(), "north")
+    reporter.track([Event.model_validate(an_event())])
+    (report,) = reporter.pending
+    assert reporter.build(report, T0 + timedelta(minutes=11)) is None
+    reporter.samples = Unreadable(since_ok=T0 + timedelta(minutes=5))
+    built = reporter.build(report, T0 + timedelta(minutes=11))
+    assert built is not None
+    request, covered = built
+    assert covered == 2
+    assert [i.id for i in request.resources[0].intervals] == [1]
+    assert reporter.overdue(T0 + timedelta(days=1, minutes=16)) == ["evt-1"]

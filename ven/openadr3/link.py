@@ -302,6 +302,9 @@ class OpenADR3Link:
                 break
             report.sent_intervals = complete
             taken += 1
+        for event_id in self._reporter.overdue(now):
+            logger.warning("event %s: report let go, no samples for some of its intervals", event_id)
+            self._reporter.forget(event_id)
         self._reporter.samples.mark_reported(self._reporter.watermark(now))
         return taken
 

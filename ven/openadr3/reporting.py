@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ven.openadr3.models import (
@@ -46,6 +46,7 @@ QUANTITIES = {
     "STORAGE_CHARGE_LEVEL": Quantity.SOC,
 }
 POWER_PER_KW = {"KW": 1.0, "W": 1000.0, "MW": 0.001}
+GIVE_UP = timedelta(days=1)  # a report still incomplete this long after its event is let go
 
 
 class Samples(Protocol):
@@ -117,7 +118,11 @@ class Reporter3:
         return [r for r in self._reports.values() if not r.done]
 
     def track(self, events: Sequence[Event]) -> None:
-        """Owe a report for each listed event that asks for one (a modified event's new intervals count)."""
+        """Owe a report for each listed event that asks for one (a modified event's new intervals count);
+        reports done for events no longer listed are let go."""
+        listed = {event.id for event in events}
+        for event_id in [i for i, r in self._reports.items() if r.done and i not in listed]:
+            del self._reports[event_id]
         for event in events:
             asked = asked_of(event)
             spans = tuple(interval_spans(event.interval_period, event.intervals or []))
@@ -130,23 +135,22 @@ class Reporter3:
                 known.spans, known.asked, known.sent_intervals = spans, asked, 0
 
     def build(self, report: EventReport, now: datetime) -> tuple[ReportRequest, int] | None:
-        """The whole report of `report`'s complete intervals at `now`, and their count; None if none is."""
+        """The whole report of `report`'s complete intervals at `now`, and how many intervals it covers:
+        up to the last one with samples (an interval without any before it was not measured; after it, the
+        store may just not answer now). None while no complete interval has samples."""
         complete = [s for s in report.spans if s.end <= now]
         if not complete:
             return None
         keys = {(FLEET, a.quantity) for a in report.asked}
         points = self.samples.points(keys, complete[0].start, complete[-1].end)
-        intervals = [
-            Interval(
-                id=span.interval_id,
-                interval_period=IntervalPeriod(
-                    start=span.start, duration=format_duration(span.end - span.start)
-                ),
-                payloads=payloads,
-            )
-            for span in complete
-            if (payloads := _payloads(report.asked, [p for p in points if span.start <= p.ts < span.end]))
-        ]
+        intervals: list[Interval] = []
+        covered = 0
+        for index, span in enumerate(complete):
+            payloads = _payloads(report.asked, [p for p in points if span.start <= p.ts < span.end])
+            if payloads:
+                period = IntervalPeriod(start=span.start, duration=format_duration(span.end - span.start))
+                intervals.append(Interval(id=span.interval_id, interval_period=period, payloads=payloads))
+                covered = index + 1
         if not intervals:
             return None
         request = ReportRequest(
@@ -159,10 +163,15 @@ class Reporter3:
             ],
             resources=[ReportResource(resource_name=AGGREGATED, intervals=intervals)],
         )
-        return request, len(complete)
+        return request, covered
 
     def forget(self, event_id: str) -> None:
         self._reports.pop(event_id, None)
+
+    def overdue(self, now: datetime) -> list[str]:
+        """Events whose reports still lack intervals `GIVE_UP` after the event ended (no samples were
+        ever taken for them): let go, so the samples before them can be marked reported."""
+        return [r.event_id for r in self.pending if now - r.end > GIVE_UP]
 
     def watermark(self, now: datetime) -> datetime:
         """Samples before this are no longer needed by any pending report."""
