@@ -139,7 +139,7 @@ class OpenADR3Link:
                 break
             except OpenADR3Error as err:
                 self._link_up = False
-                delay = min(2.0**attempt, MAX_BACKOFF_S)
+                delay = min(2.0 ** min(attempt, 16), MAX_BACKOFF_S)  # 1 s doubling to 5 min
                 logger.warning(
                     "registration at %s failed (%s); next try in %.0f s", self._client.base_url, err, delay
                 )
