@@ -20,6 +20,7 @@ from tests.runtime.conftest import BASELINE_KW, Running, settles, write_config
 from tests.vtn_mock.conftest import VtnProcess, start_vtn, stop_vtn
 from tests.waiting import until
 from ven.events.answers import Opt
+from ven.events.model import EventStatus
 from ven.openadr3.client import Exchange
 from ven.openadr3.link import OpenADR3Link
 from ven.runtime.app import VenApp
@@ -238,3 +239,35 @@ async def test_webhook_notification_brings_the_event_at_once(tmp_path: Path, sta
     finally:
         if slow.alive():
             stop_vtn(slow)
+
+
+async def test_unsupported_payload_is_opted_out_and_never_dispatched(
+    vtn: VtnProcess, tmp_path: Path, start_ven
+) -> None:
+    """A 3.1 event asking for EXPORT_CAPACITY_LIMIT (posted by business logic) is answered optOut, which
+    3.1 cannot send: the VEN keeps it and never dispatches it, also while it is active."""
+    base = str(vtn.ready["openadr3_url"])
+    async with httpx.AsyncClient(base_url=base, timeout=10.0) as bl:
+        form = {"grant_type": "client_credentials", "client_id": "bl", "client_secret": "bl-secret"}
+        token = (await bl.post("/auth/token", data=form)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        program = (await bl.post("/programs", json={"programName": "export"}, headers=auth)).json()
+        running, checked = await start_ven(openadr3_config(tmp_path, vtn), vtn)
+        app = running.app
+        await until(lambda: app.client.registration is not None, WAIT, "registered")
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        event = {
+            "programID": program["id"],
+            "intervalPeriod": {"start": start.isoformat(), "duration": "PT6S"},
+            "intervals": [{"id": 0, "payloads": [{"type": "EXPORT_CAPACITY_LIMIT", "values": [5]}]}],
+        }
+        created = await bl.post("/events", json=event, headers=auth)
+        assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
+    view = await until(lambda: app.book.get(event_id), WAIT, "the event in the book")
+    assert view.opt is Opt.OUT
+    assert view.answer is not None
+    assert "EXPORT_CAPACITY_LIMIT" in view.answer.reason
+    await until(lambda: view.status(app.clock.now()) is EventStatus.ACTIVE, WAIT, "the event active")
+    assert app.controller.executing is None
+    assert checked.failures == []
