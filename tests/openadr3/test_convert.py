@@ -183,11 +183,13 @@ def test_event_duration_shortens():
 
 def test_modification_number_is_monotonic_and_fits_int32():
     """Later modifications get higher numbers, within a PostgreSQL INTEGER."""
-    first = modification_number(datetime(2026, 7, 1, 11, 30, tzinfo=UTC))
-    assert modification_number(datetime(2026, 7, 1, 11, 30, 1, tzinfo=UTC)) == first + 1
-    assert 0 <= first <= INT32_MAX
-    assert modification_number(datetime(9999, 1, 1, tzinfo=UTC)) == INT32_MAX
-    assert modification_number(datetime(1999, 1, 1, tzinfo=UTC)) == 0
+    created = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)
+    assert modification_number(created, created) == 0
+    first = modification_number(created, datetime(2026, 7, 1, 11, 30, tzinfo=UTC))
+    assert modification_number(created, datetime(2026, 7, 1, 11, 30, 0, 100_000, tzinfo=UTC)) == first + 1
+    assert 0 < first <= INT32_MAX
+    assert modification_number(created, datetime(2033, 6, 1, tzinfo=UTC)) == INT32_MAX  # 6.8 years on
+    assert modification_number(created, datetime(2026, 1, 1, tzinfo=UTC)) == 0  # a VTN's clock gone back
 
 
 def test_own_targets():

@@ -271,3 +271,22 @@ async def test_unsupported_payload_is_opted_out_and_never_dispatched(
     await until(lambda: view.status(app.clock.now()) is EventStatus.ACTIVE, WAIT, "the event active")
     assert app.controller.executing is None
     assert checked.failures == []
+
+
+async def test_modification_replans(vtn: VtnProcess, tmp_path: Path, start_ven) -> None:
+    """A modified event (a deeper reduction: a later modificationDateTime) is re-planned and dispatched."""
+    await a_program(vtn)
+    running, checked = await start_ven(openadr3_config(tmp_path, vtn), vtn)
+    app = running.app
+    await until(lambda: app.client.registration is not None, WAIT, "registered")
+    event_id = await post_event(vtn, [-10.0] * 10, seconds=3, lead_s=1)
+    executing = await until(lambda: app.controller.executing, WAIT, "dispatch")
+    async with admin(vtn) as client:
+        body = {"intervals": [{"duration": "PT3S", "value": -30.0}] * 10}
+        changed = await client.patch(f"/events/{event_id}", json=body)
+        assert changed.status_code == 200, changed.text
+    await until(
+        lambda: (now := app.controller.executing) is not None and now[1] > executing[1], WAIT, "replanned"
+    )
+    await settles(app.gateway, BASELINE_KW - 30.0, 1.5, WAIT)
+    assert checked.failures == []

@@ -13,9 +13,10 @@
 Power units KW / W / MW set `kw_per_unit` (none given: kW). Each interval's window is its own
 intervalPeriod over the event's (User Guide 7.3); several values in one payload are equal sub-intervals.
 `priority` 0 (3.1's highest) is the core's 1 and so on; none is the core's 0 (the lowest).
-3.1 has no event status (VtnStatus.NONE) and no modification number: it is the whole seconds of
-modificationDateTime since 2020 (monotonic across modifications, an int32 as the store keeps it); two
-modifications within one second count as one. `randomizeStart` becomes `startafter` (the runtime draws a
+3.1 has no event status (VtnStatus.NONE) and no modification number: it is the tenths of a second from
+createdDateTime to modificationDateTime (monotonic across one event's modifications; an int32, as the
+store keeps it, for 6.8 years after creation, then it stays at INT32_MAX; two modifications within a tenth
+of a second count as one). `randomizeStart` becomes `startafter` (the runtime draws a
 forward offset only; the User Guide allows either direction). 3.1 targets are plain strings granted by
 the VTN: they travel as `Targets.group_id`, and the runtime's book knows this VEN's venName and resource
 names as its groups (`own_targets`).
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -52,7 +53,7 @@ KINDS: dict[str, SignalKind] = {
     "X_LOAD_CONTROL_CAPACITY": SignalKind.CAPACITY_FRACTION,
 }
 KW_PER_UNIT = {"KW": 1.0, "W": 0.001, "MW": 1000.0}
-MODIFICATION_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+MODIFICATION_STEPS_PER_S = 10  # tenths of a second: int32 holds 6.8 years of modifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,10 @@ def own_targets(ven_name: str, resource_names: Iterable[str]) -> frozenset[str]:
     return frozenset({ven_name, *resource_names})
 
 
-def modification_number(modified: datetime) -> int:
-    """Whole seconds of modificationDateTime since 2020, within 0..INT32_MAX (a PostgreSQL INTEGER)."""
-    seconds = int((modified - MODIFICATION_EPOCH).total_seconds())
-    return max(0, min(INT32_MAX, seconds))
+def modification_number(created: datetime, modified: datetime) -> int:
+    """Tenths of a second from creation to this modification, within 0..INT32_MAX (a PostgreSQL INTEGER)."""
+    steps = int((modified - created).total_seconds() * MODIFICATION_STEPS_PER_S)
+    return max(0, min(INT32_MAX, steps))
 
 
 def event_from_json(raw: Any, program: Program | None, *, now: datetime) -> DrEvent:
@@ -109,7 +110,7 @@ def _convert(event: Event, program: Program | None, now: datetime) -> DrEvent:
     startafter = abs(parse_duration(randomize)) if randomize else None
     return DrEvent(
         event_id=event.id,
-        modification_number=modification_number(event.modification_date_time),
+        modification_number=modification_number(event.created_date_time, event.modification_date_time),
         priority=_priority(event.priority),
         market_context=program.program_name if program is not None else event.program_id,
         created=event.created_date_time,
