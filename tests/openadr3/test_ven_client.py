@@ -122,6 +122,9 @@ def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handl
     async def events(request: web.Request) -> web.Response:
         return web.json_response(script.events)
 
+    async def endless(request: web.Request) -> web.Response:  # ignores skip: the same full page for ever
+        return web.json_response([{**meta("PROGRAM", f"p{i}"), "programName": f"n{i}"} for i in range(50)])
+
     async def reports(request: web.Request) -> web.Response:
         wanted = request.query.get("eventID")
         return web.json_response([r for r in script.reports.values() if r["eventID"] == wanted])
@@ -151,6 +154,7 @@ def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handl
     app.router.add_post("/reports", write_report)
     app.router.add_put("/reports/{reportID}", write_report)
     app.router.add_get("/broken", not_json)
+    app.router.add_get("/endless", endless)
     return app
 
 
@@ -212,7 +216,8 @@ async def test_401_renews_the_token_once(served):
 
 
 async def test_refusals_are_typed_errors(served):
-    """Wrong credentials, an unknown path, a non-JSON answer and a closed port are each a typed error."""
+    """Wrong credentials, an unknown path, a non-JSON answer, a closed port and endless paging are each a
+    typed error."""
     _, base = served
     wrong = client_for(base, secret="nope")
     client = client_for(base)
@@ -227,6 +232,8 @@ async def test_refusals_are_typed_errors(served):
             await client.call("GET", "/broken")
         with pytest.raises(VtnUnreachableError):
             await nowhere.call("GET", "/events")
+        with pytest.raises(VtnAnswerError, match="more than"):
+            await client._list("/endless")
     finally:
         for c in (wrong, client, nowhere):
             await c.close()

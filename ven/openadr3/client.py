@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_MARGIN_S = 60.0  # renew a token this long before it expires (or at half its life if shorter)
 PAGE = 50  # openadr3.yaml's largest `limit`
+MAX_OBJECTS = 10_000  # per search: far beyond one VEN's programs, events or reports
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 MAX_ANSWER_BYTES = 4_000_000  # a VTN answer beyond this is refused unread
 M = TypeVar("M", Ven, Resource, Report, Subscription)
@@ -232,6 +233,8 @@ class Vtn3Client:
             found.extend(page)
             if len(page) < PAGE:
                 return found
+            if len(found) >= MAX_OBJECTS:  # a VTN that ignores `skip` would page for ever
+                raise VtnAnswerError(f"GET {path}: more than {MAX_OBJECTS} objects")
 
     # -- the API ----------------------------------------------------------------------------------
 
