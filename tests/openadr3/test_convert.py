@@ -164,6 +164,17 @@ def test_priority_ranks_as_in_the_core():
     assert convert(event(priority=INT32_MAX)).priority == INT32_MAX
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "high", True])
+def test_a_value_that_is_no_finite_number_is_not_acted_on(value: object):
+    """NaN, infinity, text or a boolean in a payload: the signal has no kind and says why."""
+    raw = event(
+        intervals=[{"id": 0, "payloads": [{"type": "DISPATCH_SETPOINT_RELATIVE", "values": [value]}]}]
+    )
+    (signal,) = convert(raw).signals
+    assert signal.kind is None
+    assert "not a number" in signal.problem
+
+
 def test_randomize_start_and_now_start():
     """randomizeStart becomes startafter; the 'now' start (0001-01-01) is the conversion time."""
     raw = event(

@@ -24,6 +24,7 @@ names as its groups (`own_targets`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,8 +183,8 @@ def _payloads(event_id: str, interval: Interval) -> dict[str, tuple[float, ...]]
     for payload in interval.payloads:
         values = []
         for value in payload.values:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue  # a non-numeric payload: its signal gets a problem below
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                continue  # not a (finite) number: its signal gets a problem below
             values.append(float(value))
         if payload.type in out:
             raise MalformedEventError(event_id, f"interval {interval.id} repeats payload {payload.type}")
