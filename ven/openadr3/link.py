@@ -28,8 +28,8 @@ from ven.events.answers import Answer, Opt
 from ven.events.model import Distribution, DrEvent, MalformedEventError
 from ven.openadr3.client import OpenADR3Error, Vtn3Client, VtnHttpError
 from ven.openadr3.convert import event_from_json
-from ven.openadr3.models import Event, Program, ReportRequest
-from ven.openadr3.reporting import EventReport, Reporter3
+from ven.openadr3.models import Event, Program
+from ven.openadr3.reporting import Reporter3, send_due
 from ven.openadr3.timing import parse_duration
 from ven.openadr3.webhook import WebhookReceiver
 
@@ -44,7 +44,6 @@ DEFAULT_POLL_INTERVAL = timedelta(seconds=10)
 MIN_POLL_INTERVAL = timedelta(seconds=1)
 MAX_POLL_INTERVAL = timedelta(hours=24)
 MAX_BACKOFF_S = 300.0
-GONE = (404, 409)  # the event of a report is gone (deleted) at the VTN
 
 DistributionHandler = Callable[[Distribution], Awaitable[None]]
 EventHandler = Callable[[DrEvent], Awaitable[Answer]]
@@ -280,42 +279,10 @@ class OpenADR3Link:
 
     async def send_reports(self) -> int:
         """Send every report with newly complete intervals; how many the VTN took."""
-        taken = 0
-        now = self._clock.now()
-        for report in self._reporter.pending:
-            built = self._reporter.build(report, now)
-            if built is None or built[1] <= report.sent_intervals:
-                continue
-            request, complete = built
-            try:
-                await self._send(report, request)
-            except VtnHttpError as err:
-                if err.status in GONE:
-                    logger.warning("event %s: report given up (%s)", report.event_id, err)
-                    self._reporter.forget(report.event_id)
-                else:
-                    logger.warning("event %s: report not taken (%s); sent again later", report.event_id, err)
-                continue
-            except OpenADR3Error as err:
-                logger.warning("event %s: report not taken (%s); sent again later", report.event_id, err)
-                self._link_up = False
-                break
-            report.sent_intervals = complete
-            taken += 1
-        for event_id in self._reporter.overdue(now):
-            logger.warning("event %s: report let go, no samples for some of its intervals", event_id)
-            self._reporter.forget(event_id)
-        self._reporter.samples.mark_reported(self._reporter.watermark(now))
+        taken, reachable = await send_due(self._reporter, self._client, self._clock.now())
+        if not reachable:
+            self._link_up = False
         return taken
-
-    async def _send(self, report: EventReport, request: ReportRequest) -> None:
-        if not report.looked_up:
-            report.report_id = await self._client.find_report(report.event_id, self._name)
-            report.looked_up = True
-        if report.report_id is None:
-            report.report_id = await self._client.create_report(request)
-        else:
-            await self._client.update_report(report.report_id, request)
 
 
 def _poll_interval(program: Program) -> timedelta | None:

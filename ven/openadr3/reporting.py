@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ven.openadr3.client import OpenADR3Error, VtnHttpError
 from ven.openadr3.models import (
     Event,
     Interval,
@@ -47,6 +48,7 @@ QUANTITIES = {
 }
 POWER_PER_KW = {"KW": 1.0, "W": 1000.0, "MW": 0.001}
 GIVE_UP = timedelta(days=1)  # a report still incomplete this long after its event is let go
+GONE = (404, 409)  # the event of a report is gone (deleted) at the VTN
 
 
 class Samples(Protocol):
@@ -191,3 +193,56 @@ def _payloads(asked: tuple[Asked, ...], points: list[Point]) -> list[ValuesMap]:
         scaled = mean * 100.0 if item.quantity is Quantity.SOC else mean * POWER_PER_KW[item.units]
         out.append(ValuesMap(type=item.payload_type, values=[round(scaled, 6)]))
     return out
+
+
+class ReportSink(Protocol):
+    """Where reports go: ven.openadr3.client.Vtn3Client."""
+
+    async def find_report(self, event_id: str, client_name: str) -> str | None: ...
+
+    async def create_report(self, report: ReportRequest) -> str: ...
+
+    async def update_report(self, report_id: str, report: ReportRequest) -> None: ...
+
+
+async def send_due(reporter: Reporter3, sink: ReportSink, now: datetime) -> tuple[int, bool]:
+    """Send every report with newly complete intervals: (how many the VTN took, whether it answered).
+    Refused ones stay owed (sent again, whole, next time); those whose event is gone are given up."""
+    taken = 0
+    for report in reporter.pending:
+        built = reporter.build(report, now)
+        if built is None or built[1] <= report.sent_intervals:
+            continue
+        request, covered = built
+        try:
+            await _send(reporter, sink, report, request)
+        except VtnHttpError as err:
+            gone = err.status in GONE
+            logger.warning("event %s: report %s (%s)", report.event_id, _FATE[gone], err)
+            if gone:
+                reporter.forget(report.event_id)
+            continue
+        except OpenADR3Error as err:
+            logger.warning("event %s: report %s (%s)", report.event_id, _FATE[False], err)
+            return taken, False
+        report.sent_intervals = covered
+        taken += 1
+    for event_id in reporter.overdue(now):
+        logger.warning("event %s: report let go, no samples for some of its intervals", event_id)
+        reporter.forget(event_id)
+    reporter.samples.mark_reported(reporter.watermark(now))
+    return taken, True
+
+
+_FATE = {True: "given up: the event is gone", False: "not taken; sent again later"}
+
+
+async def _send(reporter: Reporter3, sink: ReportSink, report: EventReport, request: ReportRequest) -> None:
+    """POST the first time, PUT after (our report found at the VTN after a restart is updated)."""
+    if not report.looked_up:
+        report.report_id = await sink.find_report(report.event_id, reporter.client_name)
+        report.looked_up = True
+    if report.report_id is None:
+        report.report_id = await sink.create_report(request)
+    else:
+        await sink.update_report(report.report_id, request)
