@@ -290,3 +290,40 @@ async def test_modification_replans(vtn: VtnProcess, tmp_path: Path, start_ven) 
     )
     await settles(app.gateway, BASELINE_KW - 30.0, 1.5, WAIT)
     assert checked.failures == []
+
+
+async def test_restarted_ven_resumes_and_updates_its_report(
+    vtn: VtnProcess, tmp_path: Path, start_ven
+) -> None:
+    """A VEN restarted mid-event keeps its answer (not decided again), dispatches on, and updates the report
+    it had posted instead of posting a second one; the VTN sees the same venID."""
+    await a_program(vtn)
+    config = openadr3_config(tmp_path, vtn)
+    first, _ = await start_ven(config, vtn)
+    await until(lambda: first.app.client.registration is not None, WAIT, "registered")
+    ven_id = first.app.client.registration.ven_id
+    event_id = await post_event(vtn, [-15.0] * 4, seconds=2, lead_s=1)
+    await until(lambda: first.app.controller.executing is not None, WAIT, "dispatch")
+    base = str(vtn.ready["openadr3_url"])
+
+    async def reports() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=base, timeout=10.0) as bl:
+            form = {"grant_type": "client_credentials", "client_id": "bl", "client_secret": "bl-secret"}
+            token = (await bl.post("/auth/token", data=form)).json()["access_token"]
+            found = await bl.get(
+                "/reports", params={"eventID": event_id}, headers={"Authorization": f"Bearer {token}"}
+            )
+            return list(found.json())
+
+    await until(reports, WAIT, "the first report")
+    await first.shutdown()
+    second, checked = await start_ven(config, vtn)
+    app = second.app
+    await until(lambda: app.client.registration is not None, WAIT, "registered again")
+    assert app.client.registration.ven_id == ven_id
+    view = app.book.get(event_id)
+    assert view is not None
+    assert view.opt is Opt.IN
+    await until(lambda: performance_of(vtn, event_id), WAIT * 2, "every interval measured")
+    assert len(await reports()) == 1
+    assert checked.failures == []
