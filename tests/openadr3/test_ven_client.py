@@ -62,7 +62,7 @@ def problem(status: int, detail: str) -> web.Response:
     return web.json_response({"type": "about:blank", "status": status, "detail": detail}, status=status)
 
 
-def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handler per route
+def fake_vtn(script: Script) -> web.Application:  # noqa: C901, PLR0915 - one small handler per route
     async def token(request: web.Request) -> web.Response:
         form = await request.post()
         script.log.append(("POST", "/auth/token", None))
@@ -122,6 +122,15 @@ def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handl
     async def events(request: web.Request) -> web.Response:
         return web.json_response(script.events)
 
+    async def huge(request: web.Request) -> web.Response:
+        return web.Response(body=b'"' + b"x" * 4_100_000 + b'"', content_type="application/json")
+
+    async def large(request: web.Request) -> web.Response:  # legal, and many chunks long
+        return web.Response(body=b'"' + b"y" * 1_000_000 + b'"', content_type="application/json")
+
+    async def deep(request: web.Request) -> web.Response:
+        return web.Response(body=b"[" * 200_000 + b"]" * 200_000, content_type="application/json")
+
     async def endless(request: web.Request) -> web.Response:  # ignores skip: the same full page for ever
         return web.json_response([{**meta("PROGRAM", f"p{i}"), "programName": f"n{i}"} for i in range(50)])
 
@@ -155,6 +164,9 @@ def fake_vtn(script: Script) -> web.Application:  # noqa: C901 - one small handl
     app.router.add_put("/reports/{reportID}", write_report)
     app.router.add_get("/broken", not_json)
     app.router.add_get("/endless", endless)
+    app.router.add_get("/huge", huge)
+    app.router.add_get("/deep", deep)
+    app.router.add_get("/large", large)
     return app
 
 
@@ -216,8 +228,8 @@ async def test_401_renews_the_token_once(served):
 
 
 async def test_refusals_are_typed_errors(served):
-    """Wrong credentials, an unknown path, a non-JSON answer, a closed port and endless paging are each a
-    typed error."""
+    """Wrong credentials, an unknown path, a non-JSON, oversized or absurdly nested answer, a closed port and
+    endless paging are each a typed error."""
     _, base = served
     wrong = client_for(base, secret="nope")
     client = client_for(base)
@@ -232,6 +244,11 @@ async def test_refusals_are_typed_errors(served):
             await client.call("GET", "/broken")
         with pytest.raises(VtnUnreachableError):
             await nowhere.call("GET", "/events")
+        assert len(await client.call("GET", "/large")) == 1_000_000  # read whole, chunk after chunk
+        with pytest.raises(VtnAnswerError, match="bytes"):
+            await client.call("GET", "/huge")
+        with pytest.raises(VtnAnswerError, match="not JSON"):
+            await client.call("GET", "/deep")
         with pytest.raises(VtnAnswerError, match="more than"):
             await client._list("/endless")
     finally:

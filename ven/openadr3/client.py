@@ -155,7 +155,7 @@ class Vtn3Client:
             async with self._http().request(
                 method, url, data=body, headers=sent, params=params, allow_redirects=False
             ) as resp:
-                raw = await resp.content.read(MAX_ANSWER_BYTES + 1)
+                raw = await _read_capped(resp, MAX_ANSWER_BYTES)
                 status, answered_type, final_url = resp.status, resp.content_type, str(resp.url)
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise VtnUnreachableError(f"{method} {url}: {type(err).__name__}: {err}") from None
@@ -310,6 +310,18 @@ class Vtn3Client:
 
     async def update_report(self, report_id: str, report: ReportRequest) -> None:
         await self.call("PUT", f"/reports/{report_id}", report.wire())
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or the first `limit` + 1 bytes of one that is longer (the caller refuses it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)[: limit + 1]
 
 
 def _parsed(model: type[M], raw: Any, path: str) -> M:
