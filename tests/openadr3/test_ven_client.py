@@ -4,6 +4,7 @@ and once on 401), typed errors for every refusal, paging; the link's reports are
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from ven.events.answers import Answer
 from ven.events.model import Distribution, DrEvent
 from ven.openadr3.client import (
     AuthRefusedError,
+    Exchange,
     OAuthSettings,
     Vtn3Client,
     VtnAnswerError,
@@ -464,3 +466,25 @@ def test_reports_wait_for_a_store_that_answers_nothing():
     assert covered == 2
     assert [i.id for i in request.resources[0].intervals] == [1]
     assert reporter.overdue(T0 + timedelta(days=1, minutes=16)) == ["evt-1"]
+
+
+async def test_no_secret_or_token_in_logs_or_exchanges(served, caplog: pytest.LogCaptureFixture):
+    """A session with 401s, refusals and reports, logged at DEBUG: neither the client secret nor a token
+    appears in a log record or an exchange shown to observers."""
+    script, base = served
+    seen: list[Exchange] = []
+    client = client_for(base)
+    client.observer = seen.append
+    caplog.set_level(logging.DEBUG)
+    try:
+        await client.call("GET", "/events")
+        script.expire_tokens.add("t1")
+        await client.call("GET", "/events")
+        with pytest.raises(VtnHttpError):
+            await client.call("GET", "/nothing")
+    finally:
+        await client.close()
+    text = caplog.text + "".join(repr(e) for e in seen)
+    assert seen
+    for secret in ("s3cret", "t1", "t2"):
+        assert secret not in text.replace("/events", "")

@@ -82,7 +82,8 @@ class OAuthSettings:
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """One request and its answer, for observers (tests check them against openadr3.yaml)."""
+    """One API request and its answer, for observers (tests check them against openadr3.yaml); token
+    requests are not shown (they carry the client secret and the token)."""
 
     method: str
     url: str
@@ -161,7 +162,7 @@ class Vtn3Client:
             raise VtnUnreachableError(f"{method} {url}: {type(err).__name__}: {err}") from None
         if len(raw) > MAX_ANSWER_BYTES:
             raise VtnAnswerError(f"{method} {url}: answer over {MAX_ANSWER_BYTES} bytes")
-        if self.observer is not None:
+        if self.observer is not None and url != self._oauth.token_url:  # never the credentials or token
             bearer = "Authorization" in headers
             self.observer(Exchange(method, final_url, body, content_type, status, raw, answered_type, bearer))
         return status, raw, answered_type
