@@ -14,6 +14,7 @@ from ven.openadr3.convert import (
     event_from_json,
     modification_number,
     own_targets,
+    resource_names,
 )
 from ven.openadr3.models import INT32_MAX, Program
 
@@ -206,6 +207,16 @@ def test_modification_number_is_monotonic_and_fits_int32():
 def test_own_targets():
     """venName and resource names are the target strings that address this VEN."""
     assert own_targets("fleet-a", ["depot"]) == frozenset({"fleet-a", "depot"})
+
+
+def test_resource_names_fit_openadr3():
+    """One resource per site; a site name over 128 characters is cut and kept unique by a hash."""
+    long_a, long_b = "a" * 200, "a" * 199 + "b"
+    names = resource_names(["depot", long_a, long_b, "depot"])
+    assert names[0] == "depot"
+    assert len(names) == 3
+    assert all(len(n) <= 128 for n in names)
+    assert names[1] != names[2]
 
 
 @pytest.mark.parametrize(

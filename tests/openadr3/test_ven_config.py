@@ -52,6 +52,13 @@ def test_openadr3_token_url_defaults_to_the_vtn(tmp_path: Path):
             },
             "security",
         ),
+        (
+            {
+                "ven": f'name = "{"n" * 129}"\nvtn_url = "{BASE}"\nprotocol = "openadr3"',
+                "oauth": 'client_id = "a"\nclient_secret = "b"',
+            },
+            "128",
+        ),
     ],
 )
 def test_bad_protocol_settings_exit_2_with_one_line(

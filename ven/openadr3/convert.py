@@ -24,6 +24,7 @@ names as its groups (`own_targets`).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ KINDS: dict[str, SignalKind] = {
     "X_LOAD_CONTROL_CAPACITY": SignalKind.CAPACITY_FRACTION,
 }
 KW_PER_UNIT = {"KW": 1.0, "W": 0.001, "MW": 1000.0}
+NAME_MAX = 128  # openadr3.yaml: resourceName, venName, target
 MODIFICATION_STEPS_PER_S = 10  # tenths of a second: int32 holds 6.8 years of modifications
 
 
@@ -64,9 +66,21 @@ class _Window:
     payloads: dict[str, tuple[float, ...]]
 
 
-def own_targets(ven_name: str, resource_names: Iterable[str]) -> frozenset[str]:
+def own_targets(ven_name: str, sites: Iterable[str]) -> frozenset[str]:
     """The 3.1 target strings that address this VEN: its venName and its resources' names."""
-    return frozenset({ven_name, *resource_names})
+    return frozenset({ven_name, *resource_names(sites)})
+
+
+def resource_names(sites: Iterable[str]) -> tuple[str, ...]:
+    """One 3.1 resource per site, named after it (a name over 128 characters, the most 3.1 allows, is cut
+    and made unique with a hash of the whole)."""
+    return tuple(dict.fromkeys(_name128(site) for site in sites))
+
+
+def _name128(name: str) -> str:
+    if len(name) <= NAME_MAX:
+        return name
+    return name[:100] + "#" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def modification_number(created: datetime, modified: datetime) -> int:

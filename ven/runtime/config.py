@@ -40,6 +40,7 @@ def _positive(value: timedelta) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(coerce_duration)]
 HostPort = Annotated[str, Field(pattern=r"^$|^[^:\s]+:\d{1,5}$")]
+OPENADR3_NAME_MAX = 128  # openadr3.yaml: venName
 
 
 class _Section(BaseModel):
@@ -312,8 +313,12 @@ class VenConfig(_Section):
 
     @model_validator(mode="after")
     def _oauth_for_openadr3(self) -> VenConfig:
-        if self.ven.protocol == "openadr3" and self.oauth is None:
+        if self.ven.protocol != "openadr3":
+            return self
+        if self.oauth is None:
             raise ValueError('protocol "openadr3" needs an [oauth] section with client_id and client_secret')
+        if len(self.ven.name) > OPENADR3_NAME_MAX:
+            raise ValueError(f"ven.name: OpenADR 3.1 venNames have at most {OPENADR3_NAME_MAX} characters")
         return self
 
     @model_validator(mode="after")

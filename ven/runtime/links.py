@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr3.client import OAuthSettings, Vtn3Client
+from ven.openadr3.convert import resource_names
 from ven.openadr3.link import OpenADR3Link
 from ven.openadr3.link import Registration as Registration3
 from ven.openadr3.reporting import Reporter3
@@ -72,7 +73,7 @@ def _openadr3(
         on_distribution=flow.on_distribution,
         on_event=flow.on_event,
         reporter=Reporter3(sources.usage, config.ven.name),
-        resources=sources.sites,
+        resources=resource_names(sources.sites),
         clock=clock,
         on_registration=persist,
         report_tick=config.reports.sampling / config.chargers.time_scale,
