@@ -488,3 +488,38 @@ async def test_no_secret_or_token_in_logs_or_exchanges(served, caplog: pytest.Lo
     assert seen
     for secret in ("s3cret", "t1", "t2"):
         assert secret not in text.replace("/events", "")
+
+
+async def test_each_refusal_and_opt_out_is_logged_once(served, caplog: pytest.LogCaptureFixture):
+    """An unusable event and an event answered optOut are each logged on the first poll, not on every one;
+    the unusable one is still listed in the distribution (so a known event it replaced is not kept)."""
+    script, base = served
+    script.events = [an_event(1), {**meta("EVENT", "evt-bad"), "programID": "p0", "intervals": "nope"}]
+    seen: list[Distribution] = []
+
+    async def on_distribution(distribution: Distribution) -> None:
+        seen.append(distribution)
+
+    async def on_event(_event: DrEvent) -> Answer:
+        return Answer.opt_out("not this one")
+
+    link = OpenADR3Link(
+        "north",
+        client_for(base),
+        on_distribution=on_distribution,
+        on_event=on_event,
+        reporter=Reporter3(History(), "north"),
+        resources=(),
+        clock=ManualClock(T0),
+    )
+    caplog.set_level(logging.INFO, logger="ven.openadr3.link")
+    try:
+        assert await link.poll_once()
+        assert await link.poll_once()
+    finally:
+        await link.stop()
+    assert seen[-1].event_ids == ("evt-1", "evt-bad")
+    assert [e.event_id for e in seen[-1].events] == ["evt-1"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("evt-bad" in m for m in messages) == 1
+    assert sum("not this one" in m for m in messages) == 1

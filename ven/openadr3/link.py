@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from ven.events.answers import Answer, Opt
 from ven.events.model import Distribution, DrEvent, MalformedEventError
 from ven.openadr3.client import OpenADR3Error, Vtn3Client, VtnHttpError
@@ -93,6 +91,8 @@ class OpenADR3Link:
             webhook.on_notice = self.wake
         self._wake = asyncio.Event()  # a notification: poll now
         self.subscription_id: str | None = None
+        self._answered: dict[tuple[str, int], Opt] = {}  # last poll's answers, to log each optOut once
+        self._refused: set[str] = set()  # last poll's unusable events, likewise
 
     def wake(self) -> None:
         """Poll now (a notification came): the webhook's callback."""
@@ -243,6 +243,7 @@ class OpenADR3Link:
         by_id = {p.id: p for p in programs}
         now = self._clock.now()
         converted: list[DrEvent] = []
+        refused: set[str] = set()
         parsed: list[Event] = []
         ids: list[str] = []
         for raw in raw_events:
@@ -252,21 +253,30 @@ class OpenADR3Link:
             program_id = raw.get("programID") if isinstance(raw, dict) else None
             try:
                 converted.append(event_from_json(raw, by_id.get(str(program_id)), now=now))
-                parsed.append(Event.model_validate(raw))
-            except (MalformedEventError, ValidationError) as err:
-                logger.warning("event %r from the VTN is not usable: %s", raw_id, err)
+            except MalformedEventError as err:
+                problem = f"an unusable event from the VTN: {err}"
+                refused.add(problem)
+                if problem not in self._refused:  # once, not every poll
+                    logger.warning("%s", problem)
+                continue
+            parsed.append(Event.model_validate(raw))  # it converted: it is a 3.1 event
+        self._refused = refused
         request_id = f"openadr3-poll-{next(self._polls)}"
         await self._on_distribution(
             Distribution(request_id, None, tuple(dict.fromkeys(ids)), tuple(converted))
         )
+        answered: dict[tuple[str, int], Opt] = {}
         for event in converted:
+            key = (event.event_id, event.modification_number)
             answer = await self._on_event(event)
-            if answer.opt is Opt.OUT:
+            answered[key] = answer.opt
+            if answer.opt is Opt.OUT and self._answered.get(key) is not Opt.OUT:  # once per modification
                 logger.info(
                     "event %s: optOut (%s); OpenADR 3.1 has no opt message, the VTN is not told",
                     event.event_id,
                     answer.reason,
                 )
+        self._answered = answered  # the listed events' answers only: nothing grows
         self._reporter.track(parsed)
 
     # -- reports ----------------------------------------------------------------------------------
