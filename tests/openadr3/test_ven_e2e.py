@@ -113,12 +113,20 @@ async def start_ven() -> AsyncIterator[Callable[[Path, VtnProcess], Awaitable[tu
             await item.shutdown()
 
 
-async def post_event(vtn: VtnProcess, values: list[float], seconds: int = 3, lead_s: int = 2) -> str:
+async def post_event(
+    vtn: VtnProcess,
+    values: list[float],
+    *,
+    seconds: int = 3,
+    lead_s: int = 2,
+    signal: str = "LOAD_DISPATCH",
+    signal_type: str = "delta",
+) -> str:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=lead_s)
     body = {
         "ven": VEN_NAME,
-        "signal": "LOAD_DISPATCH",
-        "type": "delta",
+        "signal": signal,
+        "type": signal_type,
         "start": start.isoformat(),
         "intervals": [{"duration": f"PT{seconds}S", "value": v} for v in values],
     }
@@ -324,4 +332,24 @@ async def test_restarted_ven_resumes_and_updates_its_report(
     assert view.opt is Opt.IN
     await until(lambda: performance_of(vtn, event_id), WAIT * 2, "every interval measured")
     assert len(await reports()) == 1
+    assert checked.failures == []
+
+
+KINDS = {"simple": ("SIMPLE", "level", 3.0, None), "setpoint": ("LOAD_DISPATCH", "setpoint", 30.0, 30.0)}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+async def test_simple_and_setpoint_events(vtn: VtnProcess, tmp_path: Path, start_ven, kind: str) -> None:
+    """SIMPLE level 3 (3.1 SIMPLE) and a 30 kW setpoint (DISPATCH_SETPOINT) are opted in and dispatched;
+    the setpoint holds the fleet at 30 kW."""
+    signal, signal_type, value, power_kw = KINDS[kind]
+    await a_program(vtn)
+    running, checked = await start_ven(openadr3_config(tmp_path, vtn), vtn)
+    app = running.app
+    await until(lambda: app.client.registration is not None, WAIT, "registered")
+    event_id = await post_event(vtn, [value] * 5, seconds=3, lead_s=1, signal=signal, signal_type=signal_type)
+    await until(lambda: (v := app.book.get(event_id)) is not None and v.opt is Opt.IN, WAIT, "optIn")
+    await until(lambda: app.controller.executing is not None, WAIT, "dispatch")
+    if power_kw is not None:
+        await settles(app.gateway, power_kw, 1.5, WAIT)
     assert checked.failures == []
