@@ -7,6 +7,8 @@ each protocol edge (ven.openadr for 2.0b, ven.openadr3 for 3.1) converts into th
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,34 @@ def test_the_check_sees_an_edge_import(tmp_path: Path) -> None:
         "psycopg",
         "ven.openadr.models",
     ]
+
+
+ENTRY_MODULES = (
+    "ven.events",
+    "ven.events.model",
+    "ven.storage",
+    "ven.storage.records",
+    "ven.dispatch.controller",
+    "ven.telemetry.sampler",
+    "ven.feasibility.flexibility",
+    "policies",
+    "ven.openadr.models",
+    "ven.openadr3.models",
+    "ven.runtime.app",
+    "ven.cli.main",
+    "vtn_mock.cli",
+)
+
+
+@pytest.mark.parametrize("module", ENTRY_MODULES)
+def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """An import cycle only shows when a module is the first one imported: each gets its own process."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -59,3 +59,36 @@ def test_demo_json_delivers_a_megawatt_with_no_departure_violations(tmp_path: Pa
     assert Path(summary["plot"]).read_bytes()[:4] == b"\x89PNG"
     assert "[demo] registered as venID" in result.stderr
     assert "12/12" in result.stderr  # progress lines while it ran
+
+
+@pytest.mark.slow
+def test_demo_over_openadr3(tmp_path: Path):
+    """`ven demo --protocol openadr3`: the same showcase over OpenADR 3.1; the mock VTN measures the
+    megawatt from the VEN's 3.1 reports."""
+    args = [
+        "demo",
+        "--json",
+        "--protocol",
+        "openadr3",
+        "--time-scale",
+        "400",
+        "--plot",
+        str(tmp_path / "p.png"),
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "ven.cli.main", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert "/openadr3/3.1.0" in result.stderr  # the progress line names the 3.1 URL
+    assert summary["ven"]["opt"] == "optIn"
+    assert summary["requested_kw"] >= 1000
+    assert summary["delivered_ratio"] >= 0.95
+    assert len(summary["intervals"]) == 12
+    assert all(i["measured_kw"] is not None for i in summary["intervals"])
+    assert summary["departure_soc_violations"] == 0

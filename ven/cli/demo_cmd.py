@@ -71,6 +71,12 @@ def register(commands: Any) -> None:
         help="keep the mock VTN and the VEN running after the event and print both dashboards' "
         "addresses (until Ctrl-C)",
     )
+    parser.add_argument(
+        "--protocol",
+        choices=("openadr2b", "openadr3"),
+        default="openadr2b",
+        help="how the VEN speaks to the mock VTN: OpenADR 2.0b (default) or 3.1",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(handler=run)
 
@@ -144,7 +150,9 @@ def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
     from ven.demo.runner import DemoOptions  # noqa: PLC0415
 
     if args.chargers == "simulated":
-        return DemoOptions(example_dir=example, time_scale=args.time_scale, clock=cli_clock())
+        return DemoOptions(
+            example_dir=example, time_scale=args.time_scale, clock=cli_clock(), protocol=args.protocol
+        )
     # Stations live in real time: no time scale, no lead, the event starts seconds after the stations are up.
     return DemoOptions(
         example_dir=example,
@@ -156,4 +164,5 @@ def _options(args: argparse.Namespace, example: Path) -> DemoOptions:
         frame_every_s=1.0,  # the stations meter once a second; reading them more often costs the VEN's CPU
         chargers="ocpp",
         clock=cli_clock(),
+        protocol=args.protocol,
     )

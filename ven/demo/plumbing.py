@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ven.clock import Clock
-from ven.runtime.config import VenConfig
+from ven.runtime.config import OAuthSection, VenConfig
 from vtn_mock.config import AdminSection, VtnConfig, VtnSection
 
 
@@ -36,11 +36,21 @@ class SharedClock:
 
 
 def ven_config(
-    config: VenConfig, vtn_url: str, fleet: Path, workdir: Path, time_scale: float, *, http: bool = False
+    config: VenConfig,
+    vtn_url: str,
+    fleet: Path,
+    workdir: Path,
+    time_scale: float,
+    *,
+    http: bool = False,
+    protocol: Literal["openadr2b", "openadr3"] = "openadr2b",
 ) -> VenConfig:
+    # Over 3.1 the VEN signs in as the mock VTN's loopback default client (docs/vtn-mock.md).
+    oauth = OAuthSection(client_id="ven", client_secret="ven-secret") if protocol == "openadr3" else None  # noqa: S106
     return config.model_copy(
         update={
-            "ven": config.ven.model_copy(update={"vtn_url": vtn_url}),
+            "ven": config.ven.model_copy(update={"vtn_url": vtn_url, "protocol": protocol}),
+            "oauth": oauth if oauth is not None else config.oauth,
             "fleet": config.fleet.model_copy(update={"file": fleet}),
             "chargers": config.chargers.model_copy(update={"time_scale": time_scale}),
             "storage": config.storage.model_copy(update={"url": f"sqlite:///{workdir / 'ven.sqlite'}"}),

@@ -66,6 +66,7 @@ class DemoOptions:
     chargers: Literal["simulated", "ocpp"] = "simulated"  # ocpp: real time, stations (ven.demo.ocpp_stations)
     align: timedelta = timedelta(minutes=1)  # the event starts on a multiple of this (VEN clock)
     clock: Clock = field(default_factory=SystemClock)  # "now": the programme day is the next one after it
+    protocol: Literal["openadr2b", "openadr3"] = "openadr2b"  # how the VEN speaks to the mock VTN
 
 
 async def run_demo(
@@ -80,7 +81,8 @@ async def run_demo(
     shared = SharedClock(options.clock) if serve is not None else None
     vtn = await start_vtn(vtn_config(workdir), clock=shared or options.clock)
     try:
-        progress(f"mock VTN: {vtn.openadr_url} (admin {vtn.admin_url})")
+        url = vtn.openadr3_url if options.protocol == "openadr3" else vtn.openadr_url
+        progress(f"mock VTN: {url} (admin {vtn.admin_url})")
         return await _with_vtn(
             options,
             showcase,
@@ -113,8 +115,19 @@ async def _with_vtn(
     )
     fleet_path = workdir / "fleet.csv"
     fleet_path.write_text(fleet_csv, encoding="utf-8")
+    if options.protocol == "openadr3":
+        # The utility's programme exists before its first event, so the VEN is told its poll interval.
+        if vtn.openadr3 is None:
+            raise DemoError("the mock VTN serves no OpenADR 3.1")
+        vtn.openadr3.programs.for_market_context(showcase.event.market_context)
     config = ven_config(
-        showcase.config, vtn.openadr_url, fleet_path, workdir, options.time_scale, http=serve is not None
+        showcase.config,
+        vtn.openadr3_url if options.protocol == "openadr3" else vtn.openadr_url,
+        fleet_path,
+        workdir,
+        options.time_scale,
+        http=serve is not None,
+        protocol=options.protocol,
     )
     if options.chargers == "ocpp":
         config = ocpp_stations.configure(config)
@@ -315,6 +328,9 @@ class _Run:
         return performance
 
     async def _opt(self, event_id: str) -> str | None:
+        if self.options.protocol == "openadr3":  # 3.1 has no opt message: what the VEN decided
+            view = self.app.book.get(event_id)
+            return None if view is None or view.opt is None else view.opt.value
         async with self.session.get(f"{self.vtn.admin_url}/events/{event_id}") as response:
             event = await response.json()
         answers = [v.get("opt") for v in event.get("vens", [])]

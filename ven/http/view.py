@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from ven.events.view import EventView
     from ven.http.logbook import LogBook
     from ven.model.fleet import Fleet, FloatArray
-    from ven.openadr.client import Registration
     from ven.plan import Plan
+    from ven.runtime.link import LinkRegistration
     from ven.storage import Store
     from ven.telemetry.sampler import FleetSample
 
@@ -52,7 +52,7 @@ _FINISHED = (EventStatus.COMPLETED, EventStatus.CANCELLED)
 
 class VtnLink(Protocol):
     @property
-    def registration(self) -> Registration | None: ...
+    def registration(self) -> LinkRegistration | None: ...
 
     @property
     def link_up(self) -> bool: ...

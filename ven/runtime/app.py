@@ -30,8 +30,8 @@ from ven.http.view import StatusView, ViewSettings
 from ven.memory import limit_arenas
 from ven.model.enrollment import load_fleet
 from ven.model.idle import idle_cause
-from ven.openadr.client import Registration, Security, VenClient
 from ven.openadr.reports import ReportSources
+from ven.openadr3.convert import own_targets
 from ven.runtime.availability import AvailabilityKeeper, KeeperHolds
 from ven.runtime.config import unavailability
 from ven.runtime.deciders import event_deciders
@@ -39,10 +39,10 @@ from ven.runtime.eventflow import EventFlow
 from ven.runtime.fleetview import ven_status
 from ven.runtime.gateways import charger_gateway
 from ven.runtime.keeper import StoreKeeper
+from ven.runtime.links import vtn_link
 from ven.runtime.outlook import ForecastCache
 from ven.runtime.sampling import TelemetryLoop
 from ven.runtime.supervisor import Supervisor
-from ven.storage import Registration as StoredRegistration
 from ven.storage import StorageError, StorageUnavailableError, Store, VenNameInUseError
 from ven.telemetry.performance import PerformanceTracker
 from ven.telemetry.sampler import TelemetrySampler
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ven.chargers.gateway import ChargerGateway
     from ven.model.fleet import Fleet
     from ven.runtime.config import VenConfig
+    from ven.runtime.link import VtnLink
     from ven.telemetry.sampler import FleetSample
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class VenApp:
     flow: EventFlow
     sampler: TelemetrySampler
     performance: PerformanceTracker
-    client: VenClient
+    client: VtnLink
     telemetry: TelemetryLoop
     keeper: StoreKeeper
     status: StatusView  # what the HTTP server shows, read-only
@@ -118,7 +119,10 @@ class VenApp:
             gateway, clock = charger_gateway(config.chargers, fleet, wall)
         else:
             gateway, clock = chargers(fleet), wall
-        book = EventBook(None, clock, rng or random.Random())  # noqa: S311 - start randomisation only
+        sites = tuple(dict.fromkeys(ev.site for ev in fleet.evs))
+        # 3.1 targets are strings the VTN grants: this VEN's venName and its resources (one per site).
+        groups = own_targets(config.ven.name, sites) if config.ven.protocol == "openadr3" else frozenset()
+        book = EventBook(None, clock, rng or random.Random(), group_ids=groups)  # noqa: S311 - start offsets only
         levels = config.signals.simple.levels
         holds = KeeperHolds()  # filled in below: availability needs the sampler, the sampler its holds
         controller = DispatchController(
@@ -182,11 +186,11 @@ class VenApp:
             usage=UsageHistory(store),
             status=sampler.status_log,
             forecast=forecasts.points,
-            sites=tuple(dict.fromkeys(ev.site for ev in fleet.evs)),
+            sites=sites,
             ev_ids=fleet.ids if config.reports.per_ev else (),
             sampling=config.reports.sampling,
         )
-        client = _client(config, store, flow, sources=sources, book=book, clock=clock)
+        client = vtn_link(config, store, flow, sources=sources, book=book, clock=clock)
         keeper = StoreKeeper(
             store,
             clock,
@@ -409,55 +413,4 @@ def _http_token(config: VenConfig) -> str | None:
         listen.rpartition(":")[0],
         what="http.listen",
         file_setting="[http] token_file",
-    )
-
-
-def _client(
-    config: VenConfig,
-    store: Store,
-    flow: EventFlow,
-    *,
-    sources: ReportSources,
-    book: EventBook,
-    clock: Clock,
-) -> VenClient:
-    stored = store.registration.load()
-    registration = (
-        None
-        if stored is None
-        else Registration(
-            stored.ven_id, stored.registration_id, timedelta(seconds=stored.poll_freq_s or 10.0)
-        )
-    )
-
-    async def persist(new: Registration) -> None:
-        book.ven_id = new.ven_id  # before the first oadrDistributeEvent: events target our venID
-        store.registration.save(
-            StoredRegistration(
-                new.ven_id, new.registration_id, vtn_id="", poll_freq_s=new.poll_interval.total_seconds()
-            )
-        )
-
-    security = config.security
-    return VenClient(
-        config.ven.name,
-        config.ven.vtn_url,
-        on_event=flow.on_event,
-        on_distribution=flow.on_distribution,
-        on_registration=persist,
-        reports=sources,
-        registration=registration,
-        security=Security(
-            cert=None if security.cert is None else str(security.cert),
-            key=None if security.key is None else str(security.key),
-            passphrase=security.passphrase,
-            ca_file=None if security.ca_file is None else str(security.ca_file),
-            vtn_fingerprint=security.vtn_fingerprint,
-            check_hostname=security.check_hostname,
-        ),
-        answered=flow.answered,
-        on_answered=flow.on_answered,
-        clock=clock,
-        report_tick=config.reports.sampling / config.chargers.time_scale,
-        report_batch=config.reports.backlog_batch,
     )

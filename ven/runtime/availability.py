@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ven.clock import Clock
     from ven.events import EventBook, EventView
     from ven.model.fleet import Fleet
-    from ven.openadr.client import VenClient
+    from ven.runtime.link import OptLink
     from ven.storage import Store
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class AvailabilityKeeper:
                 if recorded is not None:
                     self._store.events.save(to_record(recorded, recorded.status(now)))
 
-    async def sync(self, client: VenClient, ven_id: str) -> bool:
+    async def sync(self, client: OptLink, ven_id: str) -> bool:
         """Bring the VTN's opts in line with what is wanted now; True if nothing is left to retry."""
         self.syncs += 1
         now = self._clock.now()
@@ -141,7 +141,7 @@ class AvailabilityKeeper:
         """Event opts only for events the VEN knows (an unknown one is answered optOut when it comes)."""
         return schedule.event_id is None or self._book.get(schedule.event_id) is not None
 
-    async def _create(self, client: VenClient, ven_id: str, sent: SentOpt) -> bool:
+    async def _create(self, client: OptLink, ven_id: str, sent: SentOpt) -> bool:
         schedule = sent.schedule
         view = None if schedule.event_id is None else self._book.get(schedule.event_id)
         message = opt_message(
@@ -164,7 +164,7 @@ class AvailabilityKeeper:
         )
         return True
 
-    async def run(self, client: VenClient, period: Callable[[], timedelta]) -> None:
+    async def run(self, client: OptLink, period: Callable[[], timedelta]) -> None:
         """Refresh and sync once the VEN is registered, then every `period()` (the poll interval) or
         when woken."""
         while True:

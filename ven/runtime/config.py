@@ -40,6 +40,7 @@ def _positive(value: timedelta) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(coerce_duration)]
 HostPort = Annotated[str, Field(pattern=r"^$|^[^:\s]+:\d{1,5}$")]
+OPENADR3_NAME_MAX = 128  # openadr3.yaml: venName
 
 
 class _Section(BaseModel):
@@ -66,6 +67,21 @@ class VenSection(_Section):
     timezone: Zone = ZoneInfo("UTC")  # local times (fleet routines, opt windows) are in this zone
     # Market contexts (programmes) this VEN takes events for; events of any other are opted out. () = any.
     market_contexts: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    # The OpenADR edge: 2.0b (vtn_url ends in /OpenADR2/Simple/2.0b) or 3.1 (vtn_url is the VTN's base URL,
+    # credentials in [oauth]).
+    protocol: Literal["openadr2b", "openadr3"] = "openadr2b"
+    # 3.1 only: HOST:PORT where the VEN takes the VTN's notifications ("" = polling only), and the URL the
+    # VTN posts them to when that is not http://HOST:PORT (TLS termination in front of the VEN).
+    webhook_listen: HostPort = ""
+    webhook_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+
+class OAuthSection(_Section):
+    """OAuth2 client credentials for an OpenADR 3.1 VTN; token_url default `<vtn_url>/auth/token`."""
+
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: Annotated[str, Field(min_length=1)]
+    token_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 class SecuritySection(_Section):
@@ -75,6 +91,23 @@ class SecuritySection(_Section):
     ca_file: Path | None = None
     vtn_fingerprint: str | None = None
     check_hostname: bool = True
+
+    def https_context(self) -> ssl.SSLContext | None:
+        """The 3.1 link's TLS: the utility's CA, a client certificate (mutual TLS); None: the system's CAs.
+        InputError naming the files when they cannot be loaded."""
+        if self.ca_file is None and self.cert is None:
+            return None
+        try:
+            context = ssl.create_default_context(cafile=None if self.ca_file is None else str(self.ca_file))
+            if self.cert is not None and self.key is not None:
+                context.load_cert_chain(self.cert, self.key, self.passphrase)
+        except (OSError, ssl.SSLError) as err:
+            detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise InputError(
+                f"security: cannot load the TLS files ({self.ca_file}, {self.cert}): {detail}"
+            ) from None
+        context.check_hostname = self.check_hostname
+        return context
 
 
 class FleetSection(_Section):
@@ -255,6 +288,7 @@ class VenConfig(_Section):
     """The whole file; `base_dir` is the folder relative paths were resolved against."""
 
     ven: VenSection
+    oauth: OAuthSection | None = None
     security: SecuritySection = SecuritySection()
     fleet: FleetSection
     chargers: ChargersSection = ChargersSection()
@@ -270,6 +304,22 @@ class VenConfig(_Section):
     def setpoint_ttl(self) -> timedelta:
         """How long a charger keeps a setpoint: `[chargers] setpoint_ttl`, by default two control periods."""
         return self.chargers.setpoint_ttl or 2 * self.dispatch.control_period
+
+    @property
+    def token_url(self) -> str:
+        """Where the 3.1 VEN fetches its bearer tokens."""
+        given = self.oauth.token_url if self.oauth is not None else None
+        return given or self.ven.vtn_url.rstrip("/") + "/auth/token"
+
+    @model_validator(mode="after")
+    def _oauth_for_openadr3(self) -> VenConfig:
+        if self.ven.protocol != "openadr3":
+            return self
+        if self.oauth is None:
+            raise ValueError('protocol "openadr3" needs an [oauth] section with client_id and client_secret')
+        if len(self.ven.name) > OPENADR3_NAME_MAX:
+            raise ValueError(f"ven.name: OpenADR 3.1 venNames have at most {OPENADR3_NAME_MAX} characters")
+        return self
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> VenConfig:
@@ -344,6 +394,11 @@ def parse_config(text: str, path: Path) -> VenConfig:
             f"{where}: chargers.setpoint_ttl: must be at least dispatch.control_period "
             f"({config.dispatch.control_period.total_seconds():g} s), not {ttl.total_seconds():g} s"
         )
+    if config.ven.protocol == "openadr3":  # unreadable TLS files fail here, not at startup
+        try:
+            config.security.https_context()
+        except InputError as err:
+            raise InputError(f"{path}: {err}") from None
     if config.chargers.backend == "ocpp":  # unreadable passwords or certificates fail here, not at startup
         try:
             config.chargers.ocpp_basic_auth()

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from ven.events.model import EventStatus
-
 if TYPE_CHECKING:
+    # Annotations only: the core's events package imports these records (a cycle at import time).
     from collections.abc import Mapping
     from datetime import datetime
+
+    from ven.events.model import EventStatus
 
 FLEET_RESOURCE = "fleet"  # telemetry resource name of the fleet aggregate (CONTRACT.md reports)
 

@@ -86,9 +86,17 @@ class TelemetrySampler:
         reading = await self._gateway.read()
         sample = self._figures(reading, now)
         reported = False  # the reporting edge sends it and marks it once the VTN acknowledged
+        finite = reading.soc[np.isfinite(reading.soc)]
+        fleet_soc = float(finite.mean()) if finite.size else None  # 3.1 STORAGE_CHARGE_LEVEL
         rows = [
             TelemetrySample(
-                now, FLEET_RESOURCE, sample.usage_kw, sample.baseline_kw, sample.delta_kw, reported=reported
+                now,
+                FLEET_RESOURCE,
+                sample.usage_kw,
+                sample.baseline_kw,
+                sample.delta_kw,
+                soc=fleet_soc,
+                reported=reported,
             )
         ]
         if self._per_ev:

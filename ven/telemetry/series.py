@@ -31,6 +31,7 @@ class Quantity(StrEnum):
     STORED_ENERGY = "storedEnergy"  # kWh in plugged-in EVs
     ENERGY_ABOVE_RESERVE = "energyAboveReserve"  # kWh
     STATUS = "status"  # a ResourceStatus
+    SOC = "soc"  # fraction 0-1, the fleet's mean state of charge (3.1 STORAGE_CHARGE_LEVEL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ _USAGE_FIELDS = {
     Quantity.USAGE: "usage_kw",
     Quantity.BASELINE: "baseline_kw",
     Quantity.DELTA_USAGE: "delta_kw",
+    Quantity.SOC: "soc",
 }
 
 
