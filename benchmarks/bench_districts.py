@@ -42,10 +42,10 @@ from tests.processes import (
     sqlite_bytes,
     start_ven,
     stop_process,
-    wait_until,
     write_fleet,
     write_ven_config,
 )
+from tests.waiting import wait_until
 
 IDLE_S = 60.0  # measured growth with no event, before the event starts
 
