@@ -24,8 +24,10 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,7 +110,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     vtn = MockVtn.start(folder, poll_interval=args.poll_interval)
     names = [f"district-{i:02d}" for i in range(args.vens)]
     ports = {name: free_port() for name in names}
-    vens = {}
+    vens: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in names:
             storage = server.url if server is not None else f"sqlite:///{folder / 'db' / name}.db"
@@ -153,13 +155,12 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         event_growth = db_size(backend, size_target) - event_size
         pool.shutdown()
     finally:
-        for ven in vens.values():  # all at once, then wait for each
-            ven.send_signal(signal.SIGTERM)
-        codes = [stop_process(v, 60) for v in vens.values()]
+        codes = _stop_all(backend, vens, folder)
         vtn.stop()
         if server is not None:
             server_cpu = server_cpu_s(server)
             server.stop()
+            shutil.rmtree(server.folder, ignore_errors=True)
     first, steps, writes, window_s = observed
     ordered = sorted(first.values())
     return {
@@ -181,6 +182,20 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "load_before": load_before,
         "load_after": loadavg(),
     }
+
+
+def _stop_all(backend: str, vens: dict[str, subprocess.Popen[bytes]], folder: Path) -> list[int]:
+    """SIGTERM to every VEN at once, then wait for each; their exit codes. The run's folder is removed
+    unless a VEN exited other than cleanly (then its configs and logs stay, and the codes are printed)."""
+    for ven in vens.values():
+        ven.send_signal(signal.SIGTERM)
+    codes = [stop_process(v, 60) for v in vens.values()]
+    unclean = {name: code for name, code in zip(vens, codes, strict=True) if code != 0}
+    if unclean:
+        print(f"{backend}: exit codes other than 0: {unclean}; logs in {folder}", flush=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return codes
 
 
 def _observe(
