@@ -48,7 +48,6 @@ from tests.processes import (
     metrics,
     sqlite_bytes,
     start_ven,
-    stop_process,
     write_fleet,
     write_ven_config,
 )
@@ -189,13 +188,24 @@ def _stop_all(backend: str, vens: dict[str, subprocess.Popen[bytes]], folder: Pa
     unless a VEN exited other than cleanly (then its configs and logs stay, and the codes are printed)."""
     for ven in vens.values():
         ven.send_signal(signal.SIGTERM)
-    codes = [stop_process(v, 60) for v in vens.values()]
+    codes = [_wait(v, 60) for v in vens.values()]
     unclean = {name: code for name, code in zip(vens, codes, strict=True) if code != 0}
     if unclean:
         print(f"{backend}: exit codes other than 0: {unclean}; logs in {folder}", flush=True)
     else:
         shutil.rmtree(folder, ignore_errors=True)
     return codes
+
+
+def _wait(process: subprocess.Popen[bytes], timeout_s: float) -> int:
+    """Its exit code once it stops (SIGKILL after `timeout_s`: -9). Not stop_process: that sends SIGTERM
+    again to a process still stopping, which kills one whose loop has already let go of its handlers."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return -9
 
 
 def _observe(
