@@ -11,6 +11,9 @@ same instant). Figures, per backend:
   - database writes per second over the event (write statements, summed over the VENs' storage_writes);
   - growth per day: bytes the database grew over the event window, scaled to 24 h of back-to-back events,
     and over the idle minute before it, scaled to 24 h without events.
+Beside them: the backend's whole run (start to last exit) in wall seconds, the CPU seconds of the VENs and
+the VTN (this script's children) and of the PostgreSQL server (postmaster and its backends, from /proc),
+and /proc/loadavg before and after. One run per backend (the statistic of each row is stated there).
 
     .venv/bin/python benchmarks/bench_districts.py [--vens 40] [--evs 250] [--backends postgresql,sqlite]
 """
@@ -20,8 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
+import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,11 +48,10 @@ from tests.processes import (
     metrics,
     sqlite_bytes,
     start_ven,
-    stop_process,
-    wait_until,
     write_fleet,
     write_ven_config,
 )
+from tests.waiting import wait_until
 
 IDLE_S = 60.0  # measured growth with no event, before the event starts
 
@@ -58,9 +64,41 @@ def db_size(backend: str, target: str | Path) -> int:
     return sum(sqlite_bytes(p) for p in Path(target).glob("*.db"))
 
 
-def run(backend: str, args: argparse.Namespace) -> dict[str, float]:
+def loadavg() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this script's waited-for children (the VENs and the VTN once they exit)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu_s(server: PgServer) -> float:
+    """CPU seconds of the PostgreSQL server so far: the postmaster (with its exited children) and its live
+    children (the VENs' backends, checkpointer, WAL writer...), from /proc/<pid>/stat."""
+    postmaster = int((server.data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+        elif ppid == postmaster:
+            total += sum(int(v) for v in fields[11:13]) / tick
+    return total
+
+
+def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    load_before, began, cpu_before = loadavg(), time.monotonic(), children_cpu_s()
+    print(f"{backend}: load {load_before}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix=f"bench-districts-{backend}-"))
     server = None
+    server_cpu = 0.0
     if backend == "postgresql":
         pg_folder = Path(tempfile.mkdtemp(prefix="bench-districts-pg-"))
         server = PgServer.create(pg_folder)
@@ -71,7 +109,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, float]:
     vtn = MockVtn.start(folder, poll_interval=args.poll_interval)
     names = [f"district-{i:02d}" for i in range(args.vens)]
     ports = {name: free_port() for name in names}
-    vens = {}
+    vens: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in names:
             storage = server.url if server is not None else f"sqlite:///{folder / 'db' / name}.db"
@@ -116,12 +154,12 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, float]:
         event_growth = db_size(backend, size_target) - event_size
         pool.shutdown()
     finally:
-        for ven in vens.values():  # all at once, then wait for each
-            ven.send_signal(signal.SIGTERM)
-        codes = [stop_process(v, 60) for v in vens.values()]
+        codes = _stop_all(backend, vens, folder)
         vtn.stop()
         if server is not None:
+            server_cpu = server_cpu_s(server)
             server.stop()
+            shutil.rmtree(server.folder, ignore_errors=True)
     first, steps, writes, window_s = observed
     ordered = sorted(first.values())
     return {
@@ -137,7 +175,37 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, float]:
         "writes_per_s": writes / window_s,
         "event_growth_mb_per_day": event_growth / window_s * 86400 / 1e6,
         "idle_growth_mb_per_day": idle_growth / idle_s * 86400 / 1e6,
+        "wall_s": time.monotonic() - began,
+        "ven_vtn_cpu_s": children_cpu_s() - cpu_before,
+        "server_cpu_s": server_cpu,
+        "load_before": load_before,
+        "load_after": loadavg(),
     }
+
+
+def _stop_all(backend: str, vens: dict[str, subprocess.Popen[bytes]], folder: Path) -> list[int]:
+    """SIGTERM to every VEN at once, then wait for each; their exit codes. The run's folder is removed
+    unless a VEN exited other than cleanly (then its configs and logs stay, and the codes are printed)."""
+    for ven in vens.values():
+        ven.send_signal(signal.SIGTERM)
+    codes = [_wait(v, 60) for v in vens.values()]
+    unclean = {name: code for name, code in zip(vens, codes, strict=True) if code != 0}
+    if unclean:
+        print(f"{backend}: exit codes other than 0: {unclean}; logs in {folder}", flush=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return codes
+
+
+def _wait(process: subprocess.Popen[bytes], timeout_s: float) -> int:
+    """Its exit code once it stops (SIGKILL after `timeout_s`: -9). Not stop_process: that sends SIGTERM
+    again to a process still stopping, which kills one whose loop has already let go of its handlers."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return -9
 
 
 def _observe(
@@ -196,7 +264,7 @@ def main() -> int:
     backends = list(results)
     print(f"{'':56}" + "".join(f"{b:>14}" for b in backends))
     for label, key, fmt in rows:
-        if key is None:
+        if key is None or fmt is None:
             cells = [
                 f"{int(results[b]['dispatched_vens'])}/{int(results[b]['clean_exits'])}" for b in backends
             ]
@@ -204,6 +272,12 @@ def main() -> int:
             cells = [fmt.format(results[b][key]) for b in backends]
         print(f"{label:56}" + "".join(f"{c:>14}" for c in cells))
     print(f"(control steps seen: {', '.join(str(int(results[b]['steps_seen'])) for b in backends)})")
+    for b in backends:
+        r = results[b]
+        print(
+            f"{b}: wall {r['wall_s']:.0f} s, CPU {r['ven_vtn_cpu_s']:.0f} s (VENs + VTN) + "
+            f"{r['server_cpu_s']:.0f} s (PostgreSQL); load {r['load_before']} -> {r['load_after']}"
+        )
     return 0
 
 

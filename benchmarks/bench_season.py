@@ -10,6 +10,7 @@
 
 Each figure is one run (a season takes minutes; the statistic is stated as "1 run"), in a fresh process
 so no run inherits another's caches; wall time with `time.monotonic`, CPU time of the child process.
+Each row also gives /proc/loadavg's three averages before and after its run (the machine is shared).
 """
 
 from __future__ import annotations
@@ -64,11 +65,18 @@ def replicate(folder: Path, copies: int) -> Path:
     return folder / "season.toml"
 
 
+def loadavg() -> str:
+    """The 1-, 5- and 15-minute load averages, as /proc/loadavg gives them."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def run_season(config: Path, days: int | None) -> tuple[float, float, str]:
-    """Wall seconds, child CPU seconds and the last progress line of one `ven season --json` run."""
+    """Wall seconds, child CPU seconds and a summary (figures, load before -> after) of one
+    `ven season --json` run."""
     args = [sys.executable, "-m", "ven.cli.main", "season", "--config", str(config), "--json"]
     if days is not None:
         args += ["--days", str(days)]
+    load_before = loadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.monotonic()
     done = subprocess.run(args, capture_output=True, text=True, check=False, cwd=config.parent)
@@ -80,7 +88,8 @@ def run_season(config: Path, days: int | None) -> tuple[float, float, str]:
     figures = json.loads(done.stdout)
     note = (
         f"{figures['events']} events, delivered {figures['delivered_kw_avg']:,.0f} of "
-        f"{figures['requested_kw_avg']:,.0f} kW, {figures['constraint_violations']} violations"
+        f"{figures['requested_kw_avg']:,.0f} kW, {figures['constraint_violations']} violations; "
+        f"load {load_before} -> {loadavg()}"
     )
     return wall, cpu, note
 
@@ -96,7 +105,10 @@ def main() -> None:
     days = 7 if args.quick else args.days
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False
+    ).stdout.strip()
+    print(f"commit {commit or '?'}; load average at start: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-season-") as tmp:
         print(f"\nfleet size (season of {days} days; 1 run each)")
         for size in sizes:
@@ -115,7 +127,7 @@ def main() -> None:
             for length in lengths:
                 wall, cpu, note = run_season(config, length)
                 print(f"  {length:>4} days: wall {wall:7.1f} s, CPU {cpu:7.1f} s  ({note})", flush=True)
-        print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+        print(f"\nload average at end: {loadavg()}")
 
 
 if __name__ == "__main__":

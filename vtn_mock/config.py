@@ -36,6 +36,7 @@ class VtnSection(_Strict):
     respect_opt_outs: bool = False  # leave VENs out of events overlapping their optOut windows
     status_sampling: timedelta | None = None  # TELEMETRY_STATUS granularity (default: report_sampling)
     request_forecast: bool = True  # ask VENs that offer it for their flexibility forecast
+    request_status: bool = True  # ask VENs for TELEMETRY_STATUS
 
     @field_validator(
         "poll_interval", "report_sampling", "report_back_duration", "status_sampling", mode="before"

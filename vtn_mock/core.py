@@ -62,6 +62,7 @@ class VtnCore:
         respect_opt_outs: bool = False,
         status_sampling: timedelta | None = None,
         request_forecast: bool = True,
+        request_status: bool = True,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -72,6 +73,7 @@ class VtnCore:
         self.respect_opt_outs = respect_opt_outs
         self._status_sampling = status_sampling
         self._request_forecast = request_forecast
+        self._request_status = request_status
         self._vens = {ven.ven_id: ven for ven in store.load_vens()}
         self._events = {event.event_id: event for event in store.load_events()}
         self._scheduled: dict[str, StoredEvent] = {}  # scenario events not sent yet (memory only)
@@ -335,7 +337,8 @@ class VtnCore:
         return True
 
     def register_reports(self, ven_id: str, offered: list[dict[str, Any]]) -> list[objects.ReportRequest]:
-        """Remember what the VEN offers; request every TELEMETRY_USAGE and TELEMETRY_STATUS data point."""
+        """Remember what the VEN offers; request every TELEMETRY_USAGE and TELEMETRY_STATUS data point (the
+        flexibility forecast and TELEMETRY_STATUS unless turned off)."""
         found = reports.descriptions(offered)
         self._store.save_report_descriptions(ven_id, found)
         for d in found:
@@ -347,6 +350,7 @@ class VtnCore:
             back_duration=self._report_back_duration,
             status_sampling=self._status_sampling,
             forecast=self._request_forecast,
+            status=self._request_status,
         )
         now = self._clock.now()
         for specifier_id, request in requests:

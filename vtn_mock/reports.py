@@ -65,6 +65,7 @@ def report_requests(
     *,
     status_sampling: timedelta | None = None,
     forecast: bool = True,
+    status: bool = True,
 ) -> list[tuple[str, objects.ReportRequest]]:
     """One oadrReportRequest (and its specifier id) per offered TELEMETRY_USAGE/STATUS report (and our
     VEN's flexibility forecast), all r_ids, at `sampling` within the offered range.
@@ -72,18 +73,20 @@ def report_requests(
     The report-back duration (`back_duration`) defaults to the granularity: the stock openleadr VEN
     mis-schedules reports whose report interval is longer than their sampling interval (ours sends from its
     store, and copes). `status_sampling`: the granularity for TELEMETRY_STATUS (default `sampling`);
-    `forecast`: whether the flexibility forecast is asked for.
+    `forecast` / `status`: whether the flexibility forecast / TELEMETRY_STATUS is asked for.
     """
     out = []
     for report in as_list(reports):
         name = str(report.get("report_name", "")).removeprefix("METADATA_")
         if name not in REQUESTED_REPORTS or (name == FORECAST_REPORT and not forecast):
             continue
+        if name == "TELEMETRY_STATUS" and not status:
+            continue
         rds = as_list(report.get("report_descriptions"))
         if not rds:
             continue
-        status = name == "TELEMETRY_STATUS"
-        granularity = _clamp(status_sampling if status and status_sampling else sampling, rds)
+        is_status = name == "TELEMETRY_STATUS"
+        granularity = _clamp(status_sampling if is_status and status_sampling else sampling, rds)
         payloads = [
             objects.SpecifierPayload(r_id=rd["r_id"], reading_type=rd.get("reading_type") or "Direct Read")
             for rd in rds

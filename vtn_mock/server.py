@@ -122,6 +122,7 @@ async def start_vtn(
         respect_opt_outs=config.vtn.respect_opt_outs,
         status_sampling=config.vtn.status_sampling,
         request_forecast=config.vtn.request_forecast,
+        request_status=config.vtn.request_status,
     )
     endpoint = OpenADREndpoint(
         core,
