@@ -15,14 +15,13 @@ import numpy as np
 
 from ven.chargers.simulated import SimulatedFleet
 from ven.clock import ManualClock
+from ven.feasibility.physics import DEPARTURE_SOC_TOLERANCE
 from ven.metrics import user_satisfaction
 
 if TYPE_CHECKING:
     from ven.demo.progress import Progress
     from ven.demo.recorder import FleetTruth
     from ven.model.fleet import BoolArray, Fleet
-
-SOC_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def check(gateway: FleetTruth, fleet: Fleet, mask: BoolArray) -> DepartureCheck:
     """Who of the watched EVs has left, and who of them left below departure_soc."""
     now_ts = gateway.now().timestamp()
     left = mask & (fleet.departure_ts <= now_ts)
-    short = left & (gateway.soc < fleet.departure_soc - SOC_TOLERANCE)
+    short = left & (gateway.soc < fleet.departure_soc - DEPARTURE_SOC_TOLERANCE)
     last = float(fleet.departure_ts[mask].max()) if mask.any() else math.nan
     return DepartureCheck(
         watched=int(mask.sum()),

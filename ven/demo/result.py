@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ven.demo.departures import SOC_TOLERANCE, DepartureCheck
+from ven.demo.departures import DepartureCheck
+from ven.feasibility.physics import DEPARTURE_SOC_TOLERANCE
 from ven.metrics import DispatchMetrics
 
 
@@ -50,7 +51,7 @@ class DepartureMark:
 
     @property
     def short(self) -> bool:
-        return self.soc < self.departure_soc - SOC_TOLERANCE
+        return self.soc < self.departure_soc - DEPARTURE_SOC_TOLERANCE
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ import numpy as np
 
 from ven.model.fleet import FloatArray
 
+# A departure this close below its departure_soc meets it: 1e-4 of capacity (23 Wh on a 226 kWh bus), far
+# below the 1 % SOC chargers report (OCPP, ISO 15118), far above float and clock-step rounding. One
+# definition for every check of departures (demo, season, dashboard).
+DEPARTURE_SOC_TOLERANCE = 1e-4
+
 
 def energy_delta_kwh(power_kw: FloatArray, efficiency: FloatArray, dt_h: float | FloatArray) -> FloatArray:
     """Stored-energy change over dt: eff·p·dt when charging, p·dt/eff when discharging."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ven.feasibility.physics import DEPARTURE_SOC_TOLERANCE
 from ven.http.models import EvPage, EvRow, SocGroup
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 MAX_CLASSES = 8  # more distinct limit pairs than this: the smallest groups share "other"
 MAX_PAGE = 500
-SOC_TOLERANCE = 1e-6
 Sort = Literal["ev_id", "soc", "departure", "site"]
 SORTS: tuple[Sort, ...] = ("ev_id", "site", "soc", "departure")
 
@@ -107,7 +107,10 @@ class FleetFrame:
         soc = np.where(np.isfinite(self.soc), self.soc, fleet.soc)
         reachable = soc + fleet.max_charge_kw * fleet.efficiency * hours / fleet.capacity_kwh
         self.at_risk: BoolArray = (
-            departs & ~self.left & self.plugged_in & (reachable < fleet.departure_soc - SOC_TOLERANCE)
+            departs
+            & ~self.left
+            & self.plugged_in
+            & (reachable < fleet.departure_soc - DEPARTURE_SOC_TOLERANCE)
         )
         self.departs = departs
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ven.feasibility.physics import energy_delta_kwh
+from ven.feasibility.physics import DEPARTURE_SOC_TOLERANCE, energy_delta_kwh
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ven.chargers.schedule import PlugEvent
     from ven.model.fleet import BoolArray, Fleet, FloatArray
 
-SOC_TOLERANCE = 1e-4  # a departure this close to its target SOC meets it
 ENERGY_TOLERANCE_KWH = 1e-6
 POWER_TOLERANCE_KW = 1e-6
 EARLY_TOLERANCE_S = 1.0
@@ -54,12 +53,14 @@ class Departure:
 
     @property
     def met(self) -> bool:
-        return self.soc >= self.departure_soc - SOC_TOLERANCE
+        return self.soc >= self.departure_soc - DEPARTURE_SOC_TOLERANCE
 
     @property
     def ven_violation(self) -> bool:
         """Left short, on time, where unmanaged charging would not have left it short (or as short)."""
-        return not self.early and self.soc < min(self.departure_soc, self.expected_soc) - SOC_TOLERANCE
+        return (
+            not self.early and self.soc < min(self.departure_soc, self.expected_soc) - DEPARTURE_SOC_TOLERANCE
+        )
 
 
 class EnergyLedger:
