@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from tests.openadr3.scripted_vtn import Script, fake_vtn
 from tests.openadr3.spec import SpecChecker, require_spec
 from ven.clock import ManualClock
 from vtn_mock.admin.app import build_admin_app
@@ -149,3 +150,13 @@ async def admin_event(admin: TestClient, **fields: Any) -> str:
     resp = await admin.post("/api/events", json=body)
     assert resp.status == 201, await resp.text()
     return str((await resp.json())["event_id"])
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Script, str]]:
+    """The scripted VTN (tests.openadr3.scripted_vtn) serving on 127.0.0.1: (its script, its base URL)."""
+    script = Script()
+    server = TestServer(fake_vtn(script), host="127.0.0.1")
+    await server.start_server()
+    yield script, str(server.make_url(""))
+    await server.close()
