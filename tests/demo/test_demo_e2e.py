@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.demo.running import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,16 +30,7 @@ def test_demo_json_delivers_a_megawatt_with_no_departure_violations(tmp_path: Pa
     args = readme_demo_command()
     assert args[:2] == ["demo", "--json"]
     args[args.index("--plot") + 1] = str(tmp_path / "ven-demo.png")
-    result = subprocess.run(
-        [sys.executable, "-m", "ven.cli.main", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout)
+    result, summary = run_demo(args, tmp_path)
     assert summary["requested_kw"] >= 1000
     assert summary["delivered_kw"] >= 0.98 * summary["requested_kw"]
     assert summary["delivered_ratio"] >= 0.98
@@ -75,16 +65,7 @@ def test_demo_over_openadr3(tmp_path: Path):
         "--plot",
         str(tmp_path / "p.png"),
     ]
-    result = subprocess.run(
-        [sys.executable, "-m", "ven.cli.main", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout)
+    result, summary = run_demo(args, tmp_path)
     assert "/openadr3/3.1.0" in result.stderr  # the progress line names the 3.1 URL
     assert summary["ven"]["opt"] == "optIn"
     assert summary["requested_kw"] >= 1000

@@ -3,14 +3,12 @@ simulated OCPP station per EV (2.1 for V2G, 2.0.1 for V1G) over loopback websock
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.demo.running import run_demo
 from ven.chargers.ocpp import OcppVersion
 from ven.demo import ocpp_stations
 from ven.demo.showcase import EXAMPLE_DIR, load_showcase
@@ -39,26 +37,9 @@ def test_v2g_evs_get_ocpp_21_stations_and_v1g_ones_201() -> None:
 def test_demo_over_ocpp_stations_delivers_the_request(tmp_path: Path) -> None:
     """Opt-in, ≥ 1 MW asked, ≥ 90 % delivered as the VTN measured it; once the VEN stopped, every station
     charged its EV on by itself until it left, and every watched EV left with its departure SOC."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ven.cli.main",
-            "demo",
-            "--chargers",
-            "ocpp",
-            "--json",
-            "--plot",
-            str(tmp_path / "demo.png"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
+    result, summary = run_demo(
+        ["demo", "--chargers", "ocpp", "--json", "--plot", str(tmp_path / "demo.png")], tmp_path
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads(result.stdout)
     assert summary["ven"]["opt"] == "optIn"
     assert summary["chargers"] == "ocpp"
     assert summary["time_scale"] == 1

@@ -42,23 +42,12 @@ if TYPE_CHECKING:
     from ven.http.logbook import LogBook
     from ven.model.fleet import Fleet, FloatArray
     from ven.plan import Plan
-    from ven.runtime.link import LinkRegistration
+    from ven.runtime.link import LinkState
     from ven.storage import Store
     from ven.telemetry.sampler import FleetSample
 
 DECISIONS_SHOWN = 12
 _FINISHED = (EventStatus.COMPLETED, EventStatus.CANCELLED)
-
-
-class VtnLink(Protocol):
-    @property
-    def registration(self) -> LinkRegistration | None: ...
-
-    @property
-    def link_up(self) -> bool: ...
-
-    @property
-    def last_poll_age_s(self) -> float | None: ...
 
 
 class EventSource(Protocol):
@@ -108,7 +97,7 @@ class StatusView:
         settings: ViewSettings,
         *,
         clock: Clock,
-        link: VtnLink,
+        link: LinkState,
         events: EventSource,
         dispatch: Dispatch,
         sampler: Sampled,
