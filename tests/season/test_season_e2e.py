@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import sqlite3
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -152,6 +153,30 @@ def test_every_evs_books_add_up_over_the_season(direct: tuple[SeasonRun, SeasonR
     assert all(d.announced_ts is not None and d.at_ts < d.announced_ts for d in early)
 
 
+def test_the_vtns_readings_agree_with_the_chargers_meters(direct: tuple[SeasonRun, SeasonResult, Path]):
+    """Per event interval, the usage the VTN settled on is within a tenth of the smallest request of what
+    the simulated chargers metered: the VEN's samples see what really flowed."""
+    _, result, _ = direct
+    assert result.checks.metered_intervals == 9  # 3 events of 3 hours, each measured
+    smallest = min(e.requested_kw for e in result.events)
+    assert result.checks.metering_gap_kw < 0.1 * smallest
+
+
+def test_setpoints_lapsing_between_commands_show_in_the_metering_check(shared_dir: Path, tmp_path: Path):
+    """A setpoint_ttl shorter than the control period (refused in configuration files; forced here) lets
+    the chargers charge at full rate between two commands: the VTN's samples and the meters part, and the
+    check says so."""
+    season, ven = load_season(shared_dir / "season.toml")
+    assert ven.dispatch.control_period == timedelta(minutes=15)
+    lapsing = ven.model_copy(
+        update={"chargers": ven.chargers.model_copy(update={"setpoint_ttl": timedelta(minutes=5)})}
+    )
+    run = run_policy(season, lapsing, "fair", days=None, workdir=tmp_path, progress=lambda _: None)
+    result = season_result(run, season)
+    assert result.checks.metered_intervals == 9
+    assert result.checks.metering_gap_kw > max(e.requested_kw for e in result.events)
+
+
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -233,6 +258,10 @@ def test_the_same_season_twice_gives_the_same_figures(season_dir: Path):
         (["--config", "{dir}/season.toml", "--report", "{dir}/fleet.csv"], "is not a folder"),
         (["--config", "{dir}/bad.toml"], "programme.max_events"),
         (["--config", "{dir}/bad-ven.toml"], "dispatch.margin"),
+        (
+            ["--config", "{dir}/lapsing.toml"],
+            "chargers.setpoint_ttl: must be at least dispatch.control_period",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -243,6 +272,9 @@ def test_bad_input_is_one_line_and_exit_2(
     (season_dir / "bad.toml").write_text(text.replace("max_events = 3", "max_events = -1"), encoding="utf-8")
     (season_dir / "bad-ven.toml").write_text(
         text + '\n[ven_settings]\ndispatch = { margin = "lots" }\n', encoding="utf-8"
+    )
+    (season_dir / "lapsing.toml").write_text(
+        text + '\n[ven_settings]\nchargers = { setpoint_ttl = "10m" }\n', encoding="utf-8"
     )
     code = main(["season", *(a.format(dir=season_dir) for a in args)])
     err = capsys.readouterr().err

@@ -386,14 +386,11 @@ def parse_config(text: str, path: Path) -> VenConfig:
         where = f"{path}, line {line}" if line else str(path)
         more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
         raise InputError(f"{where}: {field}: {first['msg']}{more}") from None
-    ttl = config.chargers.setpoint_ttl
-    if ttl is not None and ttl < config.dispatch.control_period:  # every setpoint would lapse before the next
+    lapse = setpoint_ttl_problem(config)
+    if lapse is not None:
         line = _line_of(text, ["chargers", "setpoint_ttl"])
         where = f"{path}, line {line}" if line else str(path)
-        raise InputError(
-            f"{where}: chargers.setpoint_ttl: must be at least dispatch.control_period "
-            f"({config.dispatch.control_period.total_seconds():g} s), not {ttl.total_seconds():g} s"
-        )
+        raise InputError(f"{where}: {lapse}")
     if config.ven.protocol == "openadr3":  # unreadable TLS files fail here, not at startup
         try:
             config.security.https_context()
@@ -461,6 +458,19 @@ def _csv_passwords(text: str, path: Path, field: str) -> list[tuple[str, str, st
             raise InputError(f"{field}: {where}: expected 2 columns, found {len(row)}")
         rows.append((where, row[0].strip(), row[1]))
     return rows
+
+
+def setpoint_ttl_problem(config: VenConfig) -> str | None:
+    """Why `[chargers] setpoint_ttl` is refused, or None: shorter than a control period, every setpoint
+    would lapse before the next one and the chargers would go back to full-rate charging in between."""
+    ttl = config.chargers.setpoint_ttl
+    period = config.dispatch.control_period
+    if ttl is None or ttl >= period:
+        return None
+    return (
+        f"chargers.setpoint_ttl: must be at least dispatch.control_period ({period.total_seconds():g} s), "
+        f"not {ttl.total_seconds():g} s"
+    )
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ven.errors import InputError
-from ven.runtime.config import VenConfig
+from ven.runtime.config import VenConfig, setpoint_ttl_problem
 from ven.timeparse import coerce_duration
 from vtn_mock.calendar import Days, LocalTime, ProgrammeCalendar
 
@@ -167,9 +167,14 @@ def _ven_config(season: SeasonConfig, path: Path) -> VenConfig:
         raw[section] = {**raw.get(section, {}), **values}
     if "base_dir" in raw:
         raise InputError(f"{ven_path}: unknown top-level key 'base_dir'")
+    where = f"{ven_path} (with {path}'s ven_settings)"
     try:
-        return VenConfig.model_validate({**raw, "base_dir": ven_path.resolve().parent})
+        config = VenConfig.model_validate({**raw, "base_dir": ven_path.resolve().parent})
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InputError(f"{ven_path} (with {path}'s ven_settings): {field}: {first['msg']}") from None
+        raise InputError(f"{where}: {field}: {first['msg']}") from None
+    lapse = setpoint_ttl_problem(config)  # ven.toml's ttl may fit its own period, not the season's
+    if lapse is not None:
+        raise InputError(f"{where}: {lapse}")
+    return config

@@ -102,6 +102,10 @@ class Checks:
     trip_shortfall_kwh: float  # trip energy the batteries could not cover (an EV left too empty)
     payment_recomputed_usd: float  # from the VTN's per-interval rows, summed here from scratch
     steps: int
+    # The VTN settles on the VEN's sampled usage; the chargers' own meters (the ledger) say what flowed.
+    # Far apart, the samples miss what happens between them (setpoints lapsing between two commands).
+    metering_gap_kw: float = 0.0  # worst |VTN's measured − metered average| over event intervals
+    metered_intervals: int = 0  # the event intervals compared
 
     @property
     def ok(self) -> bool:
@@ -156,6 +160,7 @@ def season_result(run: SeasonRun, season: SeasonConfig) -> SeasonResult:
     departures = tuple(d for d in ledger.departures if run.first_day.timestamp() <= d.at_ts < end_ts)
     violations = sum(d.ven_violation for d in departures)
     limits, reserve = int(ledger.limit_violations.sum()), int(ledger.reserve_violations.sum())
+    gaps = _metering_gaps_kw(run)
     checks = Checks(
         energy_balance_max_kwh=float(np.abs(ledger.balance_kwh).max(initial=0.0)),
         soc_jumps=ledger.jumps,
@@ -164,6 +169,8 @@ def season_result(run: SeasonRun, season: SeasonConfig) -> SeasonResult:
         trip_shortfall_kwh=float(ledger.trip_shortfall_kwh.sum()),
         payment_recomputed_usd=rate * max(_interval_average(run.events), 0.0),
         steps=ledger.steps,
+        metering_gap_kw=max(gaps, default=0.0),
+        metered_intervals=len(gaps),
     )
     return SeasonResult(
         policy=run.policy,
@@ -220,6 +227,27 @@ def _interval_average(records: tuple[EventRecord, ...]) -> float:
             length = (interval.end - interval.start).total_seconds()
             energy_kwh += (interval.delivered_kw or 0.0) * length
     return energy_kwh / seconds if seconds else 0.0
+
+
+def _metering_gaps_kw(run: SeasonRun) -> list[float]:
+    """Per event interval the VTN measured: |its measured kW − the fleet's metered average kW| (ledger)."""
+    metered_kwh = run.ledger.interval_kwh.sum(axis=0)
+    gaps = []
+    column = 0
+    for record in run.events:
+        intervals = record.drawn.intervals(run.interval)
+        measured = (
+            {}
+            if record.performance is None
+            else {i.start: i.measured_kw for i in record.performance.intervals}
+        )
+        for k, (begin, end) in enumerate(intervals):
+            kw = measured.get(begin)
+            if kw is not None:
+                hours = (end - begin).total_seconds() / 3600.0
+                gaps.append(abs(kw - float(metered_kwh[column + k]) / hours))
+        column += len(intervals)
+    return gaps
 
 
 def _sites(

@@ -56,6 +56,10 @@ def check_rows(result: SeasonResult) -> list[tuple[str, str]]:
             "payment recomputed from the VTN's per-interval rows",
             f"${checks.payment_recomputed_usd:,.2f} (reported ${result.payment_usd:,.2f})",
         ),
+        (
+            "VTN's measured vs metered kW, worst event interval",
+            f"{checks.metering_gap_kw:,.1f} kW over {checks.metered_intervals} intervals",
+        ),
         ("simulator steps", str(checks.steps)),
     ]
 
