@@ -354,8 +354,10 @@ class VenApp:
         await self.client.wait()
 
     async def _forecasts(self) -> None:
-        """Keep the offered forecast current (recomputed per quarter hour and on override changes)."""
+        """Keep the offered forecast current (recomputed per quarter hour and on override changes) once
+        a report asked for it."""
         period_s = self.config.reports.sampling.total_seconds() / self.config.chargers.time_scale
+        await self.forecasts.wanted.wait()
         while True:
             await self.forecasts.refresh()
             await asyncio.sleep(period_s)
