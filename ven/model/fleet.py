@@ -55,6 +55,24 @@ def changed(ev: EV, **values: object) -> EV:
     return copy
 
 
+@dataclass(frozen=True)
+class SiteGroups:
+    """A fleet's sites as np.unique groups them: sorted names, and each EV's position among them (for
+    per-site sums with np.bincount)."""
+
+    of_ev: tuple[str, ...]  # each EV's site, in fleet order
+    names: tuple[str, ...]  # the distinct sites, sorted
+    index: IntArray  # EV i belongs to names[index[i]]
+    rows: Mapping[str, int]  # site -> its position in `names`
+
+    @classmethod
+    def of(cls, evs: Sequence[EV]) -> SiteGroups:
+        of_ev = tuple(ev.site for ev in evs)
+        names, index = np.unique(np.array(of_ev, dtype=object), return_inverse=True)
+        found = tuple(str(site) for site in names)
+        return cls(of_ev, found, np.asarray(index, dtype=np.int64), {site: k for k, site in enumerate(found)})
+
+
 def _frozen(values: Iterable[float] | Iterable[bool] | Iterable[int], dtype: type) -> npt.NDArray[np.generic]:
     array: npt.NDArray[np.generic] = np.fromiter(values, dtype=dtype)
     array.setflags(write=False)
@@ -110,6 +128,11 @@ class Fleet:
         """The EV ids in fleet order (computed once per fleet, shared by the fleets derived from it)."""
         return tuple(e.ev_id for e in self.evs)
 
+    @cached_property
+    def sites(self) -> SiteGroups:
+        """The EVs' sites, grouped once per fleet (shared by the fleets derived from it)."""
+        return SiteGroups.of(self.evs)
+
     @property
     def energy_kwh(self) -> FloatArray:
         """Stored energy now, kWh."""
@@ -149,7 +172,7 @@ class Fleet:
     def rolled(self, now: datetime) -> Fleet:
         """The same fleet with each routine's departure moved to the one that governs `now` (a VEN runs for
         days: yesterday's 06:15 departure is today's); EVs without a routine are unchanged."""
-        routines = self._routines
+        routines = self.routines
         if not routines:
             return self
         governing = tuple(routine.current_departure(now).astimezone(UTC) for routine, _ in routines)
@@ -166,9 +189,10 @@ class Fleet:
         return rolled
 
     @cached_property
-    def _routines(self) -> tuple[tuple[Routine, IntArray], ...]:
+    def routines(self) -> tuple[tuple[Routine, IntArray], ...]:
         """Each routine and the EVs (indices) on it: every control step and sample rolls the fleet, and a
-        pass over 10,000 records (hashing each routine) cost tens of ms each time."""
+        pass over 10,000 records (hashing each routine) cost tens of ms each time. Shared by the fleets
+        derived from this one (their EVs keep their routines)."""
         members: dict[Routine, list[int]] = {}
         for i, ev in enumerate(self.evs):
             if ev.routine is not None:
@@ -206,6 +230,8 @@ class Fleet:
                 column.setflags(write=False)
             object.__setattr__(fleet, name, column)
         fleet.__dict__["ids"] = self.ids  # the same EVs in the same order (ids is a cached property)
+        fleet.__dict__["sites"] = self.sites  # and at the same sites
+        fleet.__dict__["routines"] = self.routines  # on the same routines
 
     def subset(self, mask: BoolArray) -> Fleet:
         return Fleet(tuple(ev for ev, keep in zip(self.evs, mask, strict=True) if keep))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,6 +11,7 @@ from ven.storage import VenStatus
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ven.chargers.gateway import FleetReading
     from ven.events import EventBook
     from ven.model.fleet import Fleet
     from ven.telemetry.sampler import FleetSample
@@ -35,7 +35,7 @@ def ven_status(
     soc_by_site: dict[str, float] = {}
     if reading is not None:
         plugged = reading.plugged_in_count
-        soc_by_site = _soc_by_site(fleet, reading.ev_ids, reading.soc, reading.plugged_in)
+        soc_by_site = _soc_by_site(fleet, reading)
     return VenStatus(
         link_up=link_up,
         active_event=None if interval is None else interval.view.event_id,
@@ -49,16 +49,13 @@ def ven_status(
     )
 
 
-def _soc_by_site(
-    fleet: Fleet, ev_ids: tuple[str, ...], soc: np.ndarray, plugged: np.ndarray
-) -> dict[str, float]:
+def _soc_by_site(fleet: Fleet, reading: FleetReading) -> dict[str, float]:
     """Mean measured SOC of the plugged-in EVs at each site (sites with none plugged in are left out)."""
-    site_of = {ev.ev_id: ev.site for ev in fleet.evs}
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for ev_id, value, is_plugged in zip(ev_ids, soc.tolist(), plugged.tolist(), strict=True):
-        site = site_of.get(ev_id)
-        if site is not None and is_plugged and np.isfinite(value):
-            acc = sums[site]
-            acc[0] += value
-            acc[1] += 1.0
-    return {site: total / count for site, (total, count) in sorted(sums.items())}
+    sites = fleet.sites
+    order = reading.positions(fleet.ids)
+    soc = reading.soc[order]
+    counted = reading.plugged_in[order] & np.isfinite(soc)
+    count = len(sites.names)
+    totals = np.bincount(sites.index, weights=np.where(counted, soc, 0.0), minlength=count)
+    counts = np.bincount(sites.index, weights=counted.astype(np.float64), minlength=count)
+    return {sites.names[k]: float(totals[k] / counts[k]) for k in np.flatnonzero(counts > 0).tolist()}

@@ -24,16 +24,14 @@ from ven.feasibility.envelope import Envelope
 from ven.feasibility.flexibility import flexibility
 from ven.model.horizon import Horizon
 from ven.storage import FLEET_RESOURCE, TelemetrySample
-from ven.telemetry.series import Quantity, ResourceStatus, StatusLog, StatusSnapshot
+from ven.telemetry.series import Quantity, ResourceStatus, ResourceStatuses, StatusLog, StatusSnapshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
 
-    import numpy.typing as npt
-
     from ven.chargers.gateway import ChargerGateway, FleetReading
-    from ven.model.fleet import Fleet, FloatArray, IntArray
+    from ven.model.fleet import Fleet, FloatArray, SiteGroups
     from ven.storage import Store
 
 STATUS_STEP = timedelta(minutes=15)  # the span the status's available reduction is figured over
@@ -80,7 +78,6 @@ class TelemetrySampler:
         self.status_log = status_log or StatusLog()
         self.latest: FleetSample | None = None
         self.state: Fleet | None = None  # the fleet as last measured (SOC, plugged in), holds aside
-        self._sites: _Sites | None = None  # the fleet's sites, grouped once per fleet (not per sample)
 
     async def sample(self, now: datetime) -> FleetSample:
         reading = await self._gateway.read()
@@ -121,9 +118,7 @@ class TelemetrySampler:
         online = reading.online[order]
         plugged = reading.plugged_in[order] & online
         holds = self._holds(now)
-        if self._sites is None or self._sites.ids is not fleet.ids:
-            self._sites = _Sites.of(fleet)
-        sites = self._sites.of_ev
+        sites = fleet.sites.of_ev
         held = plugged & holds.mask(sites)  # left alone: they draw their baseline, offer nothing
         state = fleet.with_state(soc=soc, plugged_in=plugged)
         self.state = state
@@ -141,7 +136,7 @@ class TelemetrySampler:
             "reduction": reduction,
             "max": np.where(held, baseline_now, max_kw),
         }
-        resources = _by_site(self._sites, online, per_ev, holds)
+        resources = _by_site(fleet.sites, online, per_ev, holds)
         energy = soc * fleet.capacity_kwh
         return FleetSample(
             ts=now,
@@ -156,60 +151,33 @@ class TelemetrySampler:
         )
 
 
-@dataclass(frozen=True)
-class _Sites:
-    """Each EV's site, and the sites as np.unique groups them (sorted names, each EV's position)."""
-
-    ids: tuple[str, ...]  # the fleet's ids they were made for
-    of_ev: list[str]
-    names: npt.NDArray[np.object_]
-    index: IntArray
-
-    @classmethod
-    def of(cls, fleet: Fleet) -> _Sites:
-        of_ev = [ev.site for ev in fleet.evs]
-        names, index = np.unique(np.array(of_ev, dtype=object), return_inverse=True)
-        return cls(fleet.ids, of_ev, names, index)
-
-
 def _by_site(
-    sites: _Sites, online: np.ndarray, per_ev: Mapping[str, FloatArray], holds: Holds
-) -> dict[str, ResourceStatus]:
-    """One ResourceStatus per site, and one for the fleet as a whole."""
-    names, index = sites.names, sites.index
-    count = len(names)
-    sums = {name: np.bincount(index, weights=values, minlength=count) for name, values in per_ev.items()}
-    any_online = np.bincount(index, weights=online.astype(float), minlength=count) > 0
-    out = {
-        str(site): _status(
-            bool(any_online[k]),
-            holds.overridden(str(site)),
-            {name: float(total[k]) for name, total in sums.items()},
-        )
-        for k, site in enumerate(names)
+    sites: SiteGroups, online: np.ndarray, per_ev: Mapping[str, FloatArray], holds: Holds
+) -> ResourceStatuses:
+    """Each site's status (summed over its EVs) and the fleet's."""
+    count = len(sites.names)
+    sums: dict[str, FloatArray] = {  # weighted counts are float64 (numpy's stubs say int)
+        name: np.asarray(np.bincount(sites.index, weights=values, minlength=count), dtype=np.float64)
+        for name, values in per_ev.items()
     }
+    any_online = np.bincount(sites.index, weights=online.astype(float), minlength=count) > 0
+    columns = (sums["power"], sums["baseline"], sums["baseline"] - sums["reduction"], sums["max"])
     totals = {name: float(values.sum()) for name, values in per_ev.items()}
-    out[FLEET_RESOURCE] = _status(bool(online.any()) or not sites.of_ev, holds.overridden(None), totals)
-    return out
-
-
-def _status(online: bool, overridden: bool, sums: Mapping[str, float]) -> ResourceStatus:
-    return ResourceStatus(
-        online=online,
-        manual_override=overridden,
-        power_kw=sums["power"],
-        baseline_kw=sums["baseline"],
-        min_power_kw=sums["baseline"] - sums["reduction"],
-        max_power_kw=sums["max"],
+    fleet = ResourceStatus(
+        online=bool(online.any()) or not sites.of_ev,
+        manual_override=holds.overridden(None),
+        power_kw=totals["power"],
+        baseline_kw=totals["baseline"],
+        min_power_kw=totals["baseline"] - totals["reduction"],
+        max_power_kw=totals["max"],
     )
+    return ResourceStatuses(sites.rows, any_online, columns, holds, fleet)
 
 
 def _snapshot(sample: FleetSample) -> StatusSnapshot:
-    values: dict[tuple[str, Quantity], float | ResourceStatus] = {
-        (resource, Quantity.STATUS): status for resource, status in sample.resources.items()
-    }
+    values: dict[tuple[str, Quantity], float | ResourceStatus] = {}
     values[(FLEET_RESOURCE, Quantity.ONLINE)] = 1.0 if sample.online else 0.0
     values[(FLEET_RESOURCE, Quantity.AVAILABLE_REDUCTION)] = sample.available_reduction_kw
     values[(FLEET_RESOURCE, Quantity.AVAILABLE_CURTAILMENT)] = sample.available_curtailment_kw
     values[(FLEET_RESOURCE, Quantity.STORED_ENERGY)] = sample.stored_energy_kwh
-    return StatusSnapshot(sample.ts, values)
+    return StatusSnapshot(sample.ts, values, sample.resources)

@@ -9,7 +9,7 @@ restarted VEN reports afresh.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from ven.storage import FLEET_RESOURCE, StorageUnavailableError
 
 if TYPE_CHECKING:
+    from ven.availability import Holds
+    from ven.model.fleet import BoolArray, FloatArray
     from ven.storage import Store, TelemetrySample
 
 
@@ -103,10 +105,56 @@ def _usage_points(sample: TelemetrySample, wanted: set[Key]) -> Iterable[Point]:
             yield Point(sample.ts, sample.resource, quantity, float(value))
 
 
+class ResourceStatuses(Mapping[str, ResourceStatus]):
+    """Each site's ResourceStatus at one instant, and the fleet's (FLEET_RESOURCE), kept as the per-site
+    columns they are computed as: a record is made only when something reads it (a TELEMETRY_STATUS
+    report, the tests). Thousands of sites sampled every period made these records a season's largest
+    cost and the status log's largest memory."""
+
+    __slots__ = ("_columns", "_fleet", "_holds", "_index", "_online")
+
+    def __init__(
+        self,
+        index: Mapping[str, int],
+        online: BoolArray,
+        columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+        holds: Holds,
+        fleet: ResourceStatus,
+    ) -> None:
+        self._index = index  # site -> row, shared by every sample of one fleet
+        self._online = online
+        self._columns = columns  # power, baseline, min power, max power (kW), one row per site
+        self._holds = holds
+        self._fleet = fleet
+
+    def __getitem__(self, resource: str) -> ResourceStatus:
+        if resource == FLEET_RESOURCE:
+            return self._fleet
+        k = self._index[resource]
+        power, baseline, low, high = (float(column[k]) for column in self._columns)
+        return ResourceStatus(
+            bool(self._online[k]), self._holds.overridden(resource), power, baseline, low, high
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (site for site in self._index if site != FLEET_RESOURCE)
+        yield FLEET_RESOURCE
+
+    def __len__(self) -> int:
+        return len(self._index) + (FLEET_RESOURCE not in self._index)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusSnapshot:
     ts: datetime
     values: dict[Key, float | ResourceStatus]
+    statuses: Mapping[str, ResourceStatus] | None = None  # (resource, STATUS) values, looked up when read
+
+    def value(self, key: Key) -> float | ResourceStatus | None:
+        found = self.values.get(key)
+        if found is None and key[1] is Quantity.STATUS and self.statuses is not None:
+            return self.statuses.get(key[0])
+        return found
 
 
 class StatusLog:
@@ -123,11 +171,11 @@ class StatusLog:
         return self._snapshots[-1] if self._snapshots else None
 
     def points(self, keys: Collection[Key], since: datetime, until: datetime) -> list[Point]:
-        wanted = set(keys)
+        wanted = list(dict.fromkeys(keys))
         return [
             Point(snapshot.ts, resource, quantity, value)
             for snapshot in self._snapshots
             if since <= snapshot.ts < until
-            for (resource, quantity), value in snapshot.values.items()
-            if (resource, quantity) in wanted
+            for resource, quantity in wanted
+            if (value := snapshot.value((resource, quantity))) is not None
         ]
