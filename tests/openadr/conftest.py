@@ -53,6 +53,8 @@ class Vtn:
     bodies: list[bytes] = field(default_factory=list)  # every message a VEN posted
     hostile_polls: int = 0
     requests: list[str] = field(default_factory=list)
+    max_body_bytes: int | None = None  # refuse larger bodies with 413, as a VTN with a size limit does
+    too_large: int = 0  # bodies refused for their size
 
     @property
     def url(self) -> str:
@@ -203,7 +205,11 @@ class Vtn:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         self.requests.append(request.path.rsplit("/", 1)[-1])
-        self.bodies.append(await request.read())
+        body = await request.read()
+        if self.max_body_bytes is not None and len(body) > self.max_body_bytes:
+            self.too_large += 1
+            return web.Response(status=413, text="body too large")
+        self.bodies.append(body)
         if self.hostile_polls and request.path.endswith("/OadrPoll"):
             self.hostile_polls -= 1
             return web.Response(body=BILLION_LAUGHS, content_type="application/xml")

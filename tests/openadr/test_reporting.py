@@ -80,6 +80,33 @@ def test_unacknowledged_report_is_retried_with_the_same_intervals(store: Store) 
     assert again.intervals[0].start == first.intervals[0].start == T0
 
 
+def test_a_refusal_for_size_halves_the_message_and_skips_an_interval_too_large_alone(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """413 on 4 intervals: 2 per message from then on; 413 on one interval alone: it can never go out,
+    so it is skipped with an error and the next one follows at once."""
+    engine = reporter(store)
+    engine.accept(
+        parse_request(request("u", "TELEMETRY_USAGE", ["fleet.usage"], S, 2 * S), engine.catalog), T0
+    )
+    now = T0 + 10 * S
+    [(_, first)] = engine.due(now)
+    assert [i.start for i in first.intervals] == [T0 + k * S for k in range(4)]
+    engine.sent("u", first, now, acknowledged=False, too_large=True)
+    [(_, halved)] = engine.due(now)
+    assert [i.start for i in halved.intervals] == [T0, T0 + S]
+    engine.sent("u", halved, now, acknowledged=True)
+    [(_, single)] = engine.due(now)
+    assert [i.start for i in single.intervals] == [T0 + 2 * S, T0 + 3 * S]
+    engine.sent("u", single, now, acknowledged=False, too_large=True)
+    [(_, alone)] = engine.due(now)
+    assert [i.start for i in alone.intervals] == [T0 + 2 * S]
+    engine.sent("u", alone, now, acknowledged=False, too_large=True)
+    assert "over the VTN's size limit on its own; skipped" in caplog.text
+    [(_, after)] = engine.due(now)
+    assert [i.start for i in after.intervals] == [T0 + 3 * S]
+
+
 def test_zero_granularity_sends_the_latest_values_once(store: Store) -> None:
     """Granularity 0: one report with the latest value of each r_id, then nothing."""
     log = StatusLog()

@@ -134,6 +134,30 @@ async def test_backlog_from_an_outage_goes_out_in_batches(vtn: Vtn, store: Store
     assert usage == [float(k) for k in range(10)]
 
 
+async def test_a_report_the_vtn_refuses_as_too_large_goes_out_in_smaller_messages(
+    vtn: Vtn, store: Store, client_for: Any
+) -> None:
+    """A VTN that answers 413 to a long backlog gets it in halves, then quarters..., every interval once
+    and in order; not the same refused message again and again."""
+    vtn.report_request = (SECOND, 2 * SECOND)
+    add_usage(store, T0 - 40 * SECOND, [float(k) for k in range(40)])
+    clock = ManualClock(T0)
+    client = await client_for(sources(store), clock)
+    one_interval = len(vtn.bodies[-1])  # a message of about one interval's size: the registration's
+    vtn.max_body_bytes = 8 * one_interval
+    clock.advance(2 * SECOND)
+    attempts = 0
+    async with asyncio.timeout(WAIT):
+        while store.telemetry.count_unreported():
+            await client.send_due_reports()
+            attempts += 1
+            assert attempts < 100
+    usage = [v for u in vtn.updates for _, r_id, v in intervals(u) if r_id == "fleet.usage"]
+    assert usage == [float(k) for k in range(40)]
+    assert vtn.too_large >= 1
+    assert len(vtn.updates) > 1
+
+
 async def test_history_usage_served_from_the_store_for_a_past_window(
     vtn: Vtn, store: Store, client_for: Any
 ) -> None:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any
 
 from openleadr import utils
@@ -344,7 +345,8 @@ class VenClient:
         acknowledged = 0
         for request_id, data in reporter.due(self._clock.now(), force=final):
             ok = await self._send_report(data)
-            reporter.sent(request_id, data, self._clock.now(), acknowledged=ok)
+            too_large = not ok and self._client.last_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            reporter.sent(request_id, data, self._clock.now(), acknowledged=ok, too_large=too_large)
             acknowledged += ok
         return acknowledged
 

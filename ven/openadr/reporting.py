@@ -125,6 +125,7 @@ class _Live:
     due: datetime
     until: datetime | None = None  # HISTORY_USAGE: the end of its window
     done: bool = False
+    batch: int | None = None  # intervals per message once the VTN refused one as too large
 
 
 @dataclass
@@ -182,12 +183,18 @@ class Reporter:
                 live.due = now + live.request.back_duration
         return out
 
-    def sent(self, request_id: str, data: ReportData, now: datetime, *, acknowledged: bool) -> None:
-        """The outcome of sending one report built by `due`."""
+    def sent(
+        self, request_id: str, data: ReportData, now: datetime, *, acknowledged: bool, too_large: bool = False
+    ) -> None:
+        """The outcome of sending one report built by `due`; `too_large`: the VTN refused its size (HTTP
+        413), and the same report again would be refused again."""
         live = self._live.get(request_id)
         if live is None:
             return
         if not acknowledged:
+            if too_large and self._split(live, data):
+                live.due = now
+                return
             live.due = now + min(RETRY, live.request.back_duration or RETRY)
             return
         request = live.request
@@ -207,6 +214,33 @@ class Reporter:
             cursors = [v.cursor for v in self._live.values() if v.request.specifier_id == USAGE_REPORT]
             self.sources.usage.mark_reported(min(cursors))
 
+    def _split(self, live: _Live, data: ReportData) -> bool:
+        """After a refusal for size: send half the intervals per message from now on; a single interval
+        over the VTN's limit can never be sent, so it is skipped (logged) rather than tried forever.
+        False for reports that are not paged (projections, latest values)."""
+        request = live.request
+        if request.specifier_id == FORECAST_REPORT or request.one_shot:
+            return False
+        starts = sorted({i.start for i in data.intervals})
+        if len(starts) > 1:
+            live.batch = max(1, len(starts) // 2)
+            logger.warning(
+                "report %s for request %s: the VTN refused its size; %d intervals per message from now on",
+                data.report_id,
+                request.report_request_id,
+                live.batch,
+            )
+            return True
+        end = starts[0] + (data.intervals[0].duration or request.granularity)
+        logger.error(
+            "report %s for request %s: one interval (%s) is over the VTN's size limit on its own; skipped",
+            data.report_id,
+            request.report_request_id,
+            starts[0].isoformat(),
+        )
+        live.cursor = max(live.cursor, end)
+        return True
+
     # -- building ---------------------------------------------------------------------------------
 
     def _build(self, live: _Live, now: datetime) -> ReportData | None:
@@ -214,11 +248,11 @@ class Reporter:
         if request.specifier_id == FORECAST_REPORT:
             intervals = self._forecast(request, now)
         elif request.specifier_id == HISTORY_REPORT:
-            intervals = self._sampled(request, live.cursor, live.until or live.cursor)
+            intervals = self._sampled(request, live.cursor, live.until or live.cursor, live.batch)
         elif request.one_shot:
             intervals = self._latest(request, now)
         else:
-            intervals = self._sampled(request, live.cursor, self._complete_until(live, now))
+            intervals = self._sampled(request, live.cursor, self._complete_until(live, now), live.batch)
         if not intervals:
             return None
         self._reports += 1
@@ -240,7 +274,9 @@ class Reporter:
             return self.sources.usage.points(keys, since, until)
         return self.sources.status.points(keys, since, until)
 
-    def _sampled(self, request: ReportRequest, since: datetime, until: datetime) -> list[Interval]:
+    def _sampled(
+        self, request: ReportRequest, since: datetime, until: datetime, batch: int | None = None
+    ) -> list[Interval]:
         if until <= since:
             return []
         points = self._source_points(request, since, until)
@@ -251,7 +287,7 @@ class Reporter:
             r_id = by_key.get((point.resource, point.quantity))
             if r_id is not None:
                 buckets[(_bucket(point.ts, step), r_id)].append(point.value)
-        starts = sorted({start for start, _ in buckets})[: self.batch]
+        starts = sorted({start for start, _ in buckets})[: batch or self.batch]
         last = starts[-1] if starts else since
         return [
             Interval(start, r_id, _combine(values), step or None)

@@ -113,6 +113,7 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         self.event_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         self.refused_answers = 0
         self.untrusted_answers = 0
+        self.last_status: int | None = None  # the HTTP status of the last answer (None: no answer)
         self._failure: str | None = None  # why the VTN gave no answer, while it gives none
         self._failed_requests = 0
 
@@ -128,10 +129,11 @@ class PatchedClient(OpenADRClient):  # type: ignore[misc]  # openleadr ships no 
         """POST one message; every VTN answer passes check_xml before any XML parser sees it."""
         session = await self._ensure_client_session()
         url = f"{self.vtn_url}/{service}"
+        self.last_status = None
         try:
             with network_exchange():  # a simulated-time loop waits for the answer before moving on
                 async with session.post(url, data=message) as response:
-                    status = response.status
+                    status = self.last_status = response.status
                     ok = status == HTTPStatus.OK
                     content = await _read_limited(response, self.max_body_bytes) if ok else b""
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as err:
