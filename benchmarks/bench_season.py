@@ -1,5 +1,5 @@
 """Season runtime: `python benchmarks/bench_season.py [--quick] [--sizes 90,1000,10000] [--days 122]
-[--lengths 7,30,122]`.
+[--lengths 7,30,122] [--repeat N]`.
 
 1. The Massachusetts fleet's full summer (122 days, 60 events) with `ven season`'s default policy: wall and
    CPU seconds (target: ≤ 2 min on this 2-core machine).
@@ -8,8 +8,9 @@
    10,000 EVs: ≤ 15 min for the summer).
 3. Scaling with season length: 7, 30 and 122 days of the Massachusetts fleet.
 
-Each figure is one run (a season takes minutes; the statistic is stated as "1 run"), in a fresh process
-so no run inherits another's caches; wall time with `time.monotonic`, CPU time of the child process.
+Each row is the median of `--repeat` runs (default 1: a season takes minutes; the statistic is stated),
+each in a fresh process so no run inherits another's caches; wall time with `time.monotonic`, CPU time and
+peak resident memory of that child (os.wait4).
 Each row also gives /proc/loadavg's three averages before and after its run (the machine is shared).
 """
 
@@ -22,11 +23,12 @@ import json
 import os
 import platform
 import re
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,28 +72,50 @@ def loadavg() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def run_season(config: Path, days: int | None) -> tuple[float, float, str]:
-    """Wall seconds, child CPU seconds and a summary (figures, load before -> after) of one
-    `ven season --json` run."""
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mib: float
+    note: str
+
+
+def run_season(config: Path, days: int | None) -> Run:
+    """One `ven season --json` run in a fresh process: wall and CPU seconds, its peak resident memory
+    (os.wait4's rusage of that child alone) and a summary (figures, load before -> after)."""
     args = [sys.executable, "-m", "ven.cli.main", "season", "--config", str(config), "--json"]
     if days is not None:
         args += ["--days", str(days)]
     load_before = loadavg()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.monotonic()
-    done = subprocess.run(args, capture_output=True, text=True, check=False, cwd=config.parent)
-    wall = time.monotonic() - began
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"season failed ({done.returncode}): {done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    figures = json.loads(done.stdout)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(args, stdout=out, stderr=err, cwd=config.parent)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - began
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode != 0:
+        raise SystemExit(f"season failed ({child.returncode}): {stderr[-2000:]}")
+    figures = json.loads(stdout)
     note = (
         f"{figures['events']} events, delivered {figures['delivered_kw_avg']:,.0f} of "
         f"{figures['requested_kw_avg']:,.0f} kW, {figures['constraint_violations']} violations; "
         f"load {load_before} -> {loadavg()}"
     )
-    return wall, cpu, note
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, note)
+
+
+def measure(config: Path, days: int | None, repeat: int, label: str) -> None:
+    """Print the median of `repeat` runs (wall, CPU, peak RSS) and each run's figures."""
+    runs = [run_season(config, days) for _ in range(repeat)]
+    wall = statistics.median(r.wall_s for r in runs)
+    cpu = statistics.median(r.cpu_s for r in runs)
+    rss = statistics.median(r.peak_rss_mib for r in runs)
+    print(f"  {label}: wall {wall:7.1f} s, CPU {cpu:7.1f} s, peak RSS {rss:6.0f} MiB", flush=True)
+    for r in runs:
+        print(f"      run: wall {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s, {r.peak_rss_mib:.0f} MiB ({r.note})")
 
 
 def main() -> None:
@@ -100,6 +124,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=122, help="season length for the size scaling")
     parser.add_argument("--lengths", default="7,30,122", help="days, for 90 EVs ('' skips)")
     parser.add_argument("--quick", action="store_true", help="7 days and sizes 90,1000 only (a smoke run)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per row; the row gives their median")
     args = parser.parse_args()
     sizes = [90, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     days = 7 if args.quick else args.days
@@ -110,23 +135,21 @@ def main() -> None:
     ).stdout.strip()
     print(f"commit {commit or '?'}; load average at start: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-season-") as tmp:
-        print(f"\nfleet size (season of {days} days; 1 run each)")
+        statistic = f"median of {args.repeat}" if args.repeat > 1 else "1 run"
+        print(f"\nfleet size (season of {days} days; {statistic} each)")
         for size in sizes:
             copies = max(round(size / 90), 1)
             folder = Path(tmp) / f"x{copies}"
             folder.mkdir()
-            config = replicate(folder, copies)
-            wall, cpu, note = run_season(config, days)
-            print(f"  {copies * 90:>6} EVs: wall {wall:7.1f} s, CPU {cpu:7.1f} s  ({note})", flush=True)
+            measure(replicate(folder, copies), days, args.repeat, f"{copies * 90:>6} EVs")
         lengths = [int(n) for n in args.lengths.split(",") if n]
         if not args.quick and lengths:
-            print("\nseason length (90 EVs; 1 run each)")
+            print(f"\nseason length (90 EVs; {statistic} each)")
             folder = Path(tmp) / "length"
             folder.mkdir()
             config = replicate(folder, 1)
             for length in lengths:
-                wall, cpu, note = run_season(config, length)
-                print(f"  {length:>4} days: wall {wall:7.1f} s, CPU {cpu:7.1f} s  ({note})", flush=True)
+                measure(config, length, args.repeat, f"{length:>4} days")
         print(f"\nload average at end: {loadavg()}")
 
 
