@@ -158,3 +158,20 @@ def test_cancelled_request_sends_nothing(store: Store) -> None:
     assert engine.cancel("u")
     assert not engine.cancel("u")
     assert engine.due(T0 + timedelta(minutes=1)) == []
+
+
+def test_the_status_log_keeps_the_last_day_whatever_the_sampling() -> None:
+    """Sampled every 15 minutes for three days, the log holds the last day's 97 snapshots (a day and its
+    first instant), not three days' worth; sampled every second, at most its 8,640."""
+    quarter = timedelta(minutes=15)
+    log = StatusLog()
+    for k in range(3 * 96):
+        log.add(StatusSnapshot(T0 + k * quarter, {("fleet", Quantity.STORED_ENERGY): float(k)}))
+    key = ("fleet", Quantity.STORED_ENERGY)
+    kept = log.points([key], T0, T0 + timedelta(days=4))
+    last = 3 * 96 - 1
+    assert [p.value for p in kept] == [float(k) for k in range(last - 96, last + 1)]
+    fast = StatusLog()
+    for k in range(9000):
+        fast.add(StatusSnapshot(T0 + k * S, {key: float(k)}))
+    assert len(fast.points([key], T0, T0 + timedelta(days=1))) == 8640

@@ -158,13 +158,20 @@ class StatusSnapshot:
 
 
 class StatusLog:
-    """The latest status snapshots, at most `capacity` of them (oldest dropped first)."""
+    """The latest status snapshots: those of the last `keep` (a day), at most `capacity` of them (a day
+    at 10 s), oldest dropped first. Bounded by time as well as by count: sampled every 15 minutes, 8,640
+    snapshots of 4,000 sites were three months and over a gigabyte, for reports that look back a day."""
 
-    def __init__(self, capacity: int = 8640) -> None:  # a day at 10 s
+    def __init__(self, capacity: int = 8640, keep: timedelta = timedelta(days=1)) -> None:
         self._snapshots: deque[StatusSnapshot] = deque(maxlen=capacity)
+        self._keep = keep
 
     def add(self, snapshot: StatusSnapshot) -> None:
-        self._snapshots.append(snapshot)
+        snapshots = self._snapshots
+        snapshots.append(snapshot)
+        oldest = snapshot.ts - self._keep
+        while snapshots[0].ts < oldest:
+            snapshots.popleft()
 
     @property
     def latest(self) -> StatusSnapshot | None:
