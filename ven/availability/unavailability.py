@@ -16,7 +16,7 @@ import numpy as np
 
 from ven.availability.overrides import NO_HOLDS, Holds, Override, event_opt_out, override_holds
 from ven.availability.windows import RecurringWindow, Window, covered, gaps, merged
-from ven.model.presence import stays
+from ven.model.presence import occupied
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -64,9 +64,8 @@ class Unavailability:
         """The parts of [since, until) where no EV of `fleet` (its state at `since`) is plugged in."""
         if not self.derive_away or len(fleet) == 0:
             return []
-        present = [
-            Window(s.start, s.end or until) for s in stays(fleet, since, until) if (s.end or until) > s.start
-        ]
+        spans = occupied(fleet, since, until)
+        present = [Window(start, end or until) for start, end in spans if (end or until) > start]
         return gaps(present, since, until)
 
     def holds(self, at: datetime, overrides: Sequence[Override], dispatching: str | None = None) -> Holds:

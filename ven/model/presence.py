@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ven.model.fleet import Fleet
+    from ven.model.fleet import Fleet, IntArray
     from ven.model.routine import Routine
 
 
@@ -35,23 +35,51 @@ class Stay:
 def stays(fleet: Fleet, since: datetime, until: datetime) -> list[Stay]:
     """Every stay overlapping [since, until), EV by EV, in time order per EV. Read from the fleet's
     columns and routine groups, never its records (a measured fleet of 10,000 EVs writes those out only
-    when asked, and this runs every poll for the "every EV away" windows)."""
+    when asked)."""
     found: list[Stay] = []
-    on_routine = np.zeros(len(fleet), dtype=bool)
-    for routine, members in fleet.routines:  # EVs on one routine share its timeline
-        on_routine[members] = True
-        for plugged in (True, False):
-            group = members[fleet.plugged_in[members] == plugged]
-            if group.size:
-                timeline = _routine_stays(routine, plugged, since, until)
-                found.extend(replace(stay, ev=i) for i in group.tolist() for stay in timeline)
-    alone = np.flatnonzero(~on_routine & fleet.plugged_in & (fleet.departure_ts > since.timestamp()))
+    for members, timeline in _routine_groups(fleet, since, until):
+        found.extend(replace(stay, ev=i) for i in members.tolist() for stay in timeline)
+    alone = _alone(fleet, since)
     until_ts = until.timestamp()
     for i, departure_ts in zip(alone.tolist(), fleet.departure_ts[alone].tolist(), strict=True):
         end = None if departure_ts >= until_ts else datetime.fromtimestamp(departure_ts, UTC)
         found.append(Stay(i, since, end))
     found.sort(key=lambda stay: stay.ev)  # stable: each EV's stays stay in time order
     return found
+
+
+def occupied(fleet: Fleet, since: datetime, until: datetime) -> list[tuple[datetime, datetime | None]]:
+    """The spans within [since, until) in which some EV is plugged in, as (start, end or None: beyond
+    `until`), unmerged; what stays() gives, without one record per EV (the "every EV away" windows are
+    figured every poll)."""
+    spans: list[tuple[datetime, datetime | None]] = []
+    for _, timeline in _routine_groups(fleet, since, until):
+        spans.extend((stay.start, stay.end) for stay in timeline)
+    alone = _alone(fleet, since)
+    if alone.size:
+        last_ts = float(fleet.departure_ts[alone].max())
+        spans.append((since, None if last_ts >= until.timestamp() else datetime.fromtimestamp(last_ts, UTC)))
+    return spans
+
+
+def _routine_groups(fleet: Fleet, since: datetime, until: datetime) -> list[tuple[IntArray, list[Stay]]]:
+    """The EVs on a routine, grouped by their stays (index -1 in them): each routine's EVs plugged in
+    at `since`, and those away then."""
+    groups: list[tuple[IntArray, list[Stay]]] = []
+    for routine, members in fleet.routines:
+        for plugged in (True, False):
+            group = members[fleet.plugged_in[members] == plugged]
+            if group.size:
+                groups.append((group, _routine_stays(routine, plugged, since, until)))
+    return groups
+
+
+def _alone(fleet: Fleet, since: datetime) -> IntArray:
+    """The EVs without a routine plugged in at `since` and staying beyond it."""
+    on_routine = np.zeros(len(fleet), dtype=bool)
+    for _, members in fleet.routines:
+        on_routine[members] = True
+    return np.flatnonzero(~on_routine & fleet.plugged_in & (fleet.departure_ts > since.timestamp()))
 
 
 def _routine_stays(routine: Routine, plugged_in: bool, since: datetime, until: datetime) -> list[Stay]:
