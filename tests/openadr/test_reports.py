@@ -158,6 +158,30 @@ async def test_a_report_the_vtn_refuses_as_too_large_goes_out_in_smaller_message
     assert len(vtn.updates) > 1
 
 
+async def test_a_report_catalog_over_the_vtns_size_limit_is_an_error_in_the_log(
+    vtn: Vtn, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Thousands of sites make oadrRegisterReport megabytes long; a VTN that refuses it (413) will request
+    no reports, and the log says so and why, once."""
+    vtn.report_request = (SECOND, 2 * SECOND)
+    vtn.max_body_bytes = 20_000  # registration fits; the catalog of 300 sites' status does not
+    many = ReportSources(
+        usage=UsageHistory(store),
+        status=StatusLog(),
+        sites=tuple(f"home-{k:03d}" for k in range(300)),
+        sampling=SECOND,
+    )
+    client = make_client(vtn.url, reports=many, clock=ManualClock(T0), report_tick=timedelta(hours=1))
+    try:
+        await client.start()
+        await until(lambda: "oadrRegisterReport not accepted" in caplog.text, WAIT, "the error")
+        assert vtn.too_large == 1
+        assert "HTTP 413" in caplog.text
+        assert client.report_requests() == []
+    finally:
+        await client.stop()
+
+
 async def test_history_usage_served_from_the_store_for_a_past_window(
     vtn: Vtn, store: Store, client_for: Any
 ) -> None:

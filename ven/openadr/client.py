@@ -274,6 +274,16 @@ class VenClient:
             reporter.catalog.offers, client.ven_id, utils.generate_id(), self._clock.now()
         )
         message_type, payload = await client.send_signed("EiReport", wire.serialize(message))
+        if message_type is None:  # the VTN will request none of them: say so, and why if it is the size
+            why = ""
+            if client.last_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+                why = f" (HTTP 413: its {len(reporter.catalog.offers)} reports are over the VTN's size limit)"
+            logger.error(
+                "oadrRegisterReport not accepted%s: the VTN will request no reports until the VEN registers "
+                "again",
+                why,
+            )
+            return
         if message_type == "oadrRegisteredReport" and payload.get("report_requests"):
             await self._create_reports(payload)
 
